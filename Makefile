@@ -1,0 +1,50 @@
+# Parley: `make run` serves the demo assistant, `make test` runs every check.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO ?= build/demo
+PORT ?= 5005
+
+.PHONY: run test lint install install-test bench bench-nlu bench-server bench-stores clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	@test -d $(DEMO) || $(BIN)/parley init $(DEMO)
+	cd $(DEMO) && ../../$(BIN)/parley train
+	cd $(DEMO) && ../../$(BIN)/parley run --port $(PORT)
+
+lint: install-test
+	$(BIN)/ruff check parley tests bench
+	$(BIN)/ruff format --check parley tests bench
+	$(BIN)/mypy parley
+
+test: lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: bench-nlu bench-server bench-stores
+
+bench-nlu: install-test
+	$(BIN)/python bench/nlu_bench.py
+
+bench-server: install-test
+	$(BIN)/python bench/server_bench.py
+
+bench-stores: install-test
+	$(BIN)/python bench/stores_bench.py
+
+clean:
+	rm -rf $(VENV) build .mypy_cache .ruff_cache

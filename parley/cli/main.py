@@ -1,0 +1,64 @@
+"""Entry point of the `parley` console script."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import typer
+
+from parley import __version__
+from parley.cli import data as _data  # noqa: F401  (registers commands)
+from parley.cli.app import app, err_console
+from parley.project.errors import ProjectError
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"parley {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG level."),
+) -> None:
+    """Parley: build, test and serve production conversational assistants."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def run() -> None:
+    """Run the CLI; a known error becomes a clear message, never a traceback."""
+    try:
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except ProjectError as exc:
+        for problem in exc.problems:
+            err_console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("Aborted.")
+        sys.exit(1)
+    except Exception as exc:  # the edge: turn anything unexpected into one line
+        show = getattr(exc, "show", None)
+        if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
+            show()  # a usage error from the command-line parser
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        if os.environ.get("PARLEY_DEBUG"):
+            raise
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        err_console.print("(set PARLEY_DEBUG=1 to see the traceback)", style="dim")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    run()
