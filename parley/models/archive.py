@@ -47,8 +47,10 @@ class ModelManifest:
         language: str = "en",
     ) -> ModelManifest:
         now = datetime.now(UTC)
-        model_id = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-        return cls(model_id, now.isoformat(), __version__, fingerprints, assistant_id, language, parts)
+        model_id = f"{now:%Y%m%d-%H%M%S-%f}-{secrets.token_hex(2)}"  # sorts by time
+        return cls(
+            model_id, now.isoformat(), __version__, fingerprints, assistant_id, language, parts
+        )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)

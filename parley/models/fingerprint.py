@@ -13,7 +13,9 @@ def _canonical(value: Any) -> Any:
     """Plain JSON-able form; dataclass fields with compare=False (source positions) are left out."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value) if f.compare
+            f.name: _canonical(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.compare
         }
     if isinstance(value, dict):
         return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}

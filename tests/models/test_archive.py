@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from parley.models import ModelManifest, fingerprint, latest_model, read_manifest, unpack_archive, write_archive
+from parley.models import (
+    ModelManifest,
+    fingerprint,
+    latest_model,
+    read_manifest,
+    unpack_archive,
+    write_archive,
+)
 from parley.models.archive import ModelArchiveError
 from parley.project import NLUExample
 

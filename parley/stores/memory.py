@@ -1,0 +1,57 @@
+"""In-process stores: for tests, `parley shell` and single-process deployments."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from parley.stores.base import EventDict
+
+
+class InMemoryTrackerStore:
+    """Events kept in a dict; lost when the process ends."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, list[EventDict]] = {}
+
+    async def load(self, sender_id: str) -> list[EventDict] | None:
+        events = self._events.get(sender_id)
+        return copy.deepcopy(events) if events else None
+
+    async def append(self, sender_id: str, events: Sequence[EventDict]) -> None:
+        self._events.setdefault(sender_id, []).extend(copy.deepcopy(list(events)))
+
+    async def delete(self, sender_id: str) -> bool:
+        return self._events.pop(sender_id, None) is not None
+
+    async def senders(self) -> list[str]:
+        return list(self._events)
+
+    async def close(self) -> None:
+        return None
+
+
+class InMemoryLockStore:
+    """One asyncio lock per conversation; waiters are served in arrival order (FIFO)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._waiting: dict[str, int] = defaultdict(int)
+
+    @asynccontextmanager
+    async def lock(self, sender_id: str) -> AsyncIterator[None]:
+        self._waiting[sender_id] += 1
+        try:
+            async with self._locks[sender_id]:
+                yield
+        finally:
+            self._waiting[sender_id] -= 1
+            if self._waiting[sender_id] == 0:
+                self._waiting.pop(sender_id, None)
+                self._locks.pop(sender_id, None)
+
+    async def close(self) -> None:
+        return None
