@@ -188,6 +188,13 @@ def validate_project(
     project, problems = read_project(root, data_paths, test_paths)
     sink = ProblemSink()
     sink.problems.extend(problems)
+    unreadable = any(
+        p.severity == "error"
+        and p.message.startswith(("YAML syntax error", "file is not valid UTF-8"))
+        for p in problems
+    )
+    if unreadable:  # cross-file findings would only echo what the unreadable file hides
+        return sink.problems
     for check in CHECKS:
         check(project, sink)
     return sink.problems
