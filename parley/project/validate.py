@@ -60,7 +60,7 @@ def check_steps(project: Project, sink: ProblemSink) -> None:
     intents = set(domain.intent_names) | set(DEFAULT_INTENTS)
     actions = set(domain.user_action_names) | set(BUILTIN_ACTIONS)
     slots = set(domain.slot_names) | {"requested_slot"}
-    loops = set(domain.forms) | set(domain.actions)
+    loops = set(domain.forms) | set(domain.actions) | set(BUILTIN_ACTIONS)
     fallback = project.root / "data"
     for where, step in _all_steps(project):
         at = _here(step, fallback)
