@@ -4,7 +4,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from parley.cli.app import app
+from parley.cli.main import app
 from parley.project import load_project
 from parley.project.validate import validate_project
 
