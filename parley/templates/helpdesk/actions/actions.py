@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from parley.sdk.events import AllSlotsReset
-
 from parley.sdk import Action, CollectingDispatcher, FormValidationAction, Tracker
+from parley.sdk.events import AllSlotsReset
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
 
