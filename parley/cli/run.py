@@ -3,6 +3,7 @@ processes (`parley run actions`)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
@@ -66,7 +67,7 @@ def run(
     from parley.server.bootstrap import ProjectFiles, build_server
     from parley.server.config import ServerConfig
     from parley.server.logs import configure_logging
-    from parley.server.serve import serve
+    from parley.server.serve import event_loop_factory, serve
 
     if log_format not in ("json", "text"):
         raise typer.BadParameter("use 'json' or 'text'", param_hint="--log-format")
@@ -93,15 +94,25 @@ def run(
             port,
         )
     files = ProjectFiles(project=project, model=model, endpoints=endpoints, credentials=credentials)
-    server = build_server(files, config)
     scheme = "https" if ssl_certfile else "http"
-    console.print(f"Serving model {server.holder.agent.model_id} on {scheme}://{interface}:{port}")
-    serve(
-        server,
-        host=interface,
-        port=port,
-        ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
-        ssl_password=ssl_password,
-        started=started,
-    )
+
+    async def main() -> None:
+        server = await build_server(files, config)
+        console.print(
+            f"Serving model {server.holder.agent.model_id} on {scheme}://{interface}:{port}"
+            + (" (HTTP API enabled)" if enable_api else "")
+            + f"; web chat at {scheme}://{'127.0.0.1' if interface == '0.0.0.0' else interface}:{port}/chat",
+            highlight=False,
+        )
+        await serve(
+            server,
+            host=interface,
+            port=port,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+            ssl_password=ssl_password,
+            started=started,
+        )
+
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(main())

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi import Path as PathParam
 
-from parley.server.auth import Principal, RequireAuth
+from parley.server.auth import RequireAuth
 from parley.server.config import ServerConfig
 from parley.server.engine import call_engine, tracker_state
 from parley.server.errors import ApiError
@@ -47,12 +47,11 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     """Routes of the HTTP API, bound to the agent holder and the auth settings."""
     auth = RequireAuth(config)
     admin = RequireAuth(config, admin_only=True)
-    router = APIRouter(tags=["api"], responses=_ERRORS)
-    Auth = Annotated[Principal, Depends(auth)]
-    Admin = Annotated[Principal, Depends(admin)]
+    router = APIRouter(tags=["api"], responses=_ERRORS, dependencies=[Depends(auth)])
+    admin_router = APIRouter(tags=["admin"], responses=_ERRORS, dependencies=[Depends(admin)])
 
     @router.get("/status", summary="The model in service")
-    async def status(_: Auth) -> dict[str, Any]:
+    async def status() -> dict[str, Any]:
         path = holder.model_path
         return {
             "model_id": holder.agent.model_id,
@@ -61,12 +60,12 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         }
 
     @router.post("/model/parse", summary="Run NLU on a text")
-    async def parse(body: ParseRequest, _: Auth) -> dict[str, Any]:
+    async def parse(body: ParseRequest) -> dict[str, Any]:
         result = await call_engine(holder.agent.parse(body.text))
         return dict(result)
 
-    @router.put("/model", status_code=204, summary="Serve another model, without downtime")
-    async def replace_model(body: ModelRequest, _: Admin) -> Response:
+    @admin_router.put("/model", status_code=204, summary="Serve another model, without downtime")
+    async def replace_model(body: ModelRequest) -> Response:
         if body.model_server or body.remote_storage:
             raise ApiError(400, "Only 'model_file' (a path on the server) is supported.")
         if not body.model_file:
@@ -80,7 +79,6 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     @router.get("/conversations/{conversation_id}/tracker", summary="A conversation's tracker")
     async def get_tracker(
         conversation_id: ConversationId,
-        _: Auth,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
         until: Annotated[float | None, Query(description="Only events up to this time.")] = None,
     ) -> dict[str, Any]:
@@ -90,7 +88,6 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     async def replace_tracker(
         conversation_id: ConversationId,
         events: list[Event],
-        _: Auth,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         agent = holder.agent
@@ -103,7 +100,6 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     async def append_events(
         conversation_id: ConversationId,
         events: Annotated[Event | list[Event], Body()],
-        _: Auth,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         agent = holder.agent
@@ -118,7 +114,6 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     async def add_message(
         conversation_id: ConversationId,
         body: MessageRequest,
-        _: Auth,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         agent = holder.agent
@@ -131,7 +126,6 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     async def execute(
         conversation_id: ConversationId,
         body: ExecuteRequest,
-        _: Auth,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         agent = holder.agent
@@ -146,7 +140,6 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     async def trigger_intent(
         conversation_id: ConversationId,
         body: TriggerIntentRequest,
-        _: Auth,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         agent = holder.agent
@@ -161,7 +154,6 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     )
     async def predict(
         conversation_id: ConversationId,
-        _: Auth,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         agent = holder.agent
@@ -171,14 +163,12 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         )
         return prediction
 
-    @router.post(
+    @admin_router.post(
         "/admin/conversations/{conversation_id}/handoff/release",
         summary="Give a handed-off conversation back to the bot",
-        tags=["admin"],
     )
     async def release_handoff(
         conversation_id: ConversationId,
-        _: Admin,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         agent = holder.agent
@@ -186,6 +176,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         metrics.handoff_releases.inc()
         return await tracker_state(agent, conversation_id, include_events)
 
+    router.include_router(admin_router)
     return router
 
 

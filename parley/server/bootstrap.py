@@ -7,7 +7,7 @@ they serve exactly what users get.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from parley.server.app import Closer, ParleyServer, create_app
 from parley.server.config import ServerConfig
 from parley.server.metrics import MetricsActionRunner, MetricsEventBroker, ServerMetrics
 from parley.server.runtime import AgentHolder, ServedAgent
-from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
+from parley.stores.persistence import create_stores
 
 logger = logging.getLogger(__name__)
 
@@ -73,20 +73,6 @@ def _resolve_secrets(data: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-def _stores(endpoints: dict[str, Any], project: Path) -> tuple[Any, Any, Any]:
-    """Tracker store, lock store and event broker as endpoints.yml asks (memory fallback)."""
-    try:
-        from parley.stores import factory  # type: ignore[attr-defined]
-    except ImportError:
-        logger.warning("the stores package has no factory yet: conversations stay in memory")
-        return InMemoryTrackerStore(), InMemoryLockStore(), None
-    return (
-        factory.tracker_store_from_endpoints(endpoints, base_dir=project),
-        factory.lock_store_from_endpoints(endpoints),
-        factory.event_broker_from_endpoints(endpoints),
-    )
-
-
 def _action_runner(endpoints: dict[str, Any]) -> Any:
     """The custom-action runner for `action_endpoint`, or None when none is configured."""
     if not endpoints.get("action_endpoint"):
@@ -99,39 +85,43 @@ def _action_runner(endpoints: dict[str, Any]) -> Any:
     return runner_from_endpoints(endpoints)
 
 
-def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServer:
-    """Load the model and every configured part, and wire them into one app."""
+async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServer:
+    """Open the stores, load the model and wire every configured part into one app.
+
+    Runs in the event loop that will serve (database connections belong to their loop).
+    """
     from parley.agent import Agent  # type: ignore[import-not-found]
 
     model = files.model_path()
     endpoints = files.read(files.endpoints) or {}
     credentials = files.read(files.credentials)
     if credentials is not None and config.credentials is None:
-        config = _with_credentials(config, credentials)
+        config = replace(config, credentials=credentials)
     metrics = ServerMetrics()
-    tracker_store, lock_store, broker = _stores(endpoints, files.project)
-    event_broker = MetricsEventBroker(metrics, broker)
-    runner = _action_runner(endpoints)
-    action_runner = MetricsActionRunner(metrics, runner) if runner is not None else None
+    stores = await create_stores(endpoints, files.project.resolve())
+    closers: list[Closer] = [stores.close]
+    try:
+        event_broker = MetricsEventBroker(metrics, stores.event_broker)
+        runner = _action_runner(endpoints)
+        action_runner = MetricsActionRunner(metrics, runner) if runner is not None else None
+        if action_runner is not None:
+            closers.insert(0, action_runner.close)
 
-    def load(path: Path) -> ServedAgent:
-        agent: ServedAgent = Agent.load(
-            path,
-            tracker_store=tracker_store,
-            lock_store=lock_store,
-            action_runner=action_runner,
-            event_broker=event_broker,
+        def load(path: Path) -> ServedAgent:
+            agent: ServedAgent = Agent.load(
+                path,
+                tracker_store=stores.tracker_store,
+                lock_store=stores.lock_store,
+                action_runner=action_runner,
+                event_broker=event_broker,
+            )
+            return agent
+
+        holder = AgentHolder(
+            load(model), model, load, on_load=lambda a: metrics.set_model(a.model_id)
         )
-        return agent
-
-    holder = AgentHolder(load(model), model, load, on_load=lambda a: metrics.set_model(a.model_id))
-    closers: list[Closer] = [tracker_store.close, lock_store.close, event_broker.close]
-    if action_runner is not None:
-        closers.append(action_runner.close)
-    return create_app(holder, config, metrics, closers)
-
-
-def _with_credentials(config: ServerConfig, credentials: dict[str, Any]) -> ServerConfig:
-    from dataclasses import replace
-
-    return replace(config, credentials=credentials)
+        return create_app(holder, config, metrics, closers)
+    except BaseException:
+        for close in closers:
+            await close()
+        raise

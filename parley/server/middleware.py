@@ -104,6 +104,7 @@ class RequestMiddleware:
                 status,
                 elapsed * 1000,
                 extra={
+                    "request_id": request_id,
                     "method": scope["method"],
                     "route": route,
                     "status": status,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
@@ -13,7 +15,7 @@ from parley.server.app import ParleyServer
 logger = logging.getLogger("parley.server")
 
 
-def serve(
+async def serve(
     server: ParleyServer,
     host: str = "0.0.0.0",
     port: int = 5005,
@@ -22,7 +24,7 @@ def serve(
     ssl_password: str | None = None,
     started: float | None = None,
 ) -> None:
-    """Serve until interrupted; logs the start time once the socket is listening."""
+    """Serve until interrupted (in the running loop); logs the start time once listening."""
     config = uvicorn.Config(
         server,
         host=host,
@@ -48,4 +50,13 @@ def serve(
             )
 
     uvicorn_server.startup = startup  # type: ignore[method-assign]
-    uvicorn_server.run()
+    await uvicorn_server.serve()
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """uvloop's loop when installed (faster I/O), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
