@@ -15,7 +15,7 @@ from fastapi import Path as PathParam
 
 from parley.server.auth import RequireAuth
 from parley.server.config import ServerConfig
-from parley.server.engine import call_engine, tracker_state
+from parley.server.engine import call_engine, state_of, tracker_state
 from parley.server.errors import ApiError
 from parley.server.metrics import ServerMetrics
 from parley.server.runtime import AgentHolder, ModelSwapError
@@ -90,9 +90,8 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         events: list[Event],
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        agent = holder.agent
-        await call_engine(agent.replace_events(conversation_id, _dump(events)))
-        return await tracker_state(agent, conversation_id, include_events)
+        tracker = await call_engine(holder.agent.replace_events(conversation_id, _dump(events)))
+        return state_of(tracker, include_events)
 
     @router.post(
         "/conversations/{conversation_id}/tracker/events", summary="Append events to a tracker"
@@ -102,10 +101,9 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         events: Annotated[Event | list[Event], Body()],
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        agent = holder.agent
         batch = events if isinstance(events, list) else [events]
-        await call_engine(agent.append_events(conversation_id, _dump(batch)))
-        return await tracker_state(agent, conversation_id, include_events)
+        tracker = await call_engine(holder.agent.append_events(conversation_id, _dump(batch)))
+        return state_of(tracker, include_events)
 
     @router.post(
         "/conversations/{conversation_id}/messages",
@@ -119,8 +117,8 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         agent = holder.agent
         parse_data = body.parse_data or dict(await call_engine(agent.parse(body.text)))
         event = {"event": "user", "text": body.text, "parse_data": parse_data}
-        await call_engine(agent.append_events(conversation_id, [event]))
-        return await tracker_state(agent, conversation_id, include_events)
+        tracker = await call_engine(agent.append_events(conversation_id, [event]))
+        return state_of(tracker, include_events)
 
     @router.post("/conversations/{conversation_id}/execute", summary="Run an action")
     async def execute(
@@ -158,9 +156,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     ) -> dict[str, Any]:
         agent = holder.agent
         prediction = dict(await call_engine(agent.predict_next(conversation_id)))
-        prediction.setdefault(
-            "tracker", await tracker_state(agent, conversation_id, include_events)
-        )
+        prediction["tracker"] = await tracker_state(agent, conversation_id, include_events)
         return prediction
 
     @admin_router.post(
@@ -171,10 +167,9 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         conversation_id: ConversationId,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        agent = holder.agent
-        await call_engine(agent.release_handoff(conversation_id))
+        tracker = await call_engine(holder.agent.release_handoff(conversation_id))
         metrics.handoff_releases.inc()
-        return await tracker_state(agent, conversation_id, include_events)
+        return state_of(tracker, include_events)
 
     router.include_router(admin_router)
     return router

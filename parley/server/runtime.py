@@ -47,6 +47,8 @@ class ServedAgent(Protocol):
 
     async def release_handoff(self, sender_id: str) -> Any: ...
 
+    async def close(self) -> None: ...
+
 
 AgentLoader = Callable[[Path], ServedAgent]
 
@@ -90,9 +92,18 @@ class AgentHolder:
                 agent = await asyncio.to_thread(self._loader, model_path)
             except Exception as exc:
                 raise ModelSwapError(f"cannot load model {model_path}: {exc}") from exc
-            self._agent = agent
+            old, self._agent = self._agent, agent
             self._model_path = model_path
             if self._on_load is not None:
                 self._on_load(agent)
             logger.info("now serving model %s", agent.model_id)
+            await _start(agent)
+            await old.close()  # stops its timers; requests still on it finish normally
             return agent
+
+
+async def _start(agent: ServedAgent) -> None:
+    """Background work an agent resumes after loading (reminders due in stored conversations)."""
+    restore = getattr(agent, "restore_reminders", None)
+    if restore is not None:
+        await restore()

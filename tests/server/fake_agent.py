@@ -16,7 +16,8 @@ class _Tracker:
         self.events = events
 
     def current_state(self, include_events: Any = True) -> dict[str, Any]:
-        return {"sender_id": self.sender_id, "slots": {}, "events": list(self.events)}
+        events = list(self.events) if include_events else None
+        return {"sender_id": self.sender_id, "slots": {}, "events": events}
 
 
 class EchoAgent:
@@ -53,15 +54,16 @@ class EchoAgent:
     async def get_tracker(self, sender_id: str) -> _Tracker:
         return _Tracker(sender_id, await self.tracker_store.load(sender_id) or [])
 
-    async def append_events(self, sender_id: str, events: Sequence[dict[str, Any]]) -> None:
+    async def append_events(self, sender_id: str, events: Sequence[dict[str, Any]]) -> _Tracker:
         for e in events:
             if e["event"] not in ("user", "bot", "slot", "action", "restart"):
                 raise ValueError(f"unknown event type '{e['event']}'")
         await self.tracker_store.append(sender_id, events)
+        return await self.get_tracker(sender_id)
 
-    async def replace_events(self, sender_id: str, events: Sequence[dict[str, Any]]) -> None:
+    async def replace_events(self, sender_id: str, events: Sequence[dict[str, Any]]) -> _Tracker:
         await self.tracker_store.delete(sender_id)
-        await self.append_events(sender_id, events)
+        return await self.append_events(sender_id, events)
 
     async def trigger_intent(
         self, sender_id: str, intent: str, entities: Any
@@ -80,5 +82,9 @@ class EchoAgent:
             "confidence": 1.0,
         }
 
-    async def release_handoff(self, sender_id: str) -> None:
+    async def release_handoff(self, sender_id: str) -> _Tracker:
         await self.tracker_store.append(sender_id, [{"event": "action", "name": "action_listen"}])
+        return await self.get_tracker(sender_id)
+
+    async def close(self) -> None:
+        return None

@@ -82,8 +82,13 @@ async def test_append_one_event_or_a_list(client: httpx.AsyncClient) -> None:
     many = await client.post(
         "/conversations/cy/tracker/events",
         json=[{"event": "action", "name": "action_listen"}, {"event": "restart"}],
+        params={"include_events": "ALL"},
     )
     assert [e["event"] for e in many.json()["events"]] == ["slot", "action", "restart"]
+    after_restart = (await client.get("/conversations/cy/tracker")).json()
+    assert after_restart["events"] == []
+    none = await client.get("/conversations/cy/tracker", params={"include_events": "NONE"})
+    assert none.json()["events"] is None
 
 
 @pytest.mark.parametrize(
