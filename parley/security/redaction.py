@@ -17,6 +17,8 @@ from typing import Any
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter values ("1", "on") would mask ordinary words
 
+_SECRET_WORDS = r"(?:password|passwd|secret|token|api[_-]?key)"
+
 # Shapes of well-known credentials, masked even when nobody registered them.
 _TOKEN_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {MASK}"),
@@ -33,13 +35,13 @@ _TOKEN_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
         MASK,
     ),
-    (re.compile(r"(?<=://)([^:/@\s]+):[^@/\s]+@"), rf"\1:{MASK}@"),  # URL user:password@
+    (re.compile(r"(?<=://)([^:/@\s]*):[^@/\s]+@"), rf"\1:{MASK}@"),  # URL user:password@
+    # key=value (query strings, DSNs, command lines) and quoted "key": "value" (JSON, reprs);
+    # an unquoted `password: text` is left alone, it is as likely prose as a credential.
+    (re.compile(rf"(?i)(\b[\w-]*{_SECRET_WORDS}\s*=\s*)(?!\*\*\*)[^\s&,;'\"]{{3,}}"), rf"\1{MASK}"),
     (
-        re.compile(
-            r"(?i)([\"']?\b[\w-]*(?:password|passwd|secret|token|api[_-]?key)[\"']?\s*[=:]\s*)"
-            r"(?![\"']?\*\*\*)([\"']?)[^\s\"',;&}]{3,}"
-        ),
-        rf"\1\2{MASK}",
+        re.compile(rf"(?i)([\"'][\w-]*{_SECRET_WORDS}[\"']\s*:\s*[\"'])(?!\*\*\*)[^\"']{{3,}}"),
+        rf"\1{MASK}",
     ),
 )
 
