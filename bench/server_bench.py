@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import socket
 import subprocess
 import sys
@@ -176,7 +175,6 @@ def main() -> None:
     print(json.dumps(report, indent=2))
     if not args.no_write:
         RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    shutil.rmtree(DEMO / "parley.db", ignore_errors=True)
 
 
 if __name__ == "__main__":
