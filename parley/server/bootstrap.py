@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from parley.models import latest_model
-from parley.project.errors import ProblemSink, ProjectError
-from parley.project.loader import _read_mapping_file
+from parley.security import ProjectSecrets
+from parley.security.config import CREDENTIALS_FILE
 from parley.server.app import Closer, ParleyServer, create_app
 from parley.server.config import ServerConfig
 from parley.server.metrics import MetricsActionRunner, MetricsEventBroker, ServerMetrics
@@ -33,8 +33,8 @@ class ProjectFiles:
 
     project: Path = Path(".")
     model: Path | None = None  # an archive, or a folder of archives (newest wins)
-    endpoints: Path = Path("endpoints.yml")
-    credentials: Path = Path("credentials.yml")
+    endpoints: Path | None = None  # default: endpoints.yml
+    credentials: Path | None = None  # default: credentials.yml
 
     def _in_project(self, path: Path) -> Path:
         return path if path.is_absolute() else self.project / path
@@ -51,26 +51,18 @@ class ProjectFiles:
             )
         return newest
 
-    def read(self, which: Path) -> dict[str, Any] | None:
-        """A mapping file (endpoints.yml, credentials.yml), or None when it does not exist."""
-        path = self._in_project(which)
+    def secrets(self) -> ProjectSecrets:
+        """Reads endpoints/credentials/parley.yml with `${...}` references resolved."""
+        return ProjectSecrets(self.project, endpoints_file=self.endpoints)
+
+    def read_credentials(self, secrets: ProjectSecrets) -> dict[str, Any] | None:
+        """credentials.yml resolved, or None when the project has none (default channels)."""
+        path = self._in_project(self.credentials or Path(CREDENTIALS_FILE))
         if not path.is_file():
+            if self.credentials is not None:
+                raise ServerStartError(f"credentials file {path} does not exist")
             return None
-        sink = ProblemSink()
-        data = _read_mapping_file(path, sink)
-        if sink.has_errors:
-            raise ProjectError(sink.problems)
-        return _resolve_secrets(data)
-
-
-def _resolve_secrets(data: dict[str, Any]) -> dict[str, Any]:
-    """`${ENV}`, file and vault references resolved (when the secrets package is installed)."""
-    try:
-        from parley.security import resolve_secrets  # type: ignore[attr-defined]
-    except ImportError:
-        return data
-    resolved: dict[str, Any] = resolve_secrets(data)
-    return resolved
+        return secrets.load(path.resolve())
 
 
 def _action_runner(endpoints: dict[str, Any]) -> Any:
@@ -93,8 +85,9 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
     from parley.agent import Agent  # type: ignore[import-not-found]
 
     model = files.model_path()
-    endpoints = files.read(files.endpoints) or {}
-    credentials = files.read(files.credentials)
+    secrets = files.secrets()
+    endpoints = secrets.endpoints()
+    credentials = files.read_credentials(secrets)
     if credentials is not None and config.credentials is None:
         config = replace(config, credentials=credentials)
     metrics = ServerMetrics()

@@ -23,7 +23,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _SERVER.fastapi)
 
 @schema.parametrize()
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),

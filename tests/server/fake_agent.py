@@ -10,10 +10,18 @@ from typing import Any
 from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
 
 
+class _Event(dict[str, Any]):
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self)
+
+
 class _Tracker:
     def __init__(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         self.sender_id = sender_id
         self.events = events
+
+    def applied_events(self) -> list[_Event]:
+        return [_Event(e) for e in self.events]
 
     def current_state(self, include_events: Any = True) -> dict[str, Any]:
         events = list(self.events) if include_events else None
