@@ -5,7 +5,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# beside the repo; from a worktree (/work/wt/<name>) it is one level further up
+SHARED = next(
+    (p / "shared" for p in REPO.parents if (p / "shared").is_dir()), REPO.parent / "shared"
+)
 EXAMPLES = SHARED / "examples"
 
 
