@@ -205,4 +205,3 @@ def domain_from_json(raw: dict[str, Any]) -> Domain:
             bool(session.get("carry_over_slots_to_new_session", True)),
         ),
     )
-

@@ -72,6 +72,8 @@ class Processor:
         """Log a user message and run the bot's reply (nothing while paused for a human)."""
         start = len(tracker.events)
         await self.update_session(tracker, message.metadata)
+        if tracker.latest_action_name != ACTION_LISTEN:  # e.g. after an executed action
+            tracker.update(ActionExecuted(name=ACTION_LISTEN))
         tracker.update(message)
         if tracker.paused and message.intent_name not in ALWAYS_HANDLED_INTENTS:
             logger.info("Conversation %s is paused; the bot stays silent.", tracker.sender_id)

@@ -22,19 +22,32 @@ def write_project(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+_TRAINED: dict[Path, Path] = {}  # example project -> persisted dialogue model (per session)
+
+
 @pytest.fixture
-def make_agent(tmp_path: Path) -> AgentFactory:
-    """An Agent trained (dialogue only) on a project folder, or on files written to tmp."""
+def make_agent(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> AgentFactory:
+    """An Agent trained (dialogue only) on a project folder, or on files written to tmp.
+
+    Models of example projects are trained once per session; each Agent has fresh stores.
+    """
 
     def build(
         project: Path | dict[str, str],
         runner: CustomActionRunner | None = None,
         **stores: object,
     ) -> Agent:
-        root = project if isinstance(project, Path) else write_project(tmp_path / "bot", project)
-        model = DialogueModel.train(load_project(root))
-        model.persist(tmp_path / "dialogue")
-        return Agent(DialogueModel.load(tmp_path / "dialogue"), action_runner=runner, **stores)  # type: ignore[arg-type]
+        if isinstance(project, Path) and project in _TRAINED:
+            folder = _TRAINED[project]
+        else:
+            root = (
+                project if isinstance(project, Path) else write_project(tmp_path / "bot", project)
+            )
+            folder = tmp_path_factory.mktemp("dialogue")
+            DialogueModel.train(load_project(root)).persist(folder)
+            if isinstance(project, Path):
+                _TRAINED[project] = folder
+        return Agent(DialogueModel.load(folder), action_runner=runner, **stores)  # type: ignore[arg-type]
 
     return build
 

@@ -24,7 +24,7 @@ from parley.dialogue.tracker import Tracker
 from parley.project.domain import Domain
 
 WEIGHTS_FILE = "ted_weights.npz"
-MAX_GLUED = 2000
+MAX_GLUED = 400
 META_FILE = "ted.json"
 
 
@@ -98,7 +98,7 @@ class TEDPolicy:
         """Stories as written plus random pairs glued end to start (Rasa's augmentation), so
         the policy also learns each story's turns in the middle of a conversation."""
         stories = [events for _, events in data.stories]
-        factor = int(self.options.get("augmentation_factor", 20))
+        factor = int(self.options.get("augmentation_factor", 10))
         if len(stories) < 2 or factor <= 0:
             return stories
         rng = random.Random(int(self.options.get("random_seed", 1)))
