@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# beside the repo; from a worktree (/work/wt/<name>) it is one level further up
+# beside the repo (CI, a clone); a worktree under /work/wt/<name> finds it further up
 SHARED = next(
-    (p / "shared" for p in REPO.parents if (p / "shared").is_dir()), REPO.parent / "shared"
+    (p / "shared" for p in REPO.parents if (p / "shared" / "examples").is_dir()),
+    REPO.parent / "shared",
 )
 EXAMPLES = SHARED / "examples"
 

@@ -16,6 +16,7 @@ from parley.project.stories import (
     Step,
     UserStep,
 )
+from parley.security.checks import check_secret_references
 
 
 def _flat_steps(steps: tuple[Step, ...]) -> Iterator[Step]:
@@ -60,7 +61,7 @@ def check_steps(project: Project, sink: ProblemSink) -> None:
     intents = set(domain.intent_names) | set(DEFAULT_INTENTS)
     actions = set(domain.user_action_names) | set(BUILTIN_ACTIONS)
     slots = set(domain.slot_names) | {"requested_slot"}
-    loops = set(domain.forms) | set(domain.actions)
+    loops = set(domain.forms) | set(domain.actions) | set(BUILTIN_ACTIONS)
     fallback = project.root / "data"
     for where, step in _all_steps(project):
         at = _here(step, fallback)
@@ -177,7 +178,7 @@ def check_nlu(project: Project, sink: ProblemSink) -> None:
                 )
 
 
-CHECKS = [check_steps, check_domain, check_unused_responses, check_nlu]
+CHECKS = [check_steps, check_domain, check_unused_responses, check_nlu, check_secret_references]
 """Cross-file checks; other packages append theirs (e.g. story contradictions, secrets)."""
 
 
@@ -188,6 +189,13 @@ def validate_project(
     project, problems = read_project(root, data_paths, test_paths)
     sink = ProblemSink()
     sink.problems.extend(problems)
+    unreadable = any(
+        p.severity == "error"
+        and p.message.startswith(("YAML syntax error", "file is not valid UTF-8"))
+        for p in problems
+    )
+    if unreadable:  # cross-file findings would only echo what the unreadable file hides
+        return sink.problems
     for check in CHECKS:
         check(project, sink)
     return sink.problems
