@@ -22,12 +22,10 @@ ENDPOINTS_OPTION = typer.Option(
 
 def read_endpoints(project: Path, endpoints: Path | None) -> dict[str, Any]:
     """The endpoints file with every secret reference resolved; {} when the project has none."""
-    secrets = ProjectSecrets(project)
-    if endpoints is None:
-        return secrets.endpoints()
-    if not endpoints.is_file():
+    if endpoints is not None and not endpoints.is_file():
         raise typer.BadParameter(f"endpoints file {endpoints} does not exist")
-    return secrets.load(str(endpoints.resolve()))
+    file = endpoints.resolve() if endpoints is not None else None
+    return ProjectSecrets(project, endpoints_file=file).endpoints()
 
 
 def parse_duration(text: str) -> float:
