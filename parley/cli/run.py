@@ -103,6 +103,7 @@ def run(
             + (" with the HTTP API" if enable_api else "")
             + f"; web chat: {scheme}://{shown_host}:{port}/chat",
             highlight=False,
+            soft_wrap=True,
         )
         await serve(
             built,

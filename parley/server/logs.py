@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 request_id_var: ContextVar[str | None] = ContextVar("parley_request_id", default=None)
 
 _STANDARD_ATTRS = frozenset(
-    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys() | {"message", "asctime"}
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
+    | {"message", "asctime", "color_message"}  # uvicorn's ANSI-coloured copy of the message
 )
 
 
