@@ -82,7 +82,7 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
 
     Runs in the event loop that will serve (database connections belong to their loop).
     """
-    from parley.agent import Agent  # type: ignore[import-not-found]
+    from parley.agent import Agent
 
     model = files.model_path()
     secrets = files.secrets()

@@ -83,9 +83,9 @@ class ServerMetrics:
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
-    def set_model(self, model_id: str) -> None:
+    def set_model(self, model_id: str | None) -> None:
         self.model_info.clear()
-        self.model_info.labels(model_id=model_id).set(1)
+        self.model_info.labels(model_id=model_id or "unknown").set(1)
         self.model_loads.inc()
 
     def observe_events(self, events: Sequence[EventDict]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 class ServedAgent(Protocol):
     """What the server needs from `parley.agent.Agent`."""
 
-    model_id: str
+    @property
+    def model_id(self) -> str | None: ...
 
     async def handle_message(
         self,
@@ -41,9 +42,9 @@ class ServedAgent(Protocol):
 
     async def predict_next(self, sender_id: str) -> Any: ...
 
-    async def append_events(self, sender_id: str, events: Sequence[dict[str, Any]]) -> Any: ...
+    async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> Any: ...
 
-    async def replace_events(self, sender_id: str, events: Sequence[dict[str, Any]]) -> Any: ...
+    async def replace_events(self, sender_id: str, events: list[dict[str, Any]]) -> Any: ...
 
     async def release_handoff(self, sender_id: str) -> Any: ...
 
