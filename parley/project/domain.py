@@ -189,7 +189,7 @@ class Domain:
     def user_action_names(self) -> tuple[str, ...]:
         """Actions the assistant declares: custom actions, utter_* responses, forms."""
         names = list(self.actions)
-        names += [r for r in self.responses if r.startswith("utter_") and "/" not in r]
+        names += [r.split("/", 1)[0] for r in self.responses if r.startswith("utter_")]
         names += list(self.forms)
         return tuple(dict.fromkeys(names))
 

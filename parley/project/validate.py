@@ -60,7 +60,7 @@ def check_steps(project: Project, sink: ProblemSink) -> None:
     intents = set(domain.intent_names) | set(DEFAULT_INTENTS)
     actions = set(domain.user_action_names) | set(BUILTIN_ACTIONS)
     slots = set(domain.slot_names) | {"requested_slot"}
-    loops = set(domain.forms) | set(domain.actions)
+    loops = set(domain.forms) | set(domain.actions) | set(BUILTIN_ACTIONS)
     fallback = project.root / "data"
     for where, step in _all_steps(project):
         at = _here(step, fallback)
@@ -188,6 +188,13 @@ def validate_project(
     project, problems = read_project(root, data_paths, test_paths)
     sink = ProblemSink()
     sink.problems.extend(problems)
+    unreadable = any(
+        p.severity == "error"
+        and p.message.startswith(("YAML syntax error", "file is not valid UTF-8"))
+        for p in problems
+    )
+    if unreadable:  # cross-file findings would only echo what the unreadable file hides
+        return sink.problems
     for check in CHECKS:
         check(project, sink)
     return sink.problems
