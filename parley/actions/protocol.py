@@ -40,8 +40,8 @@ def check_reply(action_name: str, reply: Any) -> dict[str, Any]:
         raise BadActionReply(
             action_name, f"reply must be a JSON object with 'events', got {type(reply).__name__}"
         )
-    events = reply.get("events") or []
-    responses = reply.get("responses") or []
+    events = [] if reply.get("events") is None else reply["events"]
+    responses = [] if reply.get("responses") is None else reply["responses"]
     if not isinstance(events, list) or not isinstance(responses, list):
         raise BadActionReply(action_name, "'events' and 'responses' must be lists")
     for index, event in enumerate(events):

@@ -11,6 +11,7 @@ import typer
 from parley import __version__
 from parley.cli import data as _data  # noqa: F401  (registers commands)
 from parley.cli import init as _init  # noqa: F401
+from parley.cli import run as _run  # noqa: F401
 from parley.cli import train as _train  # noqa: F401
 from parley.cli.app import app, err_console
 from parley.project.errors import ProjectError
