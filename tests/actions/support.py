@@ -339,3 +339,25 @@ def bank_request(
         {"name": active_loop} if active_loop else {},
     )
     return webhook_request(action, "alice", state, domain)
+
+
+OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "action-server.openapi.json"
+
+
+def protocol_validator(schema_name: str) -> Any:
+    """A JSON Schema validator for one schema of docs/action-server.openapi.json."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    document = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": document["components"]}
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def assert_reply_matches_protocol(status: int, body: Any) -> None:
+    """A webhook answer is valid per the documented protocol for its status code."""
+    name = {200: "WebhookReply", 400: "Rejection", 404: "Rejection"}.get(status, "Error")
+    errors = [e.message for e in protocol_validator(name).iter_errors(body)]
+    assert not errors, f"HTTP {status} body does not match {name}: {errors}"
