@@ -5,7 +5,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# beside the repo (CI, a clone); a worktree under /work/wt/<name> finds it further up
+SHARED = next(
+    (p / "shared" for p in REPO.parents if (p / "shared" / "examples").is_dir()),
+    REPO.parent / "shared",
+)
 EXAMPLES = SHARED / "examples"
 
 

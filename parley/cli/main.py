@@ -10,11 +10,17 @@ import typer
 
 from parley import __version__
 from parley.cli import data as _data  # noqa: F401  (registers commands)
+from parley.cli import doctor as _doctor  # noqa: F401
+from parley.cli import export as _export  # noqa: F401
 from parley.cli import init as _init  # noqa: F401
+from parley.cli import keys as _keys  # noqa: F401
+from parley.cli import retention as _retention  # noqa: F401
 from parley.cli import run as _run  # noqa: F401
 from parley.cli import train as _train  # noqa: F401
 from parley.cli.app import app, err_console
 from parley.project.errors import ProjectError
+from parley.security.errors import SecurityError
+from parley.security.redaction import install_redaction, redact
 
 
 def _version(value: bool) -> None:
@@ -35,6 +41,7 @@ def main(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    install_redaction()  # resolved secrets and token shapes never reach a log line
 
 
 def run() -> None:
@@ -44,7 +51,10 @@ def run() -> None:
         sys.exit(code if isinstance(code, int) else 0)
     except ProjectError as exc:
         for problem in exc.problems:
-            err_console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+            err_console.print(redact(str(problem)), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except SecurityError as exc:
+        err_console.print(f"error: {redact(str(exc))}", markup=False, highlight=False)
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -58,7 +68,7 @@ def run() -> None:
             sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         if os.environ.get("PARLEY_DEBUG"):
             raise
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        err_console.print(f"error: {redact(str(exc))}", markup=False, highlight=False)
         err_console.print("(set PARLEY_DEBUG=1 to see the traceback)", style="dim")
         sys.exit(2)
 

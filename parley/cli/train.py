@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from parley.cli.app import app, console
+from parley.nlu.part import NLUPart
 from parley.project.config import ProjectConfig, parse_config
 from parley.project.errors import ProblemSink, ProjectError
 from parley.project.loader import Project, load_nlu_data, load_project
 from parley.project.yamlio import read_yaml
-from parley.training import TrainingResult, default_parts, train_project
+from parley.training import TrainingResult, train_project
 
 train_app = typer.Typer(help="Train a model (NLU and dialogue) into models/.")
 app.add_typer(train_app, name="train")
@@ -62,5 +64,18 @@ def train_nlu(
         config=_read_config(config) if config.is_file() else ProjectConfig(),
         nlu=load_nlu_data(list(nlu)),
     )
-    nlu_parts = [p for p in default_parts() if p.name == "nlu"]
-    _report(train_project(project, out, parts=nlu_parts, force=force))
+    with Progress(
+        TextColumn("[bold]NLU[/]"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} {task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("preparing", total=None)
+
+        def step(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total, description=what)
+
+        result = train_project(project, out, parts=[NLUPart(progress=step)], force=force)
+    _report(result)

@@ -16,6 +16,7 @@ from parley.project.stories import (
     Step,
     UserStep,
 )
+from parley.security.checks import check_secret_references
 
 
 def _flat_steps(steps: tuple[Step, ...]) -> Iterator[Step]:
@@ -177,7 +178,7 @@ def check_nlu(project: Project, sink: ProblemSink) -> None:
                 )
 
 
-CHECKS = [check_steps, check_domain, check_unused_responses, check_nlu]
+CHECKS = [check_steps, check_domain, check_unused_responses, check_nlu, check_secret_references]
 """Cross-file checks; other packages append theirs (e.g. story contradictions, secrets)."""
 
 

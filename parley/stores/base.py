@@ -7,7 +7,7 @@ store's rows are exactly what Rasa's HTTP API and brokers exchange.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -34,6 +34,29 @@ class TrackerStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class ManagedTrackerStore(TrackerStore, Protocol):
+    """A tracker store that also supports retention, export and key rotation."""
+
+    async def purge(self, before: float) -> int:
+        """Delete every conversation whose latest event is older than `before` (epoch seconds);
+        returns how many were deleted."""
+        ...
+
+    def stream_events(
+        self,
+        sender_ids: Sequence[str] | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> AsyncIterator[tuple[str, EventDict]]:
+        """(sender id, event) pairs in conversation order, filtered by sender and timestamp
+        (`since` inclusive, `until` exclusive)."""
+        ...
+
+    async def reencrypt(self) -> int:
+        """Re-seal every stored event with the current key; returns how many were rewritten."""
+        ...
 
 
 class LockStore(Protocol):

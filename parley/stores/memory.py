@@ -22,6 +22,8 @@ class InMemoryTrackerStore:
         return copy.deepcopy(events) if events else None
 
     async def append(self, sender_id: str, events: Sequence[EventDict]) -> None:
+        if not events:
+            return
         self._events.setdefault(sender_id, []).extend(copy.deepcopy(list(events)))
 
     async def delete(self, sender_id: str) -> bool:
@@ -29,6 +31,31 @@ class InMemoryTrackerStore:
 
     async def senders(self) -> list[str]:
         return list(self._events)
+
+    async def purge(self, before: float) -> int:
+        stale = [
+            sender_id
+            for sender_id, events in self._events.items()
+            if max(float(event.get("timestamp") or 0.0) for event in events) < before
+        ]
+        for sender_id in stale:
+            del self._events[sender_id]
+        return len(stale)
+
+    async def stream_events(
+        self,
+        sender_ids: Sequence[str] | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> AsyncIterator[tuple[str, EventDict]]:
+        for sender_id in sorted(sender_ids or list(self._events)):
+            for event in self._events.get(sender_id, []):
+                timestamp = float(event.get("timestamp") or 0.0)
+                if (since is None or timestamp >= since) and (until is None or timestamp < until):
+                    yield sender_id, copy.deepcopy(event)
+
+    async def reencrypt(self) -> int:
+        return 0  # nothing is kept at rest
 
     async def close(self) -> None:
         return None

@@ -1,0 +1,60 @@
+"""Shared by the store commands: read endpoints.yml, parse durations and times."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from parley.project.errors import ProblemSink, ProjectError
+from parley.project.yamlio import plain, read_yaml
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+PROJECT_OPTION = typer.Option(Path("."), "--project", "-p", help="Project folder.")
+ENDPOINTS_OPTION = typer.Option(
+    None, "--endpoints", help="Endpoints file (default: endpoints.yml in the project)."
+)
+
+
+def read_endpoints(project: Path, endpoints: Path | None) -> dict[str, Any]:
+    """The endpoints file as plain data; an absent default file means no endpoints."""
+    path = endpoints or project / "endpoints.yml"
+    if endpoints is None and not path.exists():
+        return {}
+    sink = ProblemSink()
+    node = read_yaml(path, sink)
+    if sink.problems:
+        raise ProjectError(sink.problems)
+    data = plain(node) if node is not None else {}
+    if not isinstance(data, dict):
+        raise typer.BadParameter(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def parse_duration(text: str) -> float:
+    """`90d`, `12h`, `30m`, `2w`, `45s` to seconds."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise typer.BadParameter(f"{text!r} is not a duration; write e.g. 90d, 12h, 30m or 2w")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def parse_time(text: str | None) -> float | None:
+    """An epoch timestamp or an ISO 8601 date/time to epoch seconds."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is neither an epoch timestamp nor an ISO date such as 2026-01-31T12:00"
+        ) from None

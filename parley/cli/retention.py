@@ -1,0 +1,59 @@
+"""`parley data purge` and `parley data delete`: retention and erasure (GDPR)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import typer
+
+from parley.cli._stores import ENDPOINTS_OPTION, PROJECT_OPTION, parse_duration, read_endpoints
+from parley.cli.app import console, data_app
+from parley.stores.factory import create_tracker_store
+
+
+@data_app.command("purge")
+def purge(
+    older_than: str = typer.Option(
+        ..., "--older-than", help="Delete conversations with no event newer than this (e.g. 90d)."
+    ),
+    project: Path = PROJECT_OPTION,
+    endpoints: Path | None = ENDPOINTS_OPTION,
+) -> None:
+    """Delete every stored conversation inactive for longer than --older-than."""
+    cutoff = time.time() - parse_duration(older_than)
+    config = read_endpoints(project, endpoints)
+
+    async def run() -> int:
+        store = await create_tracker_store(config, project)
+        try:
+            return await store.purge(cutoff)
+        finally:
+            await store.close()
+
+    removed = asyncio.run(run())
+    console.print(f"Deleted {removed} conversation(s) inactive for more than {older_than}.")
+
+
+@data_app.command("delete")
+def delete(
+    sender_id: str = typer.Argument(..., help="The conversation (sender) id to erase."),
+    project: Path = PROJECT_OPTION,
+    endpoints: Path | None = ENDPOINTS_OPTION,
+) -> None:
+    """Erase one conversation and all its events (a user's deletion request)."""
+    config = read_endpoints(project, endpoints)
+
+    async def run() -> bool:
+        store = await create_tracker_store(config, project)
+        try:
+            return await store.delete(sender_id)
+        finally:
+            await store.close()
+
+    if asyncio.run(run()):
+        console.print(f"Deleted conversation {sender_id!r}.", highlight=False)
+    else:
+        console.print(f"No conversation {sender_id!r} is stored.", highlight=False)
+        raise typer.Exit(1)

@@ -1,0 +1,225 @@
+"""CRFEntityExtractor: BILOU-tagged entities (with roles and groups) from a linear-chain CRF.
+
+Trained with CRFsuite; the learned weights are exported to numpy arrays and decoded here with
+Viterbi + forward-backward, so a model folder holds data only and parsing needs no CRFsuite.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pycrfsuite
+
+from parley.nlu.bilou import SEPARATOR, bilou_tags, decode_tags
+from parley.nlu.component import TrainingSet
+from parley.nlu.crf_features import token_features
+from parley.nlu.features import pattern_features
+from parley.nlu.message import Message
+
+DEFAULTS: dict[str, Any] = {"max_iterations": 50, "L1_c": 0.1, "L2_c": 0.1}
+
+
+class CRFEntityExtractor:
+    """Entities of the types annotated in the training data; `name` is the reported extractor."""
+
+    kind = "crf_entities"
+
+    def __init__(self, name: str, options: dict[str, Any]) -> None:
+        self.name = name
+        self.options = options
+        self.labels: list[str] = []
+        self.attributes: dict[str, int] = {}
+        self.state_indptr = np.zeros(1, np.int64)
+        self.state_labels = np.zeros(0, np.int32)
+        self.state_weights = np.zeros(0, np.float32)
+        self.transitions = np.zeros((0, 0), np.float32)
+        self.patterns: list[tuple[str, str]] = []
+        self._compiled: list[tuple[str, Any]] = []
+        self.use_intent = True
+
+    def _option(self, key: str) -> Any:
+        return self.options.get(key, DEFAULTS.get(key))
+
+    def train(self, training: TrainingSet) -> None:
+        sequences = [m for m in training.messages if m.gold_intent is not None or m.gold_entities]
+        if not any(m.gold_entities for m in sequences):
+            return
+        self.patterns = [
+            (p.name, p.pattern)
+            for p in pattern_features(training.data.regexes, training.data.lookups)
+        ]
+        self._compile()
+        trainer = pycrfsuite.Trainer(verbose=False)
+        trainer.set_params(
+            {
+                "c1": float(self._option("L1_c")),
+                "c2": float(self._option("L2_c")),
+                "max_iterations": int(self._option("max_iterations")),
+                "feature.possible_transitions": True,
+            }
+        )
+        for message in sequences:
+            intent = (
+                message.gold_intent.split("/", 1)[0]
+                if self.use_intent and message.gold_intent
+                else None
+            )
+            trainer.append(
+                token_features(message.text, message.tokens, intent, self._compiled),
+                bilou_tags(message.tokens, message.gold_entities),
+            )
+        with tempfile.TemporaryDirectory(prefix="parley-crf-") as tmp:
+            path = str(Path(tmp) / "model.crfsuite")
+            trainer.train(path)
+            tagger = pycrfsuite.Tagger()
+            tagger.open(path)
+            self._export(tagger.info())
+            tagger.close()
+
+    def _export(self, info: Any) -> None:
+        labels = sorted(set(info.labels))
+        label_index = {label: i for i, label in enumerate(labels)}
+        by_attribute: dict[str, list[tuple[int, float]]] = {}
+        for (attribute, label), weight in info.state_features.items():
+            by_attribute.setdefault(attribute, []).append((label_index[label], weight))
+        names = sorted(by_attribute)
+        indptr = [0]
+        state_labels: list[int] = []
+        state_weights: list[float] = []
+        for name in names:
+            for label, weight in by_attribute[name]:
+                state_labels.append(label)
+                state_weights.append(weight)
+            indptr.append(len(state_labels))
+        transitions = np.zeros((len(labels), len(labels)), np.float32)
+        for (source, target), weight in info.transitions.items():
+            transitions[label_index[source], label_index[target]] = weight
+        self.labels = labels
+        self.attributes = {name: i for i, name in enumerate(names)}
+        self.state_indptr = np.array(indptr, np.int64)
+        self.state_labels = np.array(state_labels, np.int32)
+        self.state_weights = np.array(state_weights, np.float32)
+        self.transitions = transitions
+
+    def _compile(self) -> None:
+        import re
+
+        self._compiled = [(name, re.compile(pattern)) for name, pattern in self.patterns]
+
+    def _emissions(self, features: list[list[str]]) -> np.ndarray:
+        n_labels = len(self.labels)
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        for position, token_attrs in enumerate(features):
+            for attr in token_attrs:
+                a = self.attributes.get(attr)
+                if a is None:
+                    continue
+                lo, hi = self.state_indptr[a], self.state_indptr[a + 1]
+                cols.append(self.state_labels[lo:hi])
+                weights.append(self.state_weights[lo:hi])
+                rows.append(np.full(hi - lo, position, np.int64))
+        if not rows:
+            return np.zeros((len(features), n_labels), np.float32)
+        flat = np.concatenate(rows) * n_labels + np.concatenate(cols)
+        scores = np.bincount(
+            flat, weights=np.concatenate(weights), minlength=len(features) * n_labels
+        )
+        return scores.reshape(len(features), n_labels)
+
+    def process(self, message: Message) -> None:
+        if not self.labels or not message.tokens:
+            return
+        intent = message.intent.get("name") if self.use_intent else None
+        emissions = self._emissions(
+            token_features(message.text, message.tokens, intent, self._compiled)
+        )
+        path = _viterbi(emissions, self.transitions)
+        marginals = _marginals(emissions, self.transitions)
+        tags = [self.labels[i] for i in path]
+        confidences = [float(marginals[t, i]) for t, i in enumerate(path)]
+        for found in decode_tags(message.text, message.tokens, tags, confidences):
+            entity: dict[str, Any] = {
+                "entity": found.entity,
+                "start": found.start,
+                "end": found.end,
+                "value": found.value,
+                "confidence_entity": found.confidence,
+                "extractor": self.name,
+            }
+            if found.role is not None:
+                entity["role"] = found.role
+            if found.group is not None:
+                entity["group"] = found.group
+            message.entities.append(entity)
+
+    def persist(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "labels": self.labels,
+            "attributes": sorted(self.attributes, key=self.attributes.__getitem__),
+            "patterns": self.patterns,
+            "use_intent": self.use_intent,
+        }
+        (folder / "crf.json").write_text(json.dumps(meta, ensure_ascii=False))
+        np.savez(
+            folder / "crf.npz",
+            state_indptr=self.state_indptr,
+            state_labels=self.state_labels,
+            state_weights=self.state_weights,
+            transitions=self.transitions,
+        )
+
+    def restore(self, folder: Path) -> None:
+        meta = json.loads((folder / "crf.json").read_text())
+        self.labels = list(meta["labels"])
+        self.attributes = {name: i for i, name in enumerate(meta["attributes"])}
+        self.patterns = [(n, p) for n, p in meta["patterns"]]
+        self.use_intent = bool(meta["use_intent"])
+        with np.load(folder / "crf.npz", allow_pickle=False) as arrays:
+            self.state_indptr = arrays["state_indptr"]
+            self.state_labels = arrays["state_labels"]
+            self.state_weights = arrays["state_weights"]
+            self.transitions = arrays["transitions"]
+        self._compile()
+
+
+def _viterbi(emissions: np.ndarray, transitions: np.ndarray) -> list[int]:
+    n = len(emissions)
+    score = emissions[0].copy()
+    back = np.zeros((n, emissions.shape[1]), np.int64)
+    for t in range(1, n):
+        candidates = score[:, None] + transitions
+        back[t] = candidates.argmax(axis=0)
+        score = candidates.max(axis=0) + emissions[t]
+    path = [int(score.argmax())]
+    for t in range(n - 1, 0, -1):
+        path.append(int(back[t, path[-1]]))
+    return path[::-1]
+
+
+def _logsumexp(values: np.ndarray, axis: int) -> np.ndarray:
+    top = values.max(axis=axis, keepdims=True)
+    return np.asarray(np.log(np.exp(values - top).sum(axis=axis)) + top.squeeze(axis))
+
+
+def _marginals(emissions: np.ndarray, transitions: np.ndarray) -> np.ndarray:
+    """P(tag at position t = label) under the CRF, by forward-backward in log space."""
+    n, _ = emissions.shape
+    alpha = np.zeros_like(emissions)
+    beta = np.zeros_like(emissions)
+    alpha[0] = emissions[0]
+    for t in range(1, n):
+        alpha[t] = _logsumexp(alpha[t - 1][:, None] + transitions, axis=0) + emissions[t]
+    for t in range(n - 2, -1, -1):
+        beta[t] = _logsumexp(transitions + (emissions[t + 1] + beta[t + 1])[None, :], axis=1)
+    log_z = _logsumexp(alpha[-1], axis=0)
+    return np.asarray(np.exp(alpha + beta - log_z))
+
+
+__all__ = ["SEPARATOR", "CRFEntityExtractor"]

@@ -1,0 +1,241 @@
+"""Sparse text features: word and character n-grams (TF-IDF) and regex/lookup matches.
+
+One `SparseFeaturizer` serves training (a CSR matrix over many messages) and parsing (indices and
+values for one message) with the same code, so both see exactly the same features.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from parley.nlu.component import TrainingSet
+from parley.nlu.message import Message, Token
+from parley.nlu.tokenizer import word_tokens
+from parley.project.nlu_data import LookupTable, RegexPattern
+
+
+@dataclass(frozen=True)
+class NgramChannel:
+    """One CountVectorsFeaturizer: `analyzer` is `word`, `char_wb` or `char`."""
+
+    analyzer: str = "word"
+    min_ngram: int = 1
+    max_ngram: int = 1
+    lowercase: bool = True
+    min_df: int = 1
+
+
+@dataclass(frozen=True)
+class PatternFeature:
+    """A regex (or a lookup table turned into one) that is a feature when it matches."""
+
+    name: str
+    pattern: str
+
+
+def lookup_pattern(table: LookupTable, word_boundaries: bool = True) -> str:
+    """One alternation regex matching any element of a lookup table."""
+    alternatives = "|".join(re.escape(e) for e in sorted(table.elements, key=len, reverse=True))
+    return rf"\b(?:{alternatives})\b" if word_boundaries else f"(?:{alternatives})"
+
+
+def pattern_features(
+    regexes: tuple[RegexPattern, ...],
+    lookups: tuple[LookupTable, ...],
+    use_regexes: bool = True,
+    use_lookup_tables: bool = True,
+    use_word_boundaries: bool = True,
+) -> list[PatternFeature]:
+    out: list[PatternFeature] = []
+    if use_regexes:
+        out += [PatternFeature(r.name, p) for r in regexes for p in r.patterns]
+    if use_lookup_tables:
+        out += [
+            PatternFeature(t.name, lookup_pattern(t, use_word_boundaries))
+            for t in lookups
+            if t.elements
+        ]
+    return out
+
+
+def _grams(channel: NgramChannel, tokens: list[Token], text: str) -> list[str]:
+    words = [t.text.lower() if channel.lowercase else t.text for t in word_tokens(tokens)]
+    out: list[str] = []
+    if channel.analyzer == "word":
+        for n in range(channel.min_ngram, channel.max_ngram + 1):
+            out.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+        return out
+    if channel.analyzer == "char_wb":
+        for word in words:
+            padded = f" {word} "
+            for n in range(channel.min_ngram, channel.max_ngram + 1):
+                out.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+        return out
+    flat = " ".join(words)
+    for n in range(channel.min_ngram, channel.max_ngram + 1):
+        out.extend(flat[i : i + n] for i in range(len(flat) - n + 1))
+    return out
+
+
+class SparseFeaturizer:
+    """TF-IDF n-gram channels plus binary pattern features, each n-gram channel L2-normalised."""
+
+    def __init__(
+        self,
+        channels: list[NgramChannel],
+        patterns: list[PatternFeature] | None = None,
+        case_sensitive_patterns: bool = True,
+    ) -> None:
+        self.channels = channels
+        self.patterns = patterns or []
+        self.case_sensitive_patterns = case_sensitive_patterns
+        self.vocabularies: list[dict[str, int]] = [{} for _ in channels]
+        self.idf: list[np.ndarray] = [np.zeros(0, np.float32) for _ in channels]
+        self._offsets: list[int] = []
+        self._compiled: list[re.Pattern[str]] = []
+
+    @property
+    def size(self) -> int:
+        return sum(len(v) for v in self.vocabularies) + len(self.patterns)
+
+    def _prepare(self) -> None:
+        self._offsets = []
+        offset = 0
+        for vocab in self.vocabularies:
+            self._offsets.append(offset)
+            offset += len(vocab)
+        self._offsets.append(offset)  # pattern features start here
+        flags = 0 if self.case_sensitive_patterns else re.IGNORECASE
+        self._compiled = [re.compile(p.pattern, flags) for p in self.patterns]
+
+    def train(self, texts: list[str], tokens: list[list[Token]]) -> sparse.csr_matrix:
+        """Learn vocabularies and IDF from the training texts; return their feature matrix."""
+        n_docs = len(texts)
+        for c, channel in enumerate(self.channels):
+            df: Counter[str] = Counter()
+            for text, toks in zip(texts, tokens, strict=True):
+                df.update(set(_grams(channel, toks, text)))
+            kept = sorted(g for g, count in df.items() if count >= channel.min_df)
+            self.vocabularies[c] = {g: i for i, g in enumerate(kept)}
+            self.idf[c] = np.array(
+                [math.log((1 + n_docs) / (1 + df[g])) + 1.0 for g in kept], dtype=np.float32
+            )
+        self._prepare()
+        return self.transform(texts, tokens)
+
+    def transform(self, texts: list[str], tokens: list[list[Token]]) -> sparse.csr_matrix:
+        rows_idx: list[np.ndarray] = []
+        rows_val: list[np.ndarray] = []
+        for text, toks in zip(texts, tokens, strict=True):
+            idx, val = self.vectorize(text, toks)
+            rows_idx.append(idx)
+            rows_val.append(val)
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum([len(i) for i in rows_idx])
+        indices = np.concatenate(rows_idx) if rows_idx else np.zeros(0, np.int32)
+        values = np.concatenate(rows_val) if rows_val else np.zeros(0, np.float32)
+        return sparse.csr_matrix((values, indices, indptr), shape=(len(texts), self.size))
+
+    def vectorize(self, text: str, tokens: list[Token]) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, values) of one message: the lean single-message path used when parsing."""
+        all_idx: list[int] = []
+        all_val: list[float] = []
+        for c, channel in enumerate(self.channels):
+            vocab = self.vocabularies[c]
+            counts: Counter[int] = Counter()
+            for gram in _grams(channel, tokens, text):
+                index = vocab.get(gram)
+                if index is not None:
+                    counts[index] += 1
+            if not counts:
+                continue
+            idf = self.idf[c]
+            weights = [(1.0 + math.log(n)) * float(idf[i]) for i, n in counts.items()]
+            norm = math.sqrt(sum(w * w for w in weights)) or 1.0
+            offset = self._offsets[c]
+            all_idx.extend(offset + i for i in counts)
+            all_val.extend(w / norm for w in weights)
+        base = self._offsets[-1]
+        for p, compiled in enumerate(self._compiled):
+            if compiled.search(text):
+                all_idx.append(base + p)
+                all_val.append(1.0)
+        return np.array(all_idx, dtype=np.int32), np.array(all_val, dtype=np.float32)
+
+    def persist(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "channels": [asdict(c) for c in self.channels],
+            "patterns": [asdict(p) for p in self.patterns],
+            "case_sensitive_patterns": self.case_sensitive_patterns,
+            "vocabularies": [sorted(v, key=v.__getitem__) for v in self.vocabularies],
+        }
+        (folder / "featurizer.json").write_text(json.dumps(meta, ensure_ascii=False))
+        np.savez(folder / "idf.npz", *self.idf)
+
+    @classmethod
+    def load(cls, folder: Path) -> SparseFeaturizer:
+        meta = json.loads((folder / "featurizer.json").read_text())
+        featurizer = cls(
+            [NgramChannel(**c) for c in meta["channels"]],
+            [PatternFeature(**p) for p in meta["patterns"]],
+            bool(meta["case_sensitive_patterns"]),
+        )
+        featurizer.vocabularies = [{g: i for i, g in enumerate(v)} for v in meta["vocabularies"]]
+        with np.load(folder / "idf.npz", allow_pickle=False) as arrays:
+            featurizer.idf = [arrays[f"arr_{i}"] for i in range(len(featurizer.channels))]
+        featurizer._prepare()
+        return featurizer
+
+
+class SparseFeaturesComponent:
+    """Every CountVectorsFeaturizer and RegexFeaturizer of a config, as one featurizer.
+
+    `options`: `channels` (NgramChannel fields), `regex` (RegexFeaturizer options or None).
+    """
+
+    kind = "sparse_features"
+
+    def __init__(self, name: str, options: dict[str, object]) -> None:
+        self.name = name
+        self.options = options
+        self.featurizer: SparseFeaturizer | None = None
+
+    def train(self, training: TrainingSet) -> None:
+        regex = self.options.get("regex")
+        patterns: list[PatternFeature] = []
+        case_sensitive = True
+        if isinstance(regex, dict):
+            patterns = pattern_features(
+                training.data.regexes,
+                training.data.lookups,
+                bool(regex.get("use_regexes", True)),
+                bool(regex.get("use_lookup_tables", True)),
+                bool(regex.get("use_word_boundaries", True)),
+            )
+            case_sensitive = bool(regex.get("case_sensitive", True))
+        channels = [NgramChannel(**c) for c in self.options.get("channels", [])]  # type: ignore[attr-defined]
+        self.featurizer = SparseFeaturizer(channels, patterns, case_sensitive)
+        messages = training.messages
+        training.sparse = self.featurizer.train(
+            [m.text for m in messages], [m.tokens for m in messages]
+        )
+
+    def process(self, message: Message) -> None:
+        assert self.featurizer is not None
+        message.sparse = self.featurizer.vectorize(message.text, message.tokens)
+
+    def persist(self, folder: Path) -> None:
+        assert self.featurizer is not None
+        self.featurizer.persist(folder)
+
+    def restore(self, folder: Path) -> None:
+        self.featurizer = SparseFeaturizer.load(folder)

@@ -1,0 +1,132 @@
+"""Intent classifiers: the linear classifier (what DIETClassifier maps to) and keywords."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from parley.nlu.component import TrainingSet, message_features
+from parley.nlu.linear import LinearModel
+from parley.nlu.message import Message
+from parley.project.nlu_data import RESPONSE_KEY_SEPARATOR
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RANKING_LENGTH = 10
+
+
+def base_intent(name: str) -> str:
+    return name.split(RESPONSE_KEY_SEPARATOR, 1)[0]
+
+
+def ranking(labels: list[str], probs: np.ndarray, length: int) -> list[dict[str, Any]]:
+    """Top `length` labels by probability, as Rasa's `[{name, confidence}]`."""
+    order = np.argsort(-probs, kind="stable")
+    if length > 0:
+        order = order[:length]
+    return [{"name": labels[i], "confidence": float(probs[i])} for i in order]
+
+
+class LinearIntentClassifier:
+    """Sparse (+ dense) features -> linear SVM -> temperature-calibrated softmax over intents."""
+
+    kind = "linear_intent"
+
+    def __init__(self, name: str, options: dict[str, Any]) -> None:
+        self.name = name
+        self.options = options
+        self.model: LinearModel | None = None
+        self.sparse_size = 0
+
+    def train(self, training: TrainingSet) -> None:
+        rows = [i for i, m in enumerate(training.messages) if m.gold_intent]
+        if not rows:
+            return
+        labels = [base_intent(training.messages[i].gold_intent or "") for i in rows]
+        features = training.features()[rows]
+        self.sparse_size = training.sparse_size
+        self.model = LinearModel.train(
+            features,
+            labels,
+            c=float(self.options.get("C", 1.0)),
+            seed=int(self.options.get("random_seed") or 0),
+        )
+
+    def process(self, message: Message) -> None:
+        if self.model is None:
+            return
+        probs = self.model.probabilities(*message_features(message, self.sparse_size))
+        length = int(self.options.get("ranking_length", DEFAULT_RANKING_LENGTH))
+        message.intent_ranking = ranking(self.model.labels, probs, length)
+        message.intent = dict(message.intent_ranking[0])
+
+    def persist(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "intent.json").write_text(
+            json.dumps({"trained": self.model is not None, "sparse_size": self.sparse_size})
+        )
+        if self.model is not None:
+            self.model.persist(folder)
+
+    def restore(self, folder: Path) -> None:
+        meta = json.loads((folder / "intent.json").read_text())
+        self.sparse_size = int(meta["sparse_size"])
+        self.model = LinearModel.load(folder) if meta["trained"] else None
+
+
+class KeywordIntentClassifier:
+    """An intent whose example text appears as whole words in the message wins (confidence 1)."""
+
+    kind = "keyword_intent"
+
+    def __init__(self, name: str, options: dict[str, Any]) -> None:
+        self.name = name
+        self.options = options
+        self.keywords: dict[str, str] = {}
+        self._compiled: list[tuple[re.Pattern[str], str]] = []
+
+    def train(self, training: TrainingSet) -> None:
+        case_sensitive = bool(self.options.get("case_sensitive", True))
+        keywords: dict[str, str] = {}
+        ambiguous: set[str] = set()
+        for message in training.messages:
+            if not message.gold_intent:
+                continue
+            key = message.text if case_sensitive else message.text.lower()
+            intent = base_intent(message.gold_intent)
+            if keywords.setdefault(key, intent) != intent:
+                ambiguous.add(key)
+        for key in sorted(ambiguous):
+            logger.warning("Keyword '%s' is an example of several intents; it is ignored.", key)
+            keywords.pop(key)
+        self.keywords = keywords
+        self._compile()
+
+    def _compile(self) -> None:
+        flags = 0 if self.options.get("case_sensitive", True) else re.IGNORECASE
+        self._compiled = [
+            (re.compile(rf"\b{re.escape(k)}\b", flags), intent)
+            for k, intent in sorted(self.keywords.items(), key=lambda kv: -len(kv[0]))
+        ]
+
+    def process(self, message: Message) -> None:
+        for pattern, intent in self._compiled:
+            if pattern.search(message.text):
+                message.intent = {"name": intent, "confidence": 1.0}
+                message.intent_ranking = [dict(message.intent)]
+                return
+        if message.intent.get("name") is None:
+            message.intent = {"name": None, "confidence": 0.0}
+
+    def persist(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "keywords.json").write_text(json.dumps(self.keywords, ensure_ascii=False))
+
+    def restore(self, folder: Path) -> None:
+        self.keywords = json.loads((folder / "keywords.json").read_text())
+        self._compile()

@@ -1,0 +1,140 @@
+"""A linear classifier over sparse (+ dense) features with temperature-calibrated confidences.
+
+Trained with scikit-learn's LinearSVC; what is kept is only the weight matrix, the bias and the
+temperature, so parsing one message is a row gather and a small matrix product.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import minimize_scalar
+from sklearn.svm import LinearSVC
+
+logger = logging.getLogger(__name__)
+
+# Below this much data a held-out calibration split would be noise; a fixed temperature makes
+# in-domain messages confident (as Rasa's DIET is) and mixed ones less so.
+MIN_EXAMPLES_TO_CALIBRATE = 200
+DEFAULT_TEMPERATURE = 0.25
+
+
+def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    z = scores / temperature
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=-1, keepdims=True))
+
+
+def _fit_svc(features: sparse.csr_matrix, labels: np.ndarray, c: float, seed: int) -> LinearSVC:
+    model = LinearSVC(C=c, random_state=seed, tol=1e-3, max_iter=2000)
+    model.fit(features, labels)
+    return model
+
+
+def _decision(model: LinearSVC, features: sparse.csr_matrix) -> np.ndarray:
+    scores = np.asarray(model.decision_function(features))
+    if scores.ndim == 1:  # binary: one column, the second class's score
+        scores = np.stack([-scores, scores], axis=1)
+    return scores
+
+
+def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
+    def nll(temperature: float) -> float:
+        probs = softmax(scores, temperature)
+        return float(-np.mean(np.log(probs[np.arange(len(truth)), truth] + 1e-12)))
+
+    result = minimize_scalar(nll, bounds=(0.01, 5.0), method="bounded")
+    return float(result.x)
+
+
+class LinearModel:
+    """Weights (features x classes), bias and temperature; `labels` name the classes."""
+
+    def __init__(
+        self, labels: list[str], weights: np.ndarray, bias: np.ndarray, temperature: float
+    ) -> None:
+        self.labels = labels
+        self.weights = weights
+        self.bias = bias
+        self.temperature = temperature
+
+    @classmethod
+    def train(
+        cls,
+        features: sparse.csr_matrix,
+        labels: list[str],
+        c: float = 1.0,
+        seed: int = 0,
+        calibrate: bool = True,
+    ) -> LinearModel:
+        """Fit on all data; when there is enough, first fit the temperature on a held-out fifth."""
+        classes = sorted(set(labels))
+        n_features = features.shape[1]
+        if len(classes) < 2:
+            return cls(
+                classes,
+                np.zeros((n_features, len(classes)), np.float32),
+                np.zeros(len(classes), np.float32),
+                DEFAULT_TEMPERATURE,
+            )
+        index = {name: i for i, name in enumerate(classes)}
+        y = np.array([index[name] for name in labels])
+        temperature = DEFAULT_TEMPERATURE
+        counts = np.bincount(y)
+        if calibrate and len(y) >= MIN_EXAMPLES_TO_CALIBRATE and counts.min() >= 2:
+            temperature = cls._held_out_temperature(features, y, c, seed)
+        model = _fit_svc(features, y, c, seed)
+        coef = np.asarray(model.coef_, dtype=np.float32)
+        intercept = np.asarray(model.intercept_, dtype=np.float32)
+        if len(classes) == 2:
+            coef = np.vstack([-coef, coef])
+            intercept = np.concatenate([-intercept, intercept])
+        logger.debug("Linear model: %d classes, temperature %.3f", len(classes), temperature)
+        return cls(classes, np.ascontiguousarray(coef.T), intercept, temperature)
+
+    @staticmethod
+    def _held_out_temperature(
+        features: sparse.csr_matrix, y: np.ndarray, c: float, seed: int
+    ) -> float:
+        rng = np.random.default_rng(seed)
+        held = np.zeros(len(y), dtype=bool)
+        for label in np.unique(y):
+            members = np.flatnonzero(y == label)
+            take = max(1, len(members) // 5)
+            held[rng.choice(members, size=take, replace=False)] = True
+        model = _fit_svc(features[~held], y[~held], c, seed)
+        if len(model.classes_) != int(y.max()) + 1:
+            return DEFAULT_TEMPERATURE
+        return _fit_temperature(_decision(model, features[held]), y[held])
+
+    def scores(self, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Raw class scores of one message's features (the single-message path)."""
+        return np.asarray(values @ self.weights[indices] + self.bias)
+
+    def probabilities(self, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
+        return softmax(self.scores(indices, values), self.temperature)
+
+    def batch_probabilities(self, features: sparse.csr_matrix) -> np.ndarray:
+        return softmax(np.asarray(features @ self.weights) + self.bias, self.temperature)
+
+    def persist(self, folder: Path, prefix: str = "linear") -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        meta = {"labels": self.labels, "temperature": self.temperature}
+        (folder / f"{prefix}.json").write_text(json.dumps(meta, ensure_ascii=False))
+        np.save(folder / f"{prefix}_weights.npy", self.weights)
+        np.save(folder / f"{prefix}_bias.npy", self.bias)
+
+    @classmethod
+    def load(cls, folder: Path, prefix: str = "linear") -> LinearModel:
+        meta = json.loads((folder / f"{prefix}.json").read_text())
+        return cls(
+            list(meta["labels"]),
+            np.load(folder / f"{prefix}_weights.npy", allow_pickle=False),
+            np.load(folder / f"{prefix}_bias.npy", allow_pickle=False),
+            float(meta["temperature"]),
+        )

@@ -1,0 +1,49 @@
+"""The NLU part of a model archive, for `parley.training.train_project`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from parley.models.fingerprint import fingerprint
+from parley.nlu.pipeline import Pipeline, Progress
+from parley.project.loader import Project
+from parley.project.nlu_data import RESPONSE_KEY_SEPARATOR
+
+logger = logging.getLogger(__name__)
+
+
+def retrieval_responses(project: Project) -> dict[str, list[dict[str, Any]]]:
+    """Domain responses of retrieval intents (`utter_faq/ask_hours`), which the selector returns."""
+    return {
+        name: [dict(v.raw) for v in variations]
+        for name, variations in project.domain.responses.items()
+        if RESPONSE_KEY_SEPARATOR in name
+    }
+
+
+class NLUPart:
+    """Trains the pipeline of config.yml on the project's NLU data into the archive's `nlu/`."""
+
+    name = "nlu"
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.progress = progress
+
+    def fingerprint(self, project: Project) -> str:
+        config = project.config
+        return fingerprint(
+            "nlu-v1", config.language, config.pipeline, project.nlu, retrieval_responses(project)
+        )
+
+    def train(self, project: Project, folder: Path) -> None:
+        pipeline = Pipeline.train(
+            project.config, project.nlu, retrieval_responses(project), self.progress
+        )
+        pipeline.persist(folder)
+        logger.info(
+            "NLU trained on %d examples (%d intents).",
+            len(project.nlu.examples),
+            len(project.nlu.intents),
+        )

@@ -1,0 +1,64 @@
+"""Parley's own deployment settings: `parley.yml` in the project (optional, every key optional).
+
+    server:
+      host: 0.0.0.0            # where `parley run` binds
+      port: 5005
+      ssl_certfile: certs/server.pem
+      ssl_keyfile: certs/server.key
+      ssl_password: ${file:secrets/tls-pass}
+      auth_token: ${PARLEY_AUTH_TOKEN}
+      jwt_secret: ${vault:secret/parley#jwt_secret}
+      jwt_method: HS256
+    logging:
+      level: INFO
+
+Values may use the same `${...}` references as endpoints.yml; secrets are `SecretStr`, so they
+never show in a repr or a log line by accident.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+SETTINGS_FILE = "parley.yml"
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+class ServerSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = 5005
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    ssl_password: SecretStr | None = None
+    auth_token: SecretStr | None = None
+    jwt_secret: SecretStr | None = None
+    jwt_method: str = "HS256"
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.ssl_certfile and self.ssl_keyfile)
+
+
+class LoggingSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+
+class ParleySettings(BaseModel):
+    """The whole of parley.yml, validated."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    server: ServerSettings = ServerSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    host = host.strip("[]").lower()
+    return host in LOOPBACK_HOSTS or host.startswith("127.")

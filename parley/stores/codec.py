@@ -1,0 +1,69 @@
+"""Turning event dicts into stored records and back: clear index fields plus a sealed body."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from parley.stores.base import EventDict
+from parley.stores.crypto import EventCipher
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One event as kept at rest: indexable fields in clear, the whole event sealed in `body`."""
+
+    type_name: str
+    timestamp: float
+    event_id: str | None
+    model_id: str | None
+    key_id: str | None
+    body: str
+
+
+def event_id_of(event: EventDict) -> str | None:
+    metadata = event.get("metadata")
+    if isinstance(metadata, dict):
+        value = metadata.get("event_id")
+        return str(value) if value is not None else None
+    return None
+
+
+def with_event_ids(events: Sequence[EventDict]) -> list[EventDict]:
+    """Copies of `events` where each carries `metadata.event_id` (a new uuid hex if missing).
+
+    Stores and brokers see the same ids, so consumers can drop duplicates on replay.
+    """
+    result = []
+    for event in events:
+        if event_id_of(event) is not None:
+            result.append(event)
+            continue
+        metadata = dict(event.get("metadata") or {})
+        metadata["event_id"] = uuid.uuid4().hex
+        result.append({**event, "metadata": metadata})
+    return result
+
+
+def encode_event(cipher: EventCipher, sender_id: str, event: EventDict) -> StoredEvent:
+    metadata: dict[str, Any] = event.get("metadata") or {}
+    model_id = metadata.get("model_id") if isinstance(metadata, dict) else None
+    key_id, body = cipher.seal(
+        json.dumps(event, ensure_ascii=False, separators=(",", ":")), sender_id
+    )
+    return StoredEvent(
+        type_name=str(event.get("event", "")),
+        timestamp=float(event.get("timestamp") or 0.0),
+        event_id=event_id_of(event),
+        model_id=str(model_id) if model_id is not None else None,
+        key_id=key_id,
+        body=body,
+    )
+
+
+def decode_event(cipher: EventCipher, sender_id: str, key_id: str | None, body: str) -> EventDict:
+    event: EventDict = json.loads(cipher.open(key_id, body, sender_id))
+    return event

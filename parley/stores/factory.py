@@ -1,0 +1,116 @@
+"""Build the stores an assistant uses from its `endpoints.yml` (Rasa's keys and shapes).
+
+    tracker_store: {type: sql, dialect, url, port, db, username, password, query, schema}
+                   {type: redis, url, port, db, username, password, key_prefix, use_ssl, record_exp}
+                   {type: in_memory}
+                   absent: SQLite `parley.db` in the project folder
+    lock_store:    {type: redis, url, port, db, password, key_prefix, use_ssl, lock_lifetime}
+                   absent / {type: in_memory}: in-process locks (one replica only)
+    event_broker:  {type: pika, url, port, username, password, queues, exchange_name}
+                   {type: sql, dialect, url, db, …}
+                   absent: no broker
+
+Values may reference environment variables as `${VAR}` or `${VAR:-default}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from parley.stores.base import EventBroker, LockStore, ManagedTrackerStore
+from parley.stores.broker_pika import PikaEventBroker, PikaSettings
+from parley.stores.broker_sql import SQLEventBroker
+from parley.stores.crypto import EventCipher
+from parley.stores.env import resolve_env
+from parley.stores.errors import StoreConfigError
+from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
+from parley.stores.redis_conn import RedisSettings
+from parley.stores.redis_lock import RedisLockStore
+from parley.stores.redis_store import RedisTrackerStore
+from parley.stores.sql import SQLTrackerStore
+from parley.stores.sql_engine import SQLSettings
+
+_MEMORY = ("in_memory", "memory", "inmemory")
+
+
+def _section(endpoints: Mapping[str, Any] | None, name: str) -> dict[str, Any] | None:
+    if not endpoints or endpoints.get(name) is None:
+        return None
+    section = endpoints[name]
+    if not isinstance(section, Mapping):
+        raise StoreConfigError(f"endpoints.yml: {name} must be a mapping of settings")
+    resolved: dict[str, Any] = resolve_env(dict(section), where=f"endpoints.yml: {name}")
+    return resolved
+
+
+def _store_type(section: Mapping[str, Any], name: str, default: str) -> str:
+    kind = str(section.get("type") or default).strip().lower()
+    if "." in kind:
+        raise StoreConfigError(
+            f"endpoints.yml: {name}.type {kind!r}: custom store classes are not supported; "
+            "use one of the built-in types"
+        )
+    return kind
+
+
+async def create_tracker_store(
+    endpoints: Mapping[str, Any] | None,
+    project_root: Path,
+    cipher: EventCipher | None = None,
+) -> ManagedTrackerStore:
+    """The configured tracker store, connected and migrated. `cipher` defaults to the key in
+    PARLEY_ENCRYPTION_KEY (none: events are stored unencrypted)."""
+    cipher = cipher if cipher is not None else EventCipher.from_env()
+    section = _section(endpoints, "tracker_store")
+    where = "endpoints.yml: tracker_store"
+    if section is None:
+        return await SQLTrackerStore.open(SQLSettings(), project_root, cipher)
+    kind = _store_type(section, "tracker_store", "sql")
+    if kind == "sql":
+        return await SQLTrackerStore.open(
+            SQLSettings.from_endpoint(section, where), project_root, cipher
+        )
+    if kind == "redis":
+        return await RedisTrackerStore.open(RedisSettings.from_endpoint(section, where), cipher)
+    if kind in _MEMORY:
+        return InMemoryTrackerStore()
+    raise StoreConfigError(f"{where}: unknown type {kind!r}; use sql, redis or in_memory")
+
+
+async def create_lock_store(endpoints: Mapping[str, Any] | None) -> LockStore:
+    """The configured lock store; in-process locks when none is configured."""
+    section = _section(endpoints, "lock_store")
+    where = "endpoints.yml: lock_store"
+    if section is None:
+        return InMemoryLockStore()
+    kind = _store_type(section, "lock_store", "in_memory")
+    if kind == "redis":
+        options = {
+            name: float(section[name])
+            for name in ("lock_lifetime", "wait_timeout")
+            if section.get(name) not in (None, "")
+        }
+        # Rasa's lock store defaults to Redis database 1, apart from a tracker store in db 0.
+        settings = RedisSettings.from_endpoint(section, where, default_db=1)
+        return await RedisLockStore.open(settings, **options)
+    if kind in _MEMORY:
+        return InMemoryLockStore()
+    raise StoreConfigError(f"{where}: unknown type {kind!r}; use redis or in_memory")
+
+
+async def create_event_broker(
+    endpoints: Mapping[str, Any] | None, project_root: Path
+) -> EventBroker | None:
+    """The configured event broker, connected; None when none is configured."""
+    section = _section(endpoints, "event_broker")
+    where = "endpoints.yml: event_broker"
+    if section is None:
+        return None
+    kind = _store_type(section, "event_broker", "pika")
+    if kind == "pika":
+        return await PikaEventBroker.open(PikaSettings.from_endpoint(section, where))
+    if kind == "sql":
+        return await SQLEventBroker.open(SQLSettings.from_endpoint(section, where), project_root)
+    raise StoreConfigError(f"{where}: unknown type {kind!r}; use pika or sql")

@@ -1,0 +1,1 @@
+"""Alembic migrations of the SQL tracker store, applied at start by `parley.stores.sql_engine`."""

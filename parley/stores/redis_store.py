@@ -1,0 +1,183 @@
+"""Redis tracker store: one list of sealed event records per conversation.
+
+A turn's records go in with one RPUSH inside MULTI/EXEC, so a turn is stored whole or not at all
+and appends from several processes never interleave. A sorted set of conversations scored by
+their latest event time serves `senders`, retention and export.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, WatchError
+
+from parley.stores.base import EventDict
+from parley.stores.codec import StoredEvent, decode_event, encode_event
+from parley.stores.crypto import EventCipher
+from parley.stores.errors import StoreError
+from parley.stores.redis_conn import RedisSettings
+
+# Delete a conversation only if it is still stale when the script runs (atomic in Redis).
+_PURGE_ONE = """
+local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if score and tonumber(score) < tonumber(ARGV[2]) then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+
+def _pack(record: StoredEvent) -> str:
+    return json.dumps(
+        [
+            record.type_name,
+            record.timestamp,
+            record.event_id,
+            record.model_id,
+            record.key_id,
+            record.body,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _unpack(raw: bytes | str) -> StoredEvent:
+    type_name, timestamp, event_id, model_id, key_id, body = json.loads(raw)
+    return StoredEvent(type_name, timestamp, event_id, model_id, key_id, body)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisTrackerStore:
+    """Tracker store on Redis (redis-py asyncio)."""
+
+    def __init__(
+        self, redis: Redis, settings: RedisSettings, cipher: EventCipher | None = None
+    ) -> None:
+        self.redis = redis
+        self.settings = settings
+        self.cipher = cipher or EventCipher(None)
+        self._events = settings.namespace("events")
+        self._index = settings.namespace("index") + "conversations"
+        self._purge_one = redis.register_script(_PURGE_ONE)
+
+    @classmethod
+    async def open(
+        cls, settings: RedisSettings, cipher: EventCipher | None = None
+    ) -> RedisTrackerStore:
+        redis = settings.connect()
+        try:
+            await redis.ping()
+        except (RedisError, OSError) as exc:
+            await redis.aclose()
+            raise StoreError(
+                f"cannot reach the Redis tracker store at {settings.host}:{settings.port}: {exc}; "
+                "check tracker_store in endpoints.yml and that Redis is running"
+            ) from exc
+        return cls(redis, settings, cipher)
+
+    def _key(self, sender_id: str) -> str:
+        return self._events + sender_id
+
+    async def load(self, sender_id: str) -> list[EventDict] | None:
+        raw = await self.redis.lrange(self._key(sender_id), 0, -1)  # type: ignore[misc]
+        if not raw:
+            return None
+        return [self._decode(sender_id, _unpack(item)) for item in raw]
+
+    def _decode(self, sender_id: str, record: StoredEvent) -> EventDict:
+        return decode_event(self.cipher, sender_id, record.key_id, record.body)
+
+    async def append(self, sender_id: str, events: Sequence[EventDict]) -> None:
+        if not events:
+            return
+        records = [encode_event(self.cipher, sender_id, event) for event in events]
+        latest = max(record.timestamp for record in records)
+        key = self._key(sender_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, *[_pack(record) for record in records])
+            pipe.zadd(self._index, {sender_id: latest}, gt=True)
+            if self.settings.record_exp:
+                pipe.expire(key, int(self.settings.record_exp))
+            await pipe.execute()
+
+    async def delete(self, sender_id: str) -> bool:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key(sender_id))
+            pipe.zrem(self._index, sender_id)
+            deleted, _ = await pipe.execute()
+        return bool(deleted)
+
+    async def senders(self) -> list[str]:
+        members = await self.redis.zrange(self._index, 0, -1)
+        return [_text(member) for member in members]
+
+    async def purge(self, before: float) -> int:
+        """Delete every conversation whose latest event is older than `before` (epoch seconds)."""
+        stale = await self.redis.zrangebyscore(self._index, "-inf", f"({before}")
+        removed = 0
+        for member in stale:
+            sender_id = _text(member)
+            removed += int(
+                await self._purge_one(
+                    keys=[self._key(sender_id), self._index], args=[sender_id, before]
+                )
+            )
+        return removed
+
+    async def stream_events(
+        self,
+        sender_ids: Sequence[str] | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> AsyncIterator[tuple[str, EventDict]]:
+        """Stored events conversation by conversation, filtered by sender and time."""
+        for sender_id in sorted(sender_ids or await self.senders()):
+            raw = await self.redis.lrange(self._key(sender_id), 0, -1)  # type: ignore[misc]
+            for item in raw:
+                record = _unpack(item)
+                if since is not None and record.timestamp < since:
+                    continue
+                if until is not None and record.timestamp >= until:
+                    continue
+                yield sender_id, self._decode(sender_id, record)
+
+    async def reencrypt(self) -> int:
+        """Re-seal every event not under the current key; returns how many were rewritten."""
+        changed = 0
+        for sender_id in await self.senders():
+            changed += await self._reencrypt_one(sender_id)
+        return changed
+
+    async def _reencrypt_one(self, sender_id: str) -> int:
+        key = self._key(sender_id)
+        while True:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(key)
+                    raw: list[Any] = await pipe.lrange(key, 0, -1)  # type: ignore[misc]
+                    updates: list[tuple[int, str]] = []
+                    for index, item in enumerate(raw):
+                        record = _unpack(item)
+                        if record.key_id == self.cipher.key_id:
+                            continue
+                        event = self._decode(sender_id, record)
+                        updates.append((index, _pack(encode_event(self.cipher, sender_id, event))))
+                    pipe.multi()
+                    for index, packed in updates:
+                        pipe.lset(key, index, packed)
+                    await pipe.execute()
+                    return len(updates)
+                except WatchError:
+                    continue  # a turn was appended meanwhile: read again
+
+    async def close(self) -> None:
+        await self.redis.aclose()

@@ -1,0 +1,225 @@
+"""SQL tracker store (SQLAlchemy 2, async): SQLite by default, PostgreSQL in production.
+
+Events are append-only rows keyed by (sender_id, sequence). A turn reserves its sequence range by
+incrementing the conversation's counter (a row lock on PostgreSQL, the write lock on SQLite) and
+inserts its rows in the same transaction, so a turn is stored whole or not at all and concurrent
+appends from several processes never interleave; the unique (sender_id, sequence) constraint
+backs this up, and a conflicting transaction is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from parley.stores.base import EventDict
+from parley.stores.codec import decode_event, encode_event
+from parley.stores.crypto import EventCipher
+from parley.stores.errors import StoreError
+from parley.stores.sql_engine import SQLSettings, create_engine, migrate, writer
+from parley.stores.sql_schema import conversations, events
+
+logger = logging.getLogger(__name__)
+
+_MAX_ATTEMPTS = 12
+_BATCH = 500
+
+
+class _Retry(Exception):
+    """The conversation changed under this transaction (deleted meanwhile); try again."""
+
+
+class SQLTrackerStore:
+    """Tracker store on a SQL database; call `await store.start()` (or use `open`) first."""
+
+    def __init__(
+        self, engine: AsyncEngine, cipher: EventCipher | None = None, schema: str | None = None
+    ) -> None:
+        self.engine = engine
+        self.cipher = cipher or EventCipher(None)
+        self.schema = schema
+        self._writer = writer(engine)
+
+    @classmethod
+    async def open(
+        cls, settings: SQLSettings, project_root: Path, cipher: EventCipher | None = None
+    ) -> SQLTrackerStore:
+        """Connect and bring the schema up to date (migrations run here)."""
+        store = cls(create_engine(settings, project_root), cipher, settings.schema)
+        await store.start()
+        return store
+
+    async def start(self) -> None:
+        try:
+            await migrate(self.engine, self.schema)
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise StoreError(
+                f"cannot open the SQL tracker store at {self.engine.url.render_as_string()}: "
+                f"{exc}; check tracker_store in endpoints.yml and that the database is running"
+            ) from exc
+
+    async def load(self, sender_id: str) -> list[EventDict] | None:
+        query = (
+            select(events.c.key_id, events.c.body)
+            .where(events.c.sender_id == sender_id)
+            .order_by(events.c.sequence)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        if not rows:
+            return None
+        return [decode_event(self.cipher, sender_id, key_id, body) for key_id, body in rows]
+
+    async def append(self, sender_id: str, new_events: Sequence[EventDict]) -> None:
+        if not new_events:
+            return
+        records = [encode_event(self.cipher, sender_id, event) for event in new_events]
+        latest = max(record.timestamp for record in records)
+        for attempt in range(1, _MAX_ATTEMPTS + 1):
+            try:
+                async with self._writer.begin() as connection:
+                    first = await self._reserve(connection, sender_id, len(records), latest)
+                    await connection.execute(
+                        events.insert(),
+                        [
+                            {
+                                "sender_id": sender_id,
+                                "sequence": first + offset,
+                                "type_name": record.type_name,
+                                "timestamp": record.timestamp,
+                                "event_id": record.event_id,
+                                "model_id": record.model_id,
+                                "key_id": record.key_id,
+                                "body": record.body,
+                            }
+                            for offset, record in enumerate(records)
+                        ],
+                    )
+                return
+            except (IntegrityError, OperationalError, _Retry) as exc:
+                if attempt == _MAX_ATTEMPTS or not _retryable(exc):
+                    raise StoreError(
+                        f"could not append {len(records)} event(s) to conversation "
+                        f"{sender_id!r} after {attempt} attempt(s): {exc}"
+                    ) from exc
+                logger.debug("append to %s conflicted (%s); retrying", sender_id, exc)
+                await asyncio.sleep(random.uniform(0, 0.005 * attempt))
+
+    async def _reserve(
+        self, connection: AsyncConnection, sender_id: str, count: int, latest: float
+    ) -> int:
+        """Create the conversation row if needed and claim `count` sequence numbers."""
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        await connection.execute(
+            insert(conversations)
+            .values(
+                sender_id=sender_id, created_at=time.time(), latest_event_time=latest, event_count=0
+            )
+            .on_conflict_do_nothing(index_elements=["sender_id"])
+        )
+        result = await connection.execute(
+            update(conversations)
+            .where(conversations.c.sender_id == sender_id)
+            .values(
+                event_count=conversations.c.event_count + count,
+                latest_event_time=func.max(conversations.c.latest_event_time, latest)
+                if connection.dialect.name == "sqlite"
+                else func.greatest(conversations.c.latest_event_time, latest),
+            )
+            .returning(conversations.c.event_count)
+        )
+        total = result.scalar_one_or_none()
+        if total is None:
+            raise _Retry(f"conversation {sender_id!r} was deleted during the append")
+        return int(total) - count + 1
+
+    async def delete(self, sender_id: str) -> bool:
+        async with self._writer.begin() as connection:
+            await connection.execute(delete(events).where(events.c.sender_id == sender_id))
+            result = await connection.execute(
+                delete(conversations).where(conversations.c.sender_id == sender_id)
+            )
+        return bool(result.rowcount)
+
+    async def senders(self) -> list[str]:
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(conversations.c.sender_id).order_by(conversations.c.created_at)
+            )
+            return [row[0] for row in rows]
+
+    async def purge(self, before: float) -> int:
+        """Delete every conversation whose latest event is older than `before` (epoch seconds)."""
+        stale = select(conversations.c.sender_id).where(conversations.c.latest_event_time < before)
+        async with self._writer.begin() as connection:
+            await connection.execute(delete(events).where(events.c.sender_id.in_(stale)))
+            result = await connection.execute(
+                delete(conversations).where(conversations.c.latest_event_time < before)
+            )
+        return int(result.rowcount or 0)
+
+    async def stream_events(
+        self,
+        sender_ids: Sequence[str] | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> AsyncIterator[tuple[str, EventDict]]:
+        """Stored events in (conversation, sequence) order, filtered by sender and time."""
+        query = select(events.c.id, events.c.sender_id, events.c.key_id, events.c.body)
+        if sender_ids:
+            query = query.where(events.c.sender_id.in_(list(sender_ids)))
+        if since is not None:
+            query = query.where(events.c.timestamp >= since)
+        if until is not None:
+            query = query.where(events.c.timestamp < until)
+        async with self.engine.connect() as connection:
+            result = await connection.stream(query.order_by(events.c.sender_id, events.c.sequence))
+            async for _row_id, sender_id, key_id, body in result:
+                yield sender_id, decode_event(self.cipher, sender_id, key_id, body)
+
+    async def reencrypt(self) -> int:
+        """Re-seal every event not under the current key; returns how many were rewritten."""
+        changed = 0
+        last_id = -1
+        while True:
+            query = (
+                select(events.c.id, events.c.sender_id, events.c.key_id, events.c.body)
+                .where(events.c.id > last_id)
+                .order_by(events.c.id)
+                .limit(_BATCH)
+            )
+            async with self._writer.begin() as connection:
+                rows = (await connection.execute(query)).all()
+                if not rows:
+                    return changed
+                for row_id, sender_id, key_id, body in rows:
+                    if key_id == self.cipher.key_id:
+                        continue
+                    event = decode_event(self.cipher, sender_id, key_id, body)
+                    record = encode_event(self.cipher, sender_id, event)
+                    await connection.execute(
+                        update(events)
+                        .where(events.c.id == row_id)
+                        .values(key_id=record.key_id, body=record.body)
+                    )
+                    changed += 1
+                last_id = rows[-1][0]
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _retryable(exc: Exception) -> bool:
+    if isinstance(exc, _Retry | IntegrityError):
+        return True
+    message = str(exc).lower()
+    return any(hint in message for hint in ("locked", "busy", "deadlock", "serializ"))

@@ -1,0 +1,154 @@
+"""SQL connection settings from `endpoints.yml`, engine creation and migrations at start."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from parley.stores.errors import StoreConfigError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SQLITE_DB = "parley.db"
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+# Any constant works: every Parley process migrating the same database takes this lock first.
+_MIGRATION_LOCK_ID = 0x7061726C6579
+
+
+@dataclass(frozen=True)
+class SQLSettings:
+    """Rasa's SQL keys: `dialect`, `url` (host, or a full SQLAlchemy URL), `port`, `db`,
+    `username`, `password`, `query`; plus Parley's `schema` (PostgreSQL search path)."""
+
+    dialect: str = "sqlite"
+    host: str | None = None
+    port: int | None = None
+    db: str = DEFAULT_SQLITE_DB
+    username: str | None = None
+    password: str | None = None
+    query: dict[str, str] = field(default_factory=dict)
+    schema: str | None = None
+    full_url: str | None = None
+
+    @classmethod
+    def from_endpoint(cls, section: Mapping[str, Any], where: str) -> SQLSettings:
+        dialect = str(section.get("dialect") or "sqlite").lower()
+        if dialect.startswith("postgres"):
+            dialect = "postgresql"
+        url = section.get("url")
+        full_url = str(url) if url and "://" in str(url) else None
+        if full_url is not None:
+            dialect = make_url(full_url).get_backend_name()
+        if dialect not in _DRIVERS:
+            raise StoreConfigError(
+                f"{where}: dialect {dialect!r} is not supported; use sqlite or postgresql"
+            )
+        schema = section.get("schema")
+        if schema is not None and not _SCHEMA_NAME.match(str(schema)):
+            raise StoreConfigError(f"{where}.schema: {schema!r} is not a valid schema name")
+        port = section.get("port")
+        query = section.get("query") or {}
+        if not isinstance(query, Mapping):
+            raise StoreConfigError(f"{where}.query: expected a mapping of URL query parameters")
+        return cls(
+            dialect=dialect,
+            host=str(url) if url and full_url is None else None,
+            port=int(port) if port not in (None, "") else None,
+            db=str(section.get("db") or (DEFAULT_SQLITE_DB if dialect == "sqlite" else "parley")),
+            username=_optional(section.get("username")),
+            password=_optional(section.get("password")),
+            query={str(k): str(v) for k, v in query.items()},
+            schema=str(schema) if schema is not None else None,
+            full_url=full_url,
+        )
+
+    def url(self, project_root: Path) -> URL:
+        if self.full_url is not None:
+            url = make_url(self.full_url)
+            backend = url.get_backend_name()
+            return url.set(drivername=_DRIVERS.get(backend, url.drivername))
+        if self.dialect == "sqlite":
+            path = Path(self.db)
+            if not path.is_absolute():
+                path = project_root / path
+            return URL.create(_DRIVERS["sqlite"], database=str(path))
+        return URL.create(
+            _DRIVERS[self.dialect],
+            username=self.username,
+            password=self.password,
+            host=self.host or "localhost",
+            port=self.port,
+            database=self.db,
+            query=self.query,
+        )
+
+
+def _optional(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def create_engine(settings: SQLSettings, project_root: Path) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout and `BEGIN IMMEDIATE` for writers."""
+    url = settings.url(project_root)
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if settings.schema:
+        connect_args["options"] = f"-csearch_path={settings.schema}"
+    return create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from the driver so writers can BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A writer takes the write lock up front: two writers that both read first would
+        # otherwise fail on upgrade instead of waiting their turn.
+        immediate = connection.get_execution_options().get("parley_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writer(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine, marked so its transactions take SQLite's write lock at BEGIN."""
+    return engine.execution_options(parley_write=True)
+
+
+async def migrate(engine: AsyncEngine, schema: str | None = None) -> None:
+    """Create the schema (if named) and apply every pending migration, one process at a time."""
+    is_postgres = engine.dialect.name == "postgresql"
+    async with writer(engine).begin() as connection:
+        if is_postgres:
+            await connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
+            if schema:
+                await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        await connection.run_sync(_upgrade)
+
+
+def _upgrade(connection: Connection) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from parley.nlu.pipeline import build_steps
+from parley.project import ProjectError
+from parley.project.config import parse_config
+from parley.project.errors import ProblemSink
+from parley.project.validate import validate_project
+from parley.project.yamlio import read_yaml
+
+
+def _config(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "config.yml"
+    path.write_text(text)
+    sink = ProblemSink()
+    return parse_config(path, read_yaml(path, sink), sink)
+
+
+def test_unknown_component_error_names_the_place_and_what_is_supported(tmp_path: Path) -> None:
+    config = _config(tmp_path, "pipeline:\n  - name: WhitespaceTokenizer\n  - name: BertMagic\n")
+    with pytest.raises(ProjectError) as caught:
+        build_steps(config)
+    problem = caught.value.problems[0]
+    assert problem.location.line == 3
+    assert "unknown pipeline component 'BertMagic'" in problem.message
+    assert "CRFEntityExtractor" in problem.message and "DIETClassifier" in problem.message
+
+
+def test_unknown_option_error_lists_the_supported_options(tmp_path: Path) -> None:
+    config = _config(tmp_path, "pipeline:\n  - name: FallbackClassifier\n    treshold: 0.5\n")
+    with pytest.raises(ProjectError, match=r"unknown option.*treshold.*ambiguity_threshold"):
+        build_steps(config)
+
+
+def test_data_validate_reports_pipeline_problems(tmp_path: Path) -> None:
+    import parley.nlu  # noqa: F401  (registers the pipeline check)
+
+    (tmp_path / "config.yml").write_text("pipeline:\n  - name: NoSuchThing\n")
+    (tmp_path / "domain.yml").write_text('version: "3.1"\nintents: [greet]\n')
+    problems = validate_project(tmp_path)
+    assert any(
+        "NoSuchThing" in p.message and p.severity == "error" and p.location.line == 2
+        for p in problems
+    )
+
+
+def test_spacy_and_language_model_configs_map_with_an_info_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = _config(
+        tmp_path,
+        "pipeline:\n  - name: SpacyNLP\n    model: en_core_web_md\n  - name: SpacyTokenizer\n"
+        "  - name: SpacyFeaturizer\n  - name: DIETClassifier\n",
+    )
+    with caplog.at_level(logging.INFO):
+        steps = build_steps(config)
+    assert next(s.kind for s in steps) == "sparse_features"
+    assert "linear_intent" in [s.kind for s in steps]
+    assert any("SpacyTokenizer" in r.message and r.levelno == logging.INFO for r in caplog.records)
+
+
+def test_empty_pipeline_is_the_default_pipeline(tmp_path: Path) -> None:
+    kinds = [s.kind for s in build_steps(_config(tmp_path, "language: en\n"))]
+    assert kinds[0] == "sparse_features"
+    for kind in ("linear_intent", "crf_entities", "synonyms", "response_selector", "fallback"):
+        assert kind in kinds
