@@ -12,7 +12,7 @@ from parley.actions.errors import (
     BadActionReply,
     CircuitOpen,
 )
-from parley.actions.factory import create_action_runner, runner_for
+from parley.actions.factory import create_action_runner, load_action_runner, runner_for
 from parley.actions.http import HttpActionRunner
 from parley.actions.inprocess import InProcessActionRunner
 from parley.actions.protocol import RASA_PROTOCOL_VERSION, domain_as_json, webhook_request
@@ -33,6 +33,7 @@ __all__ = [
     "InProcessActionRunner",
     "create_action_runner",
     "domain_as_json",
+    "load_action_runner",
     "parse_action_endpoint",
     "runner_for",
     "webhook_request",

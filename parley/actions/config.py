@@ -2,15 +2,14 @@
 
 Rasa's keys (`url`, `token`, `token_name`, `headers`, `params`, `basic_auth`, `cafile`) keep
 their meaning; Parley adds `timeout`, `connect_timeout`, `retries`, `jwt`, `hmac`, `tls`,
-`proxy`, `circuit_breaker` and `actions_module` (in-process actions). Values may be
-`${ENV_VAR}` or `${file:/path}` references, resolved once here. See docs/action-server.md.
+`proxy`, `circuit_breaker` and `actions_module` (in-process actions). `${ENV_VAR}`,
+`${file:…}` and `${vault:…}` references are resolved before, by `parley.security`.
+See docs/action-server.md.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -20,8 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from parley.actions.errors import ActionConfigError
 
 logger = logging.getLogger(__name__)
-
-_REFERENCE = re.compile(r"\$\{([^}]+)\}")
 
 
 class _Section(BaseModel):
@@ -134,9 +131,9 @@ _KNOWN_KEYS = set(ActionEndpointConfig.model_fields)
 def parse_action_endpoint(
     raw: Mapping[str, Any], base_dir: Path | None = None, source: str = "endpoints.yml"
 ) -> ActionEndpointConfig:
-    """Validate the `action_endpoint` mapping; relative file paths are taken from `base_dir`.
+    """Validate the resolved `action_endpoint` mapping (see `parley.security.load_endpoints`).
 
-    Raises ActionConfigError naming the key at fault.
+    Relative file paths are taken from `base_dir`. Raises ActionConfigError naming the key.
     """
     if not isinstance(raw, Mapping):
         raise ActionConfigError(f"{source}: 'action_endpoint' must be a mapping with 'url'")
@@ -145,8 +142,7 @@ def parse_action_endpoint(
         logger.warning("%s: action_endpoint key '%s' is not used by Parley", source, key)
     data = {k: v for k, v in raw.items() if k in _KNOWN_KEYS}
     try:
-        resolved = resolve_references(data, base_dir)
-        config = ActionEndpointConfig.model_validate(resolved)
+        config = ActionEndpointConfig.model_validate(data)
     except ValidationError as exc:
         details = "; ".join(
             f"action_endpoint.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
@@ -156,41 +152,6 @@ def parse_action_endpoint(
         )
         raise ActionConfigError(f"{source}: {details}") from None
     return _with_absolute_paths(config, base_dir)
-
-
-def resolve_references(value: Any, base_dir: Path | None = None) -> Any:
-    """Replace `${VAR}` and `${file:path}` in every string of a nested structure."""
-    if isinstance(value, Mapping):
-        return {k: resolve_references(v, base_dir) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve_references(v, base_dir) for v in value]
-    if not isinstance(value, str):
-        return value
-    return _REFERENCE.sub(lambda m: _lookup(m.group(1), base_dir), value)
-
-
-def _lookup(reference: str, base_dir: Path | None) -> str:
-    kind, _, rest = reference.partition(":")
-    if not rest:
-        if reference not in os.environ:
-            raise ActionConfigError(
-                f"action_endpoint refers to ${{{reference}}} but the environment variable "
-                f"'{reference}' is not set"
-            )
-        return os.environ[reference]
-    if kind == "file":
-        path = Path(rest)
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path
-        try:
-            return path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ActionConfigError(
-                f"action_endpoint: cannot read ${{file:{rest}}}: {exc}"
-            ) from None
-    raise ActionConfigError(
-        f"action_endpoint: unsupported reference ${{{reference}}}; use ${{ENV_VAR}} or ${{file:path}}"
-    )
 
 
 def _with_absolute_paths(

@@ -13,10 +13,20 @@ from parley.actions.inprocess import InProcessActionRunner
 from parley.dialogue.custom import CustomActionRunner
 
 
+def load_action_runner(project_root: Path) -> CustomActionRunner | None:
+    """The runner the project's endpoints.yml asks for (references resolved), or None.
+
+    Raises ActionConfigError, or SecurityError for a reference that cannot be resolved.
+    """
+    from parley.security import load_endpoints
+
+    return create_action_runner(load_endpoints(project_root), project_root)
+
+
 def create_action_runner(
     endpoints: Mapping[str, Any], project_root: Path | None = None
 ) -> CustomActionRunner | None:
-    """The runner for `endpoints["action_endpoint"]`, or None when there is none.
+    """The runner for resolved `endpoints["action_endpoint"]`, or None when there is none.
 
     `actions_module` wins over `url`: the module is imported from `project_root` (as
     `rasa run actions` imports from the current folder). Raises ActionConfigError.

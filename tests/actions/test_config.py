@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from parley.actions import ActionConfigError, parse_action_endpoint
+from parley.actions import (
+    ActionConfigError,
+    HttpActionRunner,
+    load_action_runner,
+    parse_action_endpoint,
+)
+from parley.security import SecurityError
 
 SECRET = "s" * 40
 
@@ -19,28 +25,41 @@ def test_rasa_endpoint_keeps_its_meaning_and_gets_safe_defaults() -> None:
     assert config.jwt is None and config.hmac is None and config.proxy is None
 
 
-def test_secrets_come_from_environment_and_files(
+def test_secrets_in_endpoints_yml_are_resolved_from_environment_and_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ACTION_JWT_SECRET", SECRET)
-    (tmp_path / "hmac.txt").write_text("h" * 40 + "\n")
-    config = parse_action_endpoint(
-        {
-            "url": "https://actions.internal/webhook",
-            "jwt": {"secret": "${ACTION_JWT_SECRET}"},
-            "hmac": {"secret": "${file:hmac.txt}"},
-            "tls": {"ca_file": "certs/ca.pem"},
-        },
-        base_dir=tmp_path,
+    (tmp_path / "secrets").mkdir(mode=0o700)
+    (tmp_path / "secrets" / "hmac.txt").write_text("h" * 40 + "\n")
+    (tmp_path / "secrets" / "hmac.txt").chmod(0o600)
+    (tmp_path / "endpoints.yml").write_text(
+        "action_endpoint:\n"
+        "  url: https://actions.internal/webhook\n"
+        "  jwt:\n"
+        "    secret: ${ACTION_JWT_SECRET}\n"
+        "  hmac:\n"
+        "    secret: ${file:secrets/hmac.txt}\n"
+        "  tls:\n"
+        "    ca_file: certs/ca.pem\n"
     )
+    runner = load_action_runner(tmp_path)
+    assert isinstance(runner, HttpActionRunner)
+    config = runner.config
     assert config.jwt is not None and config.jwt.secret == SECRET
     assert config.hmac is not None and config.hmac.secret == "h" * 40
     assert config.ca_file == tmp_path / "certs" / "ca.pem"
 
 
-def test_missing_environment_variable_is_named() -> None:
-    with pytest.raises(ActionConfigError, match="PARLEY_SURELY_UNSET_VAR"):
-        parse_action_endpoint({"url": "http://x/webhook", "token": "${PARLEY_SURELY_UNSET_VAR}"})
+def test_missing_environment_variable_is_named(tmp_path: Path) -> None:
+    (tmp_path / "endpoints.yml").write_text(
+        "action_endpoint:\n  url: http://x/webhook\n  token: ${PARLEY_SURELY_UNSET_VAR}\n"
+    )
+    with pytest.raises(SecurityError, match="PARLEY_SURELY_UNSET_VAR"):
+        load_action_runner(tmp_path)
+
+
+def test_no_action_endpoint_means_no_runner(tmp_path: Path) -> None:
+    assert load_action_runner(tmp_path) is None
 
 
 @pytest.mark.parametrize(

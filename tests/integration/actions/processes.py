@@ -43,11 +43,13 @@ def rasa_sdk_python() -> Path:
     return python
 
 
-def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], seconds: float) -> None:
+def wait_until_healthy(
+    base_url: str, process: subprocess.Popen[bytes], log: Path, seconds: float
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
+            output = log.read_text(errors="replace")
             raise RuntimeError(f"action server exited with {process.returncode}:\n{output}")
         try:
             if httpx.get(f"{base_url}/health", timeout=0.5).status_code == 200:
@@ -63,17 +65,22 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], seconds:
 def action_server(
     command: list[str], cwd: Path, port: int, env: dict[str, str] | None = None
 ) -> Iterator[str]:
-    """Run an action server process; yield its base URL; stop it afterwards."""
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    """Run an action server process; yield its base URL; stop it afterwards.
+
+    Its output goes to a log file beside the module (a pipe nobody reads would block it).
+    """
+    log = cwd / f"server-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(base_url, process, 60)
+        wait_until_healthy(base_url, process, log, 60)
         yield base_url
     finally:
         process.terminate()
