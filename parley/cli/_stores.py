@@ -9,8 +9,7 @@ from typing import Any
 
 import typer
 
-from parley.project.errors import ProblemSink, ProjectError
-from parley.project.yamlio import plain, read_yaml
+from parley.security import ProjectSecrets
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -22,18 +21,11 @@ ENDPOINTS_OPTION = typer.Option(
 
 
 def read_endpoints(project: Path, endpoints: Path | None) -> dict[str, Any]:
-    """The endpoints file as plain data; an absent default file means no endpoints."""
-    path = endpoints or project / "endpoints.yml"
-    if endpoints is None and not path.exists():
-        return {}
-    sink = ProblemSink()
-    node = read_yaml(path, sink)
-    if sink.problems:
-        raise ProjectError(sink.problems)
-    data = plain(node) if node is not None else {}
-    if not isinstance(data, dict):
-        raise typer.BadParameter(f"{path}: expected a mapping at the top level")
-    return data
+    """The endpoints file with every secret reference resolved; {} when the project has none."""
+    if endpoints is not None and not endpoints.is_file():
+        raise typer.BadParameter(f"endpoints file {endpoints} does not exist")
+    file = endpoints.resolve() if endpoints is not None else None
+    return ProjectSecrets(project, endpoints_file=file).endpoints()
 
 
 def parse_duration(text: str) -> float:

@@ -9,9 +9,10 @@ import typer
 
 from parley.cli._stores import ENDPOINTS_OPTION, PROJECT_OPTION, read_endpoints
 from parley.cli.app import app, console
-from parley.stores.crypto import KEY_ENV, PREVIOUS_KEYS_ENV, EncryptionKey, EventCipher
+from parley.stores.crypto import KEY_ENV, PREVIOUS_KEYS_ENV, EncryptionKey
 from parley.stores.errors import EncryptionError
 from parley.stores.factory import create_tracker_store
+from parley.stores.keys import load_cipher
 
 keys_app = typer.Typer(
     help="Manage the keys that encrypt stored conversations.", no_args_is_help=True
@@ -32,7 +33,7 @@ def rotate(project: Path = PROJECT_OPTION, endpoints: Path | None = ENDPOINTS_OP
     Set PARLEY_ENCRYPTION_KEY to the new key and PARLEY_ENCRYPTION_PREVIOUS_KEYS to the old
     one(s), run this, then drop the old keys.
     """
-    cipher = EventCipher.from_env()
+    cipher = load_cipher(project)
     if cipher.current is None:
         raise EncryptionError(
             f"{KEY_ENV} is not set: set it to the new key (`parley keys generate`) and "

@@ -21,6 +21,7 @@ from parley.cli.app import app, err_console
 from parley.project.errors import ProjectError
 from parley.security.errors import SecurityError
 from parley.security.redaction import install_redaction, redact
+from parley.stores.errors import StoreError
 
 
 def _version(value: bool) -> None:
@@ -53,7 +54,7 @@ def run() -> None:
         for problem in exc.problems:
             err_console.print(redact(str(problem)), markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
-    except SecurityError as exc:
+    except (SecurityError, StoreError) as exc:
         err_console.print(f"error: {redact(str(exc))}", markup=False, highlight=False)
         sys.exit(1)
     except typer.Exit as exc:

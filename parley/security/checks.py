@@ -19,12 +19,13 @@ from parley.security.config import (
     ProjectSecrets,
     check_config_file,
 )
-from parley.security.errors import SecurityError
+from parley.security.errors import SecretReferenceError, SecurityError
 from parley.security.nodes import iter_scalars
 from parley.security.redaction import SecretRegistry
 from parley.security.references import ReferenceSyntaxError, split_references
 from parley.security.resolve import Resolver
 from parley.security.settings import SETTINGS_FILE
+from parley.security.vault import VaultClient
 
 if TYPE_CHECKING:
     from parley.project.loader import Project
@@ -43,9 +44,8 @@ def _uses_vault(node: Any) -> bool:
     return False
 
 
-def _vault_unavailable(secrets: ProjectSecrets) -> str | None:
+def _vault_unavailable(vault: VaultClient | None) -> str | None:
     """Why Vault references cannot be checked now, or None when they can."""
-    vault = secrets.vault
     if vault is None:
         return "Vault is not configured (set VAULT_ADDR or add a vault: section to endpoints.yml)"
     if not vault.is_reachable():
@@ -75,12 +75,16 @@ def check_config_references(
                 sink.problems.extend(scratch.problems)
             if isinstance(node, dict):
                 nodes[path] = node
-    unavailable: str | None = None
+    vault: VaultClient | None = None
     try:
-        if any(_uses_vault(n) for n in nodes.values()):
-            unavailable = _vault_unavailable(secrets)
+        vault = secrets.vault  # checks the vault: section's keys; no network yet
+        unavailable = (
+            _vault_unavailable(vault) if any(_uses_vault(n) for n in nodes.values()) else None
+        )
+    except SecretReferenceError:  # reported below, with positions, by the section's resolver
+        unavailable = "the vault: section has values that do not resolve"
     except SecurityError as exc:
-        sink.error(Location(root / ENDPOINTS_FILE), str(exc))
+        sink.error(Location(secrets.endpoints_file), str(exc))
         unavailable = "the vault: settings are invalid"
     for path, node in nodes.items():
         try:
@@ -92,11 +96,12 @@ def check_config_references(
             path,
             root,
             secrets.env,
-            None if unavailable else secrets.vault,
+            None if unavailable else vault,
             secrets.registry,
         )
         if path.name == ENDPOINTS_FILE and isinstance(node.get(VAULT_SECTION), dict):
             section_resolver = Resolver(path, root, secrets.env, None, secrets.registry)
+            section_resolver.check_permissions = check_permissions
             section_resolver.resolve(node[VAULT_SECTION], VAULT_SECTION)
             resolver.problems.extend(section_resolver.problems)
         resolver.vault_unavailable = unavailable

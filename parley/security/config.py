@@ -72,8 +72,12 @@ class ProjectSecrets:
         env: Mapping[str, str] | None = None,
         registry: SecretRegistry | None = None,
         vault: VaultClient | None = None,
+        endpoints_file: Path | str | None = None,
     ) -> None:
+        """`endpoints_file` replaces the project's endpoints.yml (like `--endpoints`); a
+        relative path is taken from the project folder."""
         self.project_root = Path(project_root)
+        self.endpoints_file = self.project_root / (endpoints_file or ENDPOINTS_FILE)
         self.env: Mapping[str, str] = env if env is not None else os.environ
         self.registry = registry if registry is not None else SECRETS
         self._vault = vault
@@ -81,7 +85,7 @@ class ProjectSecrets:
 
     def vault_settings(self) -> VaultSettings | None:
         """How to reach Vault (endpoints.yml `vault:` section, then VAULT_* variables)."""
-        path = self.project_root / ENDPOINTS_FILE
+        path = self.endpoints_file
         node = read_config_node(path)
         section = node.get(VAULT_SECTION) if isinstance(node, dict) else None
         resolved: dict[str, Any] = {}
@@ -100,23 +104,29 @@ class ProjectSecrets:
             settings = self.vault_settings()
             self._vault = VaultClient(settings) if settings is not None else None
             self._vault_loaded = True
+            if settings is not None:  # credentials from the environment are secrets too
+                self.registry.update(v for v in (settings.token, settings.secret_id) if v)
         return self._vault
 
-    def load(self, file_name: str) -> dict[str, Any]:
-        """Any YAML config file of the project, resolved; {} when it does not exist."""
+    def load(self, file_name: Path | str) -> dict[str, Any]:
+        """Any YAML config file (relative to the project), resolved; {} when it does not exist.
+
+        Raises InsecureFileError for an exposed file holding plaintext secrets,
+        SecretReferenceError for references that do not resolve, ProjectError for bad YAML.
+        """
         path = self.project_root / file_name
         node = read_config_node(path)
         check_config_file(path, node)
         resolver = Resolver(path, self.project_root, self.env, self.vault, self.registry)
         resolved = resolver.resolve(
-            node, skip=(VAULT_SECTION,) if file_name == ENDPOINTS_FILE else ()
+            node, skip=(VAULT_SECTION,) if path == self.endpoints_file else ()
         )
         resolver.raise_problems()
         return dict(resolved)
 
     def endpoints(self) -> dict[str, Any]:
         """endpoints.yml resolved (its `vault:` section is configuration for this class only)."""
-        return self.load(ENDPOINTS_FILE)
+        return self.load(self.endpoints_file)
 
     def credentials(self) -> dict[str, Any]:
         return self.load(CREDENTIALS_FILE)

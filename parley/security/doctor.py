@@ -261,6 +261,19 @@ def _settings_findings(
                 "and bind 127.0.0.1)",
             )
         )
+    key_file = Path(server.ssl_keyfile).expanduser() if server.ssl_keyfile else None
+    key_file = root / key_file if key_file and not key_file.is_absolute() else key_file
+    exposure = file_exposure(key_file) if key_file and key_file.is_file() else None
+    if key_file is not None and exposure is not None:
+        findings.append(
+            Finding(
+                _exposure_severity(exposure),
+                "tls-key-permissions",
+                where,
+                f"TLS private key {key_file} {exposure.problem}",
+                exposure.fix,
+            )
+        )
     token = server.auth_token.get_secret_value() if server.auth_token else ""
     jwt = server.jwt_secret.get_secret_value() if server.jwt_secret else ""
     for weak in (

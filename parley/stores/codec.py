@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from parley.stores.base import EventDict
 from parley.stores.crypto import EventCipher
@@ -51,12 +53,11 @@ def with_event_ids(events: Sequence[EventDict]) -> list[EventDict]:
 def encode_event(cipher: EventCipher, sender_id: str, event: EventDict) -> StoredEvent:
     metadata: dict[str, Any] = event.get("metadata") or {}
     model_id = metadata.get("model_id") if isinstance(metadata, dict) else None
-    key_id, body = cipher.seal(
-        json.dumps(event, ensure_ascii=False, separators=(",", ":")), sender_id
-    )
+    key_id, body = cipher.seal(orjson.dumps(event).decode("utf-8"), sender_id)
     return StoredEvent(
         type_name=str(event.get("event", "")),
-        timestamp=float(event.get("timestamp") or 0.0),
+        # An event without a timestamp is dated when stored, so retention still applies to it.
+        timestamp=float(event.get("timestamp") or time.time()),
         event_id=event_id_of(event),
         model_id=str(model_id) if model_id is not None else None,
         key_id=key_id,
@@ -65,5 +66,5 @@ def encode_event(cipher: EventCipher, sender_id: str, event: EventDict) -> Store
 
 
 def decode_event(cipher: EventCipher, sender_id: str, key_id: str | None, body: str) -> EventDict:
-    event: EventDict = json.loads(cipher.open(key_id, body, sender_id))
+    event: EventDict = orjson.loads(cipher.open(key_id, body, sender_id))
     return event

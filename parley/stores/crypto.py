@@ -107,7 +107,7 @@ class EventCipher:
                 f"an event of conversation {sender_id!r} is encrypted with key {key_id}, which "
                 f"is not configured; set {KEY_ENV} or add it to {PREVIOUS_KEYS_ENV}"
             )
-        raw = base64.b64decode(stored)
+        raw = binascii.a2b_base64(stored)
         try:
             plain = aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], sender_id.encode("utf-8"))
         except InvalidTag:

@@ -10,7 +10,8 @@
                    {type: sql, dialect, url, db, …}
                    absent: no broker
 
-Values may reference environment variables as `${VAR}` or `${VAR:-default}`.
+Values may be secret references (`${VAR}`, `${file:…}`, `${vault:…}`), resolved by
+`parley.security` if the caller passes endpoints that are not resolved yet.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from parley.security import resolve_config
 from parley.stores.base import EventBroker, LockStore, ManagedTrackerStore
 from parley.stores.broker_pika import PikaEventBroker, PikaSettings
 from parley.stores.broker_sql import SQLEventBroker
 from parley.stores.crypto import EventCipher
-from parley.stores.env import resolve_env
 from parley.stores.errors import StoreConfigError
+from parley.stores.keys import load_cipher
 from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
 from parley.stores.redis_conn import RedisSettings
 from parley.stores.redis_lock import RedisLockStore
@@ -35,14 +37,16 @@ from parley.stores.sql_engine import SQLSettings
 _MEMORY = ("in_memory", "memory", "inmemory")
 
 
-def _section(endpoints: Mapping[str, Any] | None, name: str) -> dict[str, Any] | None:
+def _section(
+    endpoints: Mapping[str, Any] | None, name: str, project_root: Path
+) -> dict[str, Any] | None:
     if not endpoints or endpoints.get(name) is None:
         return None
     section = endpoints[name]
     if not isinstance(section, Mapping):
         raise StoreConfigError(f"endpoints.yml: {name} must be a mapping of settings")
-    resolved: dict[str, Any] = resolve_env(dict(section), where=f"endpoints.yml: {name}")
-    return resolved
+    resolved = resolve_config({name: section}, project_root / "endpoints.yml", project_root)
+    return dict(resolved[name])
 
 
 def _store_type(section: Mapping[str, Any], name: str, default: str) -> str:
@@ -61,9 +65,9 @@ async def create_tracker_store(
     cipher: EventCipher | None = None,
 ) -> ManagedTrackerStore:
     """The configured tracker store, connected and migrated. `cipher` defaults to the key in
-    PARLEY_ENCRYPTION_KEY (none: events are stored unencrypted)."""
-    cipher = cipher if cipher is not None else EventCipher.from_env()
-    section = _section(endpoints, "tracker_store")
+    PARLEY_ENCRYPTION_KEY (see `parley.stores.keys`; none: events are stored unencrypted)."""
+    cipher = cipher if cipher is not None else load_cipher(project_root)
+    section = _section(endpoints, "tracker_store", project_root)
     where = "endpoints.yml: tracker_store"
     if section is None:
         return await SQLTrackerStore.open(SQLSettings(), project_root, cipher)
@@ -79,9 +83,11 @@ async def create_tracker_store(
     raise StoreConfigError(f"{where}: unknown type {kind!r}; use sql, redis or in_memory")
 
 
-async def create_lock_store(endpoints: Mapping[str, Any] | None) -> LockStore:
+async def create_lock_store(
+    endpoints: Mapping[str, Any] | None, project_root: Path = Path(".")
+) -> LockStore:
     """The configured lock store; in-process locks when none is configured."""
-    section = _section(endpoints, "lock_store")
+    section = _section(endpoints, "lock_store", project_root)
     where = "endpoints.yml: lock_store"
     if section is None:
         return InMemoryLockStore()
@@ -104,7 +110,7 @@ async def create_event_broker(
     endpoints: Mapping[str, Any] | None, project_root: Path
 ) -> EventBroker | None:
     """The configured event broker, connected; None when none is configured."""
-    section = _section(endpoints, "event_broker")
+    section = _section(endpoints, "event_broker", project_root)
     where = "endpoints.yml: event_broker"
     if section is None:
         return None

@@ -45,9 +45,14 @@ async def create_stores(
     """All stores configured in `endpoints` (see `parley.stores.factory` for the keys)."""
     tracker_store = await create_tracker_store(endpoints, project_root, cipher)
     try:
-        lock_store = await create_lock_store(endpoints)
+        lock_store = await create_lock_store(endpoints, project_root)
+    except BaseException:
+        await tracker_store.close()
+        raise
+    try:
         event_broker = await create_event_broker(endpoints, project_root)
     except BaseException:
         await tracker_store.close()
+        await lock_store.close()
         raise
     return Stores(tracker_store, lock_store, event_broker)

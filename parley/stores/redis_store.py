@@ -7,10 +7,10 @@ their latest event time serves `senders`, retention and export.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, WatchError
 
@@ -33,22 +33,19 @@ return 0
 
 
 def _pack(record: StoredEvent) -> str:
-    return json.dumps(
-        [
-            record.type_name,
-            record.timestamp,
-            record.event_id,
-            record.model_id,
-            record.key_id,
-            record.body,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    fields = [
+        record.type_name,
+        record.timestamp,
+        record.event_id,
+        record.model_id,
+        record.key_id,
+        record.body,
+    ]
+    return orjson.dumps(fields).decode("utf-8")
 
 
 def _unpack(raw: bytes | str) -> StoredEvent:
-    type_name, timestamp, event_id, model_id, key_id, body = json.loads(raw)
+    type_name, timestamp, event_id, model_id, key_id, body = orjson.loads(raw)
     return StoredEvent(type_name, timestamp, event_id, model_id, key_id, body)
 
 

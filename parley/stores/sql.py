@@ -34,10 +34,6 @@ _MAX_ATTEMPTS = 12
 _BATCH = 500
 
 
-class _Retry(Exception):
-    """The conversation changed under this transaction (deleted meanwhile); try again."""
-
-
 class SQLTrackerStore:
     """Tracker store on a SQL database; call `await store.start()` (or use `open`) first."""
 
@@ -105,7 +101,7 @@ class SQLTrackerStore:
                         ],
                     )
                 return
-            except (IntegrityError, OperationalError, _Retry) as exc:
+            except (IntegrityError, OperationalError) as exc:
                 if attempt == _MAX_ATTEMPTS or not _retryable(exc):
                     raise StoreError(
                         f"could not append {len(records)} event(s) to conversation "
@@ -117,29 +113,24 @@ class SQLTrackerStore:
     async def _reserve(
         self, connection: AsyncConnection, sender_id: str, count: int, latest: float
     ) -> int:
-        """Create the conversation row if needed and claim `count` sequence numbers."""
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        await connection.execute(
-            insert(conversations)
-            .values(
-                sender_id=sender_id, created_at=time.time(), latest_event_time=latest, event_count=0
-            )
-            .on_conflict_do_nothing(index_elements=["sender_id"])
+        """Claim `count` sequence numbers, creating the conversation row if needed (one upsert:
+        the row lock it takes serialises concurrent appends to this conversation)."""
+        is_postgres = connection.dialect.name == "postgresql"
+        insert = postgresql.insert if is_postgres else sqlite.insert
+        statement = insert(conversations).values(
+            sender_id=sender_id, created_at=time.time(), latest_event_time=latest, event_count=count
         )
-        result = await connection.execute(
-            update(conversations)
-            .where(conversations.c.sender_id == sender_id)
-            .values(
-                event_count=conversations.c.event_count + count,
-                latest_event_time=func.max(conversations.c.latest_event_time, latest)
-                if connection.dialect.name == "sqlite"
-                else func.greatest(conversations.c.latest_event_time, latest),
-            )
-            .returning(conversations.c.event_count)
-        )
-        total = result.scalar_one_or_none()
-        if total is None:
-            raise _Retry(f"conversation {sender_id!r} was deleted during the append")
+        newest = func.greatest if is_postgres else func.max
+        upsert = statement.on_conflict_do_update(
+            index_elements=["sender_id"],
+            set_={
+                "event_count": conversations.c.event_count + count,
+                "latest_event_time": newest(
+                    conversations.c.latest_event_time, statement.excluded.latest_event_time
+                ),
+            },
+        ).returning(conversations.c.event_count)
+        total = (await connection.execute(upsert)).scalar_one()
         return int(total) - count + 1
 
     async def delete(self, sender_id: str) -> bool:
@@ -219,7 +210,7 @@ class SQLTrackerStore:
 
 
 def _retryable(exc: Exception) -> bool:
-    if isinstance(exc, _Retry | IntegrityError):
+    if isinstance(exc, IntegrityError):
         return True
     message = str(exc).lower()
     return any(hint in message for hint in ("locked", "busy", "deadlock", "serializ"))

@@ -136,3 +136,14 @@ def test_export_accepts_iso_and_epoch_times(tmp_path: Path, style: str) -> None:
     result = runner.invoke(app, ["export", "-p", str(tmp_path), "--maximum-timestamp", value])
     assert result.exit_code == 0, result.output
     assert "Published 1 event(s)" in result.output  # only the old conversation's event
+
+
+def test_commands_read_a_given_endpoints_file(tmp_path: Path) -> None:
+    seed(tmp_path)
+    other = tmp_path / "elsewhere.yml"
+    other.write_text("tracker_store:\n  type: sql\n  db: other.db\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["data", "delete", "old", "-p", str(tmp_path), "--endpoints", str(other)]
+    )
+    assert result.exit_code == 1 and "No conversation 'old'" in result.output  # other.db is empty
+    assert (tmp_path / "other.db").is_file()

@@ -212,3 +212,23 @@ def test_validate_checks_vault_references_when_vault_is_reachable(
     [problem] = sink.problems
     assert (problem.severity, problem.location.line) == ("error", 4)
     assert "lock_store.password" in problem.message and "no key 'nope'" in problem.message
+
+
+def test_doctor_reports_a_missing_vault_key_only_when_vault_answers(
+    openbao: OpenBao, project: Path
+) -> None:
+    from parley.security.doctor import audit
+
+    (project / "endpoints.yml").write_text(
+        "lock_store:\n  password: ${vault:secret/parley/db#nope}\n"
+    )
+    live = {"VAULT_ADDR": openbao.address, "VAULT_TOKEN": openbao.root_token}
+    [finding] = audit(project, env=live)
+    assert (finding.severity, finding.check, finding.where) == (
+        "high",
+        "unresolvable-reference",
+        f"{project / 'endpoints.yml'}:2",
+    )
+    down = {"VAULT_ADDR": f"http://127.0.0.1:{free_port()}", "VAULT_TOKEN": "t"}
+    [finding] = audit(project, env=down)
+    assert (finding.severity, finding.check) == ("low", "unchecked-reference")

@@ -52,3 +52,26 @@ def test_exposed_secret_file_is_a_validation_error(tmp_path: Path) -> None:
     [problem] = sink.problems
     assert problem.severity == "error"
     assert f"chmod 600 {tmp_path / 'pw'}" in problem.message
+
+
+def test_vault_section_problems_are_reported_once_with_their_position(tmp_path: Path) -> None:
+    _project(
+        tmp_path,
+        "vault:\n  address: ${PARLEY_TEST_UNSET_VAULT_ADDR}\n"
+        "tracker_store:\n  password: ${vault:secret/bot#db}\n",
+    )
+    sink = ProblemSink()
+    check_config_references(tmp_path, sink, env={})
+    errors = [p for p in sink.problems if p.severity == "error"]
+    warnings = [p for p in sink.problems if p.severity == "warning"]
+    assert [(p.location.line, p.location.column) for p in errors] == [(2, 12)]
+    assert "vault.address" in errors[0].message
+    assert len(warnings) == 1 and "do not resolve" in warnings[0].message
+
+
+def test_unknown_vault_setting_is_a_validation_error(tmp_path: Path) -> None:
+    _project(tmp_path, "vault:\n  adress: https://vault:8200\n")
+    sink = ProblemSink()
+    check_config_references(tmp_path, sink, env={})
+    [problem] = sink.problems
+    assert problem.severity == "error" and "unknown key(s) adress" in problem.message

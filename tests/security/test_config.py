@@ -6,6 +6,7 @@ import pytest
 
 from parley.security.config import ProjectSecrets, load_credentials, load_endpoints, load_settings
 from parley.security.errors import InsecureFileError, SecretReferenceError, SecurityError
+from parley.security.redaction import SecretRegistry
 
 
 def _write(path: Path, text: str, mode: int = 0o644) -> Path:
@@ -71,3 +72,32 @@ def test_unresolvable_endpoint_raises_with_the_key_path(tmp_path: Path) -> None:
     _write(tmp_path / "endpoints.yml", "lock_store:\n  type: redis\n  password: ${LOCK_PW}\n")
     with pytest.raises(SecretReferenceError, match=r"lock_store\.password"):
         load_endpoints(tmp_path, env={})
+
+
+def test_another_endpoints_file_can_replace_endpoints_yml(tmp_path: Path) -> None:
+    _write(tmp_path / "prod-endpoints.yml", "lock_store:\n  type: redis\n  url: ${REDIS_HOST}\n")
+    secrets = ProjectSecrets(
+        tmp_path, env={"REDIS_HOST": "cache"}, endpoints_file="prod-endpoints.yml"
+    )
+    assert secrets.endpoints() == {"lock_store": {"type": "redis", "url": "cache"}}
+
+
+def test_vault_credentials_from_the_environment_are_registered_for_redaction(
+    tmp_path: Path,
+) -> None:
+    registry = SecretRegistry()
+    env = {
+        "VAULT_ADDR": "http://127.0.0.1:8200",
+        "VAULT_SECRET_ID": "sid-0123456789",
+        "VAULT_ROLE_ID": "r",
+    }
+    vault = ProjectSecrets(tmp_path, env=env, registry=registry).vault
+    assert vault is not None and vault.settings.auth_method == "approle"
+    assert "sid-0123456789" in registry
+    assert "sid-0123456789" not in repr(vault.settings)
+
+
+def test_unknown_vault_setting_is_refused(tmp_path: Path) -> None:
+    _write(tmp_path / "endpoints.yml", "vault:\n  adress: https://vault:8200\n")
+    with pytest.raises(SecurityError, match="unknown key"):
+        ProjectSecrets(tmp_path, env={}).vault_settings()

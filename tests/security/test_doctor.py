@@ -92,3 +92,18 @@ def test_doctor_command_exits_non_zero_on_high_findings(insecure: Path, secure: 
     good = runner.invoke(app, ["doctor", "--project", str(secure), "--bind", "0.0.0.0"])
     assert good.exit_code == 0, good.output
     assert "No security findings" in good.output
+
+
+def test_readable_tls_private_key_is_reported(secure: Path) -> None:
+    (secure / "certs").mkdir()
+    key = secure / "certs" / "server.key"
+    key.write_text("-----BEGIN PRIVATE KEY-----\n")
+    key.chmod(0o644)
+    [finding] = audit(secure, env={})
+    assert (finding.severity, finding.check, finding.fix) == (
+        "critical",
+        "tls-key-permissions",
+        f"chmod 600 {key}",
+    )
+    key.chmod(0o600)
+    assert audit(secure, env={}) == []

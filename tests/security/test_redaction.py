@@ -42,8 +42,12 @@ def test_registered_values_are_masked_longest_first() -> None:
         ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhYmMifQ.c2lnbmF0dXJlX2hlcmU", "eyJzdWIiOiJhYmMifQ"),
         ("vault token hvs.CAESIJ0abcdefghijklmnopqrstuv", "CAESIJ0abcdefghijklmnop"),
         ("connect postgresql://bot:pa55word@db:5432/bot", "pa55word"),
+        ("connect redis://:pa55word@cache:6379/0", "pa55word"),
         ('{"password": "hunter2hunter2"}', "hunter2hunter2"),
-        ("api_key=AKIAABCDEFGHIJKLMNOP", "AKIAABCDEFGHIJKLMNOP"),
+        ("{'jwt_secret': 'hunter2hunter2'}", "hunter2hunter2"),
+        ("GET /hook?api_key=k3y-value&x=1", "k3y-value"),
+        ("login --db-password=hunter2hunter2", "hunter2hunter2"),
+        ("aws AKIAABCDEFGHIJKLMNOP", "AKIAABCDEFGHIJKLMNOP"),
         ("slack xoxb-1234567890-abcdef", "xoxb-1234567890"),
     ],
 )
@@ -53,8 +57,15 @@ def test_common_token_shapes_are_masked_without_registration(text: str, leak: st
     assert MASK in masked
 
 
-def test_ordinary_text_is_left_alone() -> None:
-    text = "user asked about token_count: 12 and basic authentication at localhost:5005"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "user asked about token_count: 12 and basic authentication at localhost:5005",
+        "endpoints.yml:5:13: tracker_store.password: environment variable DB_PASSWORD is not set",
+        "token_count=12 and password reset form completed",
+    ],
+)
+def test_ordinary_text_and_our_own_error_messages_are_left_alone(text: str) -> None:
     assert redact(text, SecretRegistry()) == text
 
 
@@ -154,3 +165,34 @@ def test_cli_error_edge_masks_secrets_in_the_message(
     err = capsys.readouterr().err
     assert "could not connect" in err
     assert secret not in err
+
+
+def test_uvicorn_access_log_lines_are_redacted_and_still_formatted() -> None:
+    from uvicorn.logging import AccessFormatter
+
+    registry = SecretRegistry()
+    secret = _unique_secret()
+    registry.add(secret)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(AccessFormatter('%(client_addr)s "%(request_line)s" %(status_code)s'))
+    handler.addFilter(RedactingFilter(registry))
+    logger = logging.getLogger("tests.redaction.access")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        args = ("127.0.0.1:5000", "GET", f"/webhook?key={secret}", "1.1", 200)
+        logger.info('%s - "%s %s HTTP/%s" %d', *args)
+    finally:
+        logger.removeHandler(handler)
+    assert stream.getvalue() == f'127.0.0.1:5000 "GET /webhook?key={MASK} HTTP/1.1" 200 OK\n'
+
+
+def test_secret_inside_a_dict_argument_is_masked() -> None:
+    registry = SecretRegistry()
+    secret = _unique_secret()
+    registry.add(secret)
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "config %s", ({"pw": secret},), None)
+    RedactingFilter(registry).filter(record)
+    assert record.getMessage() == f"config {{'pw': '{MASK}'}}"

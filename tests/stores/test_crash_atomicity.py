@@ -1,4 +1,4 @@
-"""A process killed (SIGKILL) in the middle of appending leaves only whole turns behind."""
+"""Several processes appending to one conversation: races and SIGKILL leave only whole turns."""
 
 from __future__ import annotations
 
@@ -17,21 +17,71 @@ WORKERS = Path(__file__).with_name("workers.py")
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.integration),
-        pytest.param("redis", marks=pytest.mark.integration),
-    ],
-)
-async def test_killed_writer_leaves_only_complete_turns(kind: str, tmp_path: Path) -> None:
-    name = unique_name(kind)
-    endpoints = {
+KINDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.integration),
+    pytest.param("redis", marks=pytest.mark.integration),
+]
+
+
+def endpoints_for(kind: str, name: str) -> dict:
+    return {
         "sqlite": {"tracker_store": {"type": "sql"}},
         "postgresql": {"tracker_store": {"type": "sql", **POSTGRES, "schema": name}},
         "redis": {"tracker_store": {"type": "redis", **REDIS, "key_prefix": name}},
     }[kind]
+
+
+async def clean_up(kind: str, name: str) -> None:
+    if kind == "postgresql":
+        await drop_schema(name)
+    elif kind == "redis":
+        await drop_redis_keys(name)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_processes_racing_on_one_conversation_lose_nothing(kind: str, tmp_path: Path) -> None:
+    name = unique_name(kind)
+    endpoints = endpoints_for(kind, name)
+    store = await create_tracker_store(endpoints, tmp_path, EventCipher(None))  # schema first
+    turns = 40
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(WORKERS),
+                "turns",
+                json.dumps(endpoints),
+                str(tmp_path),
+                "c",
+                writer,
+                str(turns),
+            ],
+            cwd=REPO,
+        )
+        for writer in "abc"
+    ]
+    try:
+        assert [child.wait(timeout=120) for child in children] == [0, 0, 0]
+        events = await store.load("c") or []
+    finally:
+        await store.close()
+        await clean_up(kind, name)
+    assert len(events) == 3 * turns * 5
+    seen = []
+    for start in range(0, len(events), 5):
+        turn = events[start : start + 5]
+        assert [e["i"] for e in turn] == list(range(5))
+        assert len({(e["writer"], e["turn"]) for e in turn}) == 1
+        seen.append((turn[0]["writer"], turn[0]["turn"]))
+    for writer in "abc":  # each writer's turns appear once, in its own order
+        assert [t for w, t in seen if w == writer] == list(range(turns))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_killed_writer_leaves_only_complete_turns(kind: str, tmp_path: Path) -> None:
+    name = unique_name(kind)
+    endpoints = endpoints_for(kind, name)
     child = subprocess.Popen(
         [sys.executable, str(WORKERS), "append", json.dumps(endpoints), str(tmp_path), "c"],
         cwd=REPO,
@@ -57,7 +107,4 @@ async def test_killed_writer_leaves_only_complete_turns(kind: str, tmp_path: Pat
         assert (await store.load("c") or [])[-1]["text"] == "after"
     finally:
         await store.close()
-        if kind == "postgresql":
-            await drop_schema(name)
-        elif kind == "redis":
-            await drop_redis_keys(name)
+        await clean_up(kind, name)

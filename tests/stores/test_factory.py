@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from parley.security import SecurityError
 from parley.stores import (
+    EncryptionKey,
     InMemoryLockStore,
     InMemoryTrackerStore,
     RedisLockStore,
@@ -19,7 +21,7 @@ from parley.stores import (
     create_stores,
     create_tracker_store,
 )
-from parley.stores.env import resolve_env
+from parley.stores.keys import load_cipher
 from parley.stores.sql_engine import SQLSettings
 from tests.stores.conftest import drop_redis_keys, drop_schema, unique_name
 
@@ -44,12 +46,27 @@ async def test_in_memory_types_are_accepted(tmp_path: Path) -> None:
     assert await create_event_broker(endpoints, tmp_path) is None
 
 
-def test_env_references_are_resolved() -> None:
-    env = {"DB_USER": "bot", "DB_PASS": "s3cret"}
-    section = {"username": "${DB_USER}", "password": "${DB_PASS}", "db": "${DB_NAME:-rasa}"}
-    assert resolve_env(section, env) == {"username": "bot", "password": "s3cret", "db": "rasa"}
-    with pytest.raises(StoreConfigError, match="DB_HOST is not set"):
-        resolve_env({"url": "${DB_HOST}"}, env, "endpoints.yml: tracker_store")
+async def test_secret_references_are_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARLEY_TEST_DB_FILE", "from-env.db")
+    endpoints = {"tracker_store": {"type": "sql", "db": "${PARLEY_TEST_DB_FILE}"}}
+    store = await create_tracker_store(endpoints, tmp_path)
+    await store.close()
+    assert (tmp_path / "from-env.db").is_file()
+    missing = {"tracker_store": {"type": "sql", "db": "${PARLEY_TEST_UNSET_VARIABLE}"}}
+    with pytest.raises(SecurityError, match="PARLEY_TEST_UNSET_VARIABLE"):
+        await create_tracker_store(missing, tmp_path)
+
+
+def test_encryption_key_may_be_a_file_reference(tmp_path: Path) -> None:
+    key = EncryptionKey.generate()
+    secret_file = tmp_path / "tracker.key"
+    secret_file.write_text(key.to_base64(), encoding="utf-8")
+    secret_file.chmod(0o600)
+    cipher = load_cipher(tmp_path, {"PARLEY_ENCRYPTION_KEY": "${file:tracker.key}"})
+    assert cipher.key_id == key.key_id
+    assert load_cipher(tmp_path, {}).key_id is None
 
 
 def test_sql_settings_follow_rasa_keys(tmp_path: Path) -> None:

@@ -50,11 +50,24 @@ async def append_forever(endpoints: str, root: str, conversation: str) -> None:
         turn += 1
 
 
+async def append_turns(endpoints: str, root: str, conversation: str, writer: str, n: int) -> None:
+    store = await create_tracker_store(json.loads(endpoints), Path(root))
+    for turn in range(n):
+        events = [
+            {"event": "user", "timestamp": 1.0, "writer": writer, "turn": turn, "i": i}
+            for i in range(5)
+        ]
+        await store.append(conversation, events)
+    await store.close()
+
+
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
     if command == "lock":
         asyncio.run(lock_and_count(args[0], args[1], args[2], int(args[3])))
     elif command == "hold":
         asyncio.run(hold(args[0], args[1], float(args[2])))
+    elif command == "turns":
+        asyncio.run(append_turns(args[0], args[1], args[2], args[3], int(args[4])))
     else:
         asyncio.run(append_forever(args[0], args[1], args[2]))
