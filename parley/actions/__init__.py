@@ -15,10 +15,9 @@ from parley.actions.errors import (
 from parley.actions.factory import create_action_runner, load_action_runner, runner_for
 from parley.actions.http import HttpActionRunner
 from parley.actions.inprocess import InProcessActionRunner
-from parley.actions.protocol import RASA_PROTOCOL_VERSION, domain_as_json, webhook_request
+from parley.actions.protocol import check_reply
 
 __all__ = [
-    "RASA_PROTOCOL_VERSION",
     "ActionConfigError",
     "ActionEndpointConfig",
     "ActionNotRegistered",
@@ -31,10 +30,9 @@ __all__ = [
     "CircuitOpen",
     "HttpActionRunner",
     "InProcessActionRunner",
+    "check_reply",
     "create_action_runner",
-    "domain_as_json",
     "load_action_runner",
     "parse_action_endpoint",
     "runner_for",
-    "webhook_request",
 ]

@@ -290,10 +290,10 @@ def bank_domain() -> dict[str, Any]:
 
 @functools.cache
 def _bank_domain() -> dict[str, Any]:
-    from parley.actions import domain_as_json
+    from parley.dialogue.domain_json import domain_to_json
     from parley.project.loader import load_project
 
-    return domain_as_json(load_project(BANKBOT).domain)
+    return domain_to_json(load_project(BANKBOT).domain)
 
 
 def user_event(
@@ -325,7 +325,7 @@ def bank_request(
     domain: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A webhook request for the bank assistant, as Rasa would send it."""
-    from parley.actions import webhook_request
+    from parley.dialogue.actions.remote import RASA_PROTOCOL_VERSION
 
     domain = domain or bank_domain()
     values = {name: None for name in domain["slots"]} | {"requested_slot": None} | (slots or {})
@@ -338,7 +338,13 @@ def bank_request(
         latest,
         {"name": active_loop} if active_loop else {},
     )
-    return webhook_request(action, "alice", state, domain)
+    return {
+        "next_action": action,
+        "sender_id": "alice",
+        "tracker": state,
+        "domain": domain,
+        "version": RASA_PROTOCOL_VERSION,
+    }
 
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "action-server.openapi.json"

@@ -9,7 +9,7 @@ from tests.actions.support import bank_domain
 
 def test_domain_json_has_the_shape_action_servers_read() -> None:
     domain = bank_domain()
-    assert domain["forms"] == {"transfer_form": {"required_slots": ["amount", "recipient"]}}
+    assert domain["forms"]["transfer_form"]["required_slots"] == ["amount", "recipient"]
     assert domain["slots"]["amount"]["mappings"][0] == {
         "type": "from_entity",
         "entity": "amount",
