@@ -1,0 +1,1 @@
+"""The dialogue engine: events, tracker, slots, actions, policies and the turn loop."""

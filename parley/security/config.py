@@ -23,7 +23,7 @@ from parley.security.errors import InsecureFileError, SecurityError, VaultError
 from parley.security.nodes import plaintext_secrets
 from parley.security.permissions import file_exposure
 from parley.security.redaction import SECRETS, SecretRegistry
-from parley.security.resolve import Resolver
+from parley.security.resolve import Resolver, resolve_value
 from parley.security.settings import SETTINGS_FILE, ParleySettings
 from parley.security.vault import VaultClient, VaultSettings
 
@@ -123,6 +123,14 @@ class ProjectSecrets:
         )
         resolver.raise_problems()
         return dict(resolved)
+
+    def resolve(self, text: str, source: str = "setting") -> str:
+        """One value (a command-line option, an environment variable's content) resolved with
+        this project's Vault; `source` names it in errors. Raises SecretReferenceError."""
+        vault = self.vault if "${vault:" in text else None
+        return resolve_value(
+            text, self.project_root, vault, env=self.env, registry=self.registry, source=source
+        )
 
     def endpoints(self) -> dict[str, Any]:
         """endpoints.yml resolved (its `vault:` section is configuration for this class only)."""

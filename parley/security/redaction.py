@@ -109,11 +109,14 @@ def redact_data(value: Any, registry: SecretRegistry | None = None) -> Any:
     return value
 
 
+_SCALARS = (str, int, float, type(None))
+
+
 class RedactingFilter(logging.Filter):
     """A logging filter that rewrites a record's message and traceback text, redacted.
 
-    It never drops a record; it formats the message once (args are merged in) so a secret
-    passed as an argument is masked too.
+    It never drops a record. Text arguments are redacted one by one (their shape is kept);
+    a record with other arguments (dicts, objects) is formatted once and redacted whole.
     """
 
     def __init__(self, registry: SecretRegistry | None = None) -> None:
@@ -121,12 +124,24 @@ class RedactingFilter(logging.Filter):
         self.registry = registry
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: keep what logging would show
-            message = f"{record.msg!r} {record.args!r}"
-        record.msg = redact(message, self.registry)
-        record.args = None
+        args = record.args
+        if (
+            isinstance(record.msg, str)
+            and isinstance(args, tuple)
+            and all(isinstance(a, _SCALARS) for a in args)
+        ):
+            # Keep the args' shape: some formatters unpack them (uvicorn's access log).
+            record.msg = redact(record.msg, self.registry)
+            record.args = tuple(redact(a, self.registry) if isinstance(a, str) else a for a in args)
+        elif args or not isinstance(record.msg, str):
+            try:
+                message = record.getMessage()
+            except Exception:  # a broken format string: keep what logging would show
+                message = f"{record.msg!r} {record.args!r}"
+            record.msg = redact(message, self.registry)
+            record.args = None
+        else:
+            record.msg = redact(record.msg, self.registry)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

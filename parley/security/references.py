@@ -54,11 +54,9 @@ def parse_reference(text: str) -> Reference:
     if sep and scheme == "vault":
         return _parse_vault(text, rest.strip())
     if sep and scheme == "env":
-        body, sep, rest = rest, "", ""
-        name, dsep, default = body.partition(":-")
-    else:
-        name, dsep, default = body.partition(":-")
-    if sep and not dsep:
+        body = rest
+    name, dsep, default = body.partition(":-")
+    if ":" in name:
         raise ReferenceSyntaxError(
             f"{text} is not a reference Parley knows: use ${{NAME}}, ${{NAME:-default}}, "
             "${file:path} or ${vault:mount/path#key}"

@@ -101,3 +101,13 @@ def test_unknown_vault_setting_is_refused(tmp_path: Path) -> None:
     _write(tmp_path / "endpoints.yml", "vault:\n  adress: https://vault:8200\n")
     with pytest.raises(SecurityError, match="unknown key"):
         ProjectSecrets(tmp_path, env={}).vault_settings()
+
+
+def test_a_single_setting_resolves_and_its_secret_is_registered(tmp_path: Path) -> None:
+    _write(tmp_path / "token", "cli-token-0123456789\n", mode=0o600)
+    registry = SecretRegistry()
+    secrets = ProjectSecrets(tmp_path, env={}, registry=registry)
+    assert secrets.resolve("${file:token}", "--auth-token") == "cli-token-0123456789"
+    assert "cli-token-0123456789" in registry
+    with pytest.raises(SecretReferenceError, match="--auth-token: environment variable NOPE"):
+        secrets.resolve("${NOPE}", "--auth-token")

@@ -165,3 +165,34 @@ def test_cli_error_edge_masks_secrets_in_the_message(
     err = capsys.readouterr().err
     assert "could not connect" in err
     assert secret not in err
+
+
+def test_uvicorn_access_log_lines_are_redacted_and_still_formatted() -> None:
+    from uvicorn.logging import AccessFormatter
+
+    registry = SecretRegistry()
+    secret = _unique_secret()
+    registry.add(secret)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(AccessFormatter('%(client_addr)s "%(request_line)s" %(status_code)s'))
+    handler.addFilter(RedactingFilter(registry))
+    logger = logging.getLogger("tests.redaction.access")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        args = ("127.0.0.1:5000", "GET", f"/webhook?key={secret}", "1.1", 200)
+        logger.info('%s - "%s %s HTTP/%s" %d', *args)
+    finally:
+        logger.removeHandler(handler)
+    assert stream.getvalue() == f'127.0.0.1:5000 "GET /webhook?key={MASK} HTTP/1.1" 200 OK\n'
+
+
+def test_secret_inside_a_dict_argument_is_masked() -> None:
+    registry = SecretRegistry()
+    secret = _unique_secret()
+    registry.add(secret)
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "config %s", ({"pw": secret},), None)
+    RedactingFilter(registry).filter(record)
+    assert record.getMessage() == f"config {{'pw': '{MASK}'}}"
