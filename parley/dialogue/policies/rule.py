@@ -214,10 +214,10 @@ class RulePolicy:
             if latest != loop:
                 return loop, "active loop"
             return ACTION_LISTEN, "active loop"
-        if latest == ACTION_LISTEN and tracker.latest_message is not None:
+        if tracker.latest_message is not None:
             topic = topic_action(self.topics, tracker.latest_message.parse_data)
             if topic is not None:
-                return topic, "topic fallback"
+                return (topic if latest == ACTION_LISTEN else ACTION_LISTEN), "topic fallback"
         states = tracker_states(tracker, domain, all_slots=True)
         matches = [s for s in self.samples if sample_matches(s, states, domain)]
         if not matches:
