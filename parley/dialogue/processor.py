@@ -19,8 +19,8 @@ from parley.dialogue.events import (
     ActionExecutionRejected,
     Event,
     LoopInterrupted,
-    UserUttered,
     UserUtteranceReverted,
+    UserUttered,
 )
 from parley.dialogue.model import DialogueModel
 from parley.dialogue.policies import PolicyPrediction
