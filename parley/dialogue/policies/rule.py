@@ -170,14 +170,27 @@ def state_matches(partial: dict[str, Any], state: State, domain: Domain) -> bool
     )
 
 
-def sample_matches(sample: RuleSample, states: list[State], domain: Domain) -> bool:
-    size = len(sample.history)
+def _window_matches(
+    history: tuple[dict[str, Any], ...], states: list[State], domain: Domain, start_only: bool
+) -> bool:
+    size = len(history)
     if size > len(states):
         return False
     window = states[len(states) - size :]
-    if sample.conversation_start and any("user" in s for s in states[: len(states) - size]):
+    if start_only and any("user" in s for s in states[: len(states) - size]):
         return False
-    return all(state_matches(p, s, domain) for p, s in zip(sample.history, window, strict=True))
+    return all(state_matches(p, s, domain) for p, s in zip(history, window, strict=True))
+
+
+def sample_matches(sample: RuleSample, states: list[State], domain: Domain) -> bool:
+    if _window_matches(sample.history, states, domain, sample.conversation_start):
+        return True
+    # `condition: [active_loop: f]` + `action: f` also covers the form's run that activated
+    # and completed it at once (e.g. a story that shows the form only as one action)
+    first = sample.history[0] if sample.history else {}
+    if len(sample.history) > 1 and set(first) == {"active_loop"} and first["active_loop"]:
+        return _window_matches(sample.history[1:], states, domain, sample.conversation_start)
+    return False
 
 
 @dataclass
