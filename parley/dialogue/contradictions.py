@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from parley.dialogue.policies.memoization import window
-from parley.dialogue.policies.rule import all_rule_samples, sample_matches
+from parley.dialogue.policies.rule import all_rule_samples, listen_inside_loop, sample_matches
 from parley.dialogue.state import State, state_key, states_and_actions
 from parley.dialogue.training_data import training_stories
 from parley.project.errors import Location, ProblemSink
@@ -52,7 +52,10 @@ def check_story_contradictions(project: Project, sink: ProblemSink) -> None:
                     f"'{other[1]}' after the same turns ({_describe(recent)})",
                 )
             history = rule_states[: index + 1]
+            loop = (history[-1].get("active_loop") or {}).get("name")
             for sample in samples:
+                if listen_inside_loop(sample, loop):
+                    continue
                 if sample.action != action and sample_matches(sample, history, domain):
                     pair = (sample.rule, name)
                     if pair not in reported:

@@ -193,6 +193,16 @@ def sample_matches(sample: RuleSample, states: list[State], domain: Domain) -> b
     return False
 
 
+def listen_inside_loop(sample: RuleSample, loop: str | None) -> bool:
+    """A rule that knows nothing of loops ends with listening; inside an active loop (a form
+    interrupted by an FAQ) stories decide what follows instead, e.g. returning to the form."""
+    return (
+        loop is not None
+        and sample.action == ACTION_LISTEN
+        and not any("active_loop" in state for state in sample.history)
+    )
+
+
 @dataclass
 class RulePolicy:
     """Rasa's RulePolicy (priority 6), plus topic-specific fallbacks (`topic_fallbacks`)."""
@@ -232,7 +242,11 @@ class RulePolicy:
             if topic is not None:
                 return (topic if latest == ACTION_LISTEN else ACTION_LISTEN), "topic fallback"
         states = tracker_states(tracker, domain, all_slots=True)
-        matches = [s for s in self.samples if sample_matches(s, states, domain)]
+        matches = [
+            s
+            for s in self.samples
+            if sample_matches(s, states, domain) and not listen_inside_loop(s, loop)
+        ]
         if not matches:
             return None, ""
         best = max(matches, key=lambda s: s.specificity())
