@@ -57,7 +57,7 @@ class JWTConfig(_Section):
 
 
 class HMACConfig(_Section):
-    """Sign `timestamp + "." + body` with HMAC-SHA256 (headers X-Parley-Timestamp/-Signature)."""
+    """Sign `timestamp.nonce.body` with HMAC-SHA256 (X-Parley-Timestamp/-Nonce/-Signature)."""
 
     secret: str = Field(min_length=32)
 

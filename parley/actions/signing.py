@@ -1,8 +1,8 @@
 """Request authentication between Parley and an action server: JWT bearer and HMAC signing.
 
 Both sides live here so they cannot drift apart: the runner signs, `parley run actions`
-verifies. HMAC signs `"<unix timestamp>." + body` with SHA-256; the server refuses a
-timestamp outside its replay window and a signature it has already accepted.
+verifies. HMAC signs `"<unix timestamp>.<nonce>." + body` with SHA-256; the server refuses a
+timestamp outside its replay window and a nonce it has already accepted within it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from parley.actions.config import HMACConfig, JWTConfig
 
 TIMESTAMP_HEADER = "X-Parley-Timestamp"
 SIGNATURE_HEADER = "X-Parley-Signature"
+NONCE_HEADER = "X-Parley-Nonce"
 SIGNATURE_PREFIX = "sha256="
 
 
@@ -47,16 +48,19 @@ def create_jwt(
     return jwt.encode(claims, config.signing_key(), algorithm=config.algorithm, headers=headers)
 
 
-def hmac_signature(secret: str, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return SIGNATURE_PREFIX + digest.hexdigest()
+def hmac_signature(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
+    signed = f"{timestamp}.{nonce}.".encode() + body
+    return SIGNATURE_PREFIX + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
 def hmac_headers(config: HMACConfig, body: bytes, now: float | None = None) -> dict[str, str]:
+    """Headers signing one request; the nonce makes two identical bodies distinct requests."""
     timestamp = str(int(time.time() if now is None else now))
+    nonce = uuid.uuid4().hex
     return {
         TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: hmac_signature(config.secret, timestamp, body),
+        NONCE_HEADER: nonce,
+        SIGNATURE_HEADER: hmac_signature(config.secret, timestamp, nonce, body),
     }
 
 
@@ -114,9 +118,12 @@ class RequestVerifier:
 
     def _verify_hmac(self, headers: Mapping[str, str], body: bytes) -> None:
         timestamp = headers.get(TIMESTAMP_HEADER.lower(), "")
+        nonce = headers.get(NONCE_HEADER.lower(), "")
         signature = headers.get(SIGNATURE_HEADER.lower(), "")
-        if not timestamp or not signature:
-            raise AuthenticationFailed(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header")
+        if not timestamp or not nonce or not signature:
+            raise AuthenticationFailed(
+                f"missing {TIMESTAMP_HEADER}, {NONCE_HEADER} or {SIGNATURE_HEADER} header"
+            )
         try:
             sent_at = int(timestamp)
         except ValueError:
@@ -127,14 +134,14 @@ class RequestVerifier:
                 f"request timestamp is {abs(now - sent_at):.0f}s away from server time "
                 f"(window {self.replay_window:.0f}s): replayed, or clocks out of sync"
             )
-        expected = hmac_signature(self.hmac_secret or "", timestamp, body)
+        expected = hmac_signature(self.hmac_secret or "", timestamp, nonce, body)
         if not hmac.compare_digest(signature.encode(), expected.encode()):
             raise AuthenticationFailed("HMAC signature does not match the body")
-        self._remember(signature, now)
+        self._remember(nonce, now)
 
-    def _remember(self, signature: str, now: float) -> None:
+    def _remember(self, nonce: str, now: float) -> None:
         while self._seen and next(iter(self._seen.values())) < now - self.replay_window:
             self._seen.popitem(last=False)
-        if signature in self._seen:
+        if nonce in self._seen:
             raise AuthenticationFailed("this signed request was already received (replay)")
-        self._seen[signature] = now
+        self._seen[nonce] = now

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zlib
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,8 @@ from parley.sdk.executor import ActionExecutor
 from parley.sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
 logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024 * 1024  # a deflated body may not inflate beyond this
 
 
 def create_app(executor: ActionExecutor, verifier: RequestVerifier | None = None) -> FastAPI:
@@ -42,9 +45,11 @@ def create_app(executor: ActionExecutor, verifier: RequestVerifier | None = None
             logger.warning("Refused a webhook call from %s: %s", _client(request), exc)
             return JSONResponse({"error": f"unauthorized: {exc}"}, status_code=401)
         try:
+            if request.headers.get("content-encoding", "").lower() == "deflate":
+                body = _inflate(body)  # Rasa compresses when COMPRESS_ACTION_SERVER_REQUEST is set
             call = json.loads(body)
-        except ValueError:
-            return JSONResponse({"error": "Invalid body request: not JSON"}, status_code=400)
+        except (ValueError, zlib.error) as exc:
+            return JSONResponse({"error": f"Invalid body request: {exc}"}, status_code=400)
         if not isinstance(call, dict) or not call.get("next_action"):
             return JSONResponse(
                 {"error": "Invalid body request: no 'next_action'"}, status_code=400
@@ -68,6 +73,14 @@ async def _run(executor: ActionExecutor, call: dict[str, Any]) -> JSONResponse:
         logger.exception("Action '%s' failed", name)
         return JSONResponse({"error": f"action '{name}' failed: {exc}"}, 500)
     return JSONResponse(reply)
+
+
+def _inflate(body: bytes) -> bytes:
+    inflater = zlib.decompressobj()
+    data = inflater.decompress(body, MAX_BODY_BYTES)
+    if inflater.unconsumed_tail:
+        raise ValueError(f"the inflated body is larger than {MAX_BODY_BYTES} bytes")
+    return data
 
 
 def _client(request: Request) -> str:

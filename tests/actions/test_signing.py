@@ -98,6 +98,9 @@ def test_hmac_accepts_a_fresh_signature_once_and_refuses_tampering_and_old_reque
         verifier.verify(old, {}, BODY)
     with pytest.raises(AuthenticationFailed, match="missing"):
         verifier.verify({TIMESTAMP_HEADER: str(int(now))}, {}, BODY)
+    # two requests with the same body in the same second are both accepted
+    verifier.verify(hmac_headers(HMACConfig(secret=SECRET), BODY, now=now), {}, BODY)
+    verifier.verify(hmac_headers(HMACConfig(secret=SECRET), BODY, now=now), {}, BODY)
     forged = {**fresh, SIGNATURE_HEADER: "sha256=" + "0" * 64}
     with pytest.raises(AuthenticationFailed, match="does not match"):
         verifier.verify(forged, {}, BODY)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from parley.actions import create_action_runner
+from parley.actions import InProcessActionRunner, load_action_runner
 from parley.cli.main import app
 from tests.actions.support import bank_request
 
@@ -25,8 +25,8 @@ def test_run_actions_names_a_module_it_cannot_import(
 async def test_starter_project_actions_run_in_process(tmp_path: Path) -> None:
     target = tmp_path / "bot"
     assert runner.invoke(app, ["init", str(target)]).exit_code == 0
-    actions = create_action_runner({"action_endpoint": {"actions_module": "actions"}}, target)
-    assert actions is not None
+    actions = load_action_runner(target)  # its endpoints.yml: actions_module: actions
+    assert isinstance(actions, InProcessActionRunner)
     try:
         request = bank_request(
             "validate_password_reset_form",
