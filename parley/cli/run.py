@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+import parley.actions  # noqa: F401  (registers its `parley data validate` check)
 from parley.cli.app import app, err_console
 
 run_app = typer.Typer(help="Serve the assistant, or its custom actions.")
