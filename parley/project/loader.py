@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from parley.project.config import ProjectConfig, parse_config
-from parley.project.domain import Domain, ResponseVariation, parse_domain, parse_responses
+from parley.project.domain import Domain, ResponseVariation
+from parley.project.domain_reader import parse_domain, parse_responses
 from parley.project.errors import Location, Problem, ProblemSink, ProjectError
 from parley.project.nlu_data import NLUData, parse_nlu_section
 from parley.project.stories import Rule, Story, parse_rules_section, parse_stories_section

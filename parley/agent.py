@@ -1,0 +1,314 @@
+"""The Agent: one path for every message, from any channel, through a trained model.
+
+Per conversation the Agent takes the lock, loads the events from the tracker store, lets the
+processor run the turn, appends only the turn's new events in one call, then publishes them to
+the event broker. Events the engine creates carry `metadata.model_id` and `metadata.event_id`.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Protocol
+
+from parley.dialogue.custom import CustomActionRunner
+from parley.dialogue.events import (
+    ActionExecuted,
+    BotUttered,
+    ConversationResumed,
+    Event,
+    EventDict,
+    ReminderScheduled,
+    UserUttered,
+    events_from_dicts,
+    new_event_id,
+    stamp,
+)
+from parley.dialogue.intent_message import parse_intent_message
+from parley.dialogue.model import DialogueModel
+from parley.dialogue.policies import PolicyError
+from parley.dialogue.processor import Processor
+from parley.dialogue.reminders import (
+    REMINDER_KEY,
+    ReminderScheduler,
+    killed_by_user,
+    pending_reminders,
+)
+from parley.dialogue.slots import slot_defaults
+from parley.dialogue.tracker import ACTION_LISTEN, Tracker
+from parley.models.archive import ModelManifest, unpack_archive
+from parley.project.domain import Domain
+from parley.stores.base import EventBroker, LockStore, TrackerStore
+from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
+
+logger = logging.getLogger(__name__)
+
+EXTERNAL_PREFIX = "EXTERNAL: "  # text of messages triggered by the API or reminders (Rasa's)
+HANDOFF_RELEASED = "handoff_released"
+
+
+class AgentError(Exception):
+    """The model cannot be loaded or the request cannot be served."""
+
+
+class Interpreter(Protocol):
+    def parse(self, text: str) -> dict[str, Any]: ...
+
+
+def _load_interpreter(folder: Path) -> Interpreter | None:
+    try:
+        from parley.nlu import Interpreter as NLUInterpreter  # type: ignore[attr-defined]
+    except ImportError:
+        logger.warning("The model has an NLU part but parley.nlu is not available.")
+        return None
+    interpreter: Interpreter = NLUInterpreter.from_folder(folder)
+    return interpreter
+
+
+class Agent:
+    """Handles messages of many conversations with one model; safe to share across tasks."""
+
+    def __init__(
+        self,
+        model: DialogueModel,
+        manifest: ModelManifest | None = None,
+        interpreter: Interpreter | None = None,
+        *,
+        tracker_store: TrackerStore | None = None,
+        lock_store: LockStore | None = None,
+        action_runner: CustomActionRunner | None = None,
+        event_broker: EventBroker | None = None,
+    ) -> None:
+        self.model = model
+        self.manifest = manifest
+        self.interpreter = interpreter
+        self.tracker_store: TrackerStore = tracker_store or InMemoryTrackerStore()
+        self.lock_store: LockStore = lock_store or InMemoryLockStore()
+        self.action_runner = action_runner
+        self.event_broker = event_broker
+        self.processor = Processor(model, action_runner)
+        self.reminders = ReminderScheduler(self._fire_reminder)
+
+    @classmethod
+    def load(
+        cls,
+        model_path: Path | str,
+        *,
+        tracker_store: TrackerStore | None = None,
+        lock_store: LockStore | None = None,
+        action_runner: CustomActionRunner | None = None,
+        event_broker: EventBroker | None = None,
+    ) -> Agent:
+        """An Agent for a model archive (`models/<id>.tar.gz`); in-memory stores by default."""
+        path = Path(model_path)
+        with tempfile.TemporaryDirectory(prefix="parley-agent-") as tmp:
+            try:
+                manifest, folder = unpack_archive(path, Path(tmp) / "model")
+            except Exception as exc:
+                raise AgentError(f"cannot load model {path}: {exc}") from None
+            if "dialogue" not in manifest.parts:
+                raise AgentError(
+                    f"model {path.name} has no dialogue part; train it with `parley train`"
+                )
+            try:
+                model = DialogueModel.load(folder / "dialogue")
+            except PolicyError as exc:
+                raise AgentError(f"cannot load model {path}: {exc}") from None
+            interpreter = _load_interpreter(folder / "nlu") if "nlu" in manifest.parts else None
+            shutil.rmtree(folder, ignore_errors=True)
+        return cls(
+            model,
+            manifest,
+            interpreter,
+            tracker_store=tracker_store,
+            lock_store=lock_store,
+            action_runner=action_runner,
+            event_broker=event_broker,
+        )
+
+    @property
+    def model_id(self) -> str | None:
+        return self.manifest.model_id if self.manifest else None
+
+    @property
+    def domain(self) -> Domain:
+        return self.model.domain
+
+    # -- parsing -----------------------------------------------------------------------------
+
+    async def parse(self, text: str) -> dict[str, Any]:
+        """Rasa's parse result for `text`: `/intent{...}` directly, otherwise through NLU."""
+        parsed = parse_intent_message(text) if text.startswith("/") else None
+        if parsed is not None:
+            return parsed
+        if self.interpreter is not None:
+            return dict(self.interpreter.parse(text))
+        return {
+            "text": text,
+            "intent": {"name": None, "confidence": 0.0},
+            "entities": [],
+            "intent_ranking": [],
+        }
+
+    # -- conversations -----------------------------------------------------------------------
+
+    async def _load(self, sender_id: str) -> Tracker:
+        stored = await self.tracker_store.load(sender_id) or []
+        return Tracker(sender_id, slot_defaults(self.domain), events_from_dicts(stored))
+
+    async def _save(self, tracker: Tracker, new: list[Event]) -> list[EventDict]:
+        if not new:
+            return []
+        dicts = [e.as_dict() for e in new]
+        await self.tracker_store.append(tracker.sender_id, dicts)
+        if self.event_broker is not None:
+            await self.event_broker.publish(tracker.sender_id, dicts)
+        self.reminders.apply(tracker.sender_id, new)
+        return dicts
+
+    def _messages(self, sender_id: str, new: list[Event]) -> list[dict[str, Any]]:
+        return [e.message(sender_id) for e in new if isinstance(e, BotUttered)]
+
+    async def get_tracker(self, sender_id: str) -> Tracker:
+        """The conversation's tracker (empty when it has no events yet)."""
+        return await self._load(sender_id)
+
+    async def _user_turn(self, sender_id: str, message: UserUttered) -> list[dict[str, Any]]:
+        async with self.lock_store.lock(sender_id):
+            tracker = await self._load(sender_id)
+            new = await self.processor.handle_user(tracker, message)
+            stamp(new, self.model_id)
+            await self._save(tracker, new)
+        return self._messages(sender_id, new)
+
+    async def handle_message(
+        self,
+        sender_id: str,
+        text: str,
+        metadata: dict[str, Any] | None = None,
+        input_channel: str | None = None,
+        message_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Process one user message; return the bot's messages (Rasa REST channel shape)."""
+        parse = await self.parse(text)
+        message_id = message_id or new_event_id()
+        parse["message_id"] = message_id
+        parse["metadata"] = dict(metadata or {})
+        message = UserUttered(
+            text=text,
+            parse_data=parse,
+            input_channel=input_channel,
+            message_id=message_id,
+            metadata=dict(metadata or {}),
+        )
+        return await self._user_turn(sender_id, message)
+
+    async def trigger_intent(
+        self,
+        sender_id: str,
+        intent: str,
+        entities: list[dict[str, Any]] | dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Act as if the user expressed `intent` (Rasa's external events / reminders)."""
+        if isinstance(entities, dict):
+            entities = [{"entity": k, "value": v} for k, v in entities.items()]
+        meta = {"is_external": True, **(metadata or {})}
+        text = f"{EXTERNAL_PREFIX}{intent}"
+        parse: dict[str, Any] = {
+            "text": text,
+            "intent": {"name": intent, "confidence": 1.0},
+            "intent_ranking": [{"name": intent, "confidence": 1.0}],
+            "entities": list(entities or []),
+        }
+        message = UserUttered(text=text, parse_data=parse, metadata=meta)
+        return await self._user_turn(sender_id, message)
+
+    async def execute_action(
+        self,
+        sender_id: str,
+        action_name: str,
+        policy: str | None = None,
+        confidence: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run one action in the conversation now (Rasa's `execute` endpoint)."""
+        async with self.lock_store.lock(sender_id):
+            tracker = await self._load(sender_id)
+            start = len(tracker.events)
+            await self.processor.update_session(tracker)
+            await self.processor.run_action(tracker, action_name, policy, confidence)
+            new = stamp(tracker.events[start:], self.model_id)
+            await self._save(tracker, new)
+        return self._messages(sender_id, new)
+
+    async def predict_next(self, sender_id: str) -> dict[str, Any]:
+        """Scores of the next action without running it (Rasa's `predict` endpoint)."""
+        tracker = await self._load(sender_id)
+        prediction = self.processor.predict(tracker)
+        scores = sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])
+        return {
+            "scores": [{"action": a, "score": s} for a, s in scores],
+            "policy": prediction.policy_name,
+            "confidence": prediction.confidence,
+            "tracker": tracker.current_state(),
+        }
+
+    async def append_events(self, sender_id: str, events: list[EventDict]) -> Tracker:
+        """Add events to a conversation (Rasa's `POST /conversations/<id>/tracker/events`)."""
+        parsed = events_from_dicts(events)
+        for event in parsed:
+            event.metadata.setdefault("event_id", new_event_id())
+        async with self.lock_store.lock(sender_id):
+            tracker = await self._load(sender_id)
+            tracker.update_all(parsed)
+            await self._save(tracker, parsed)
+        return tracker
+
+    async def replace_events(self, sender_id: str, events: list[EventDict]) -> Tracker:
+        """Replace a conversation's events (Rasa's `PUT /conversations/<id>/tracker/events`)."""
+        parsed = events_from_dicts(events)
+        async with self.lock_store.lock(sender_id):
+            await self.tracker_store.delete(sender_id)
+            tracker = Tracker(sender_id, slot_defaults(self.domain), parsed)
+            await self._save(tracker, parsed)
+        return tracker
+
+    async def release_handoff(self, sender_id: str) -> Tracker:
+        """A human agent is done: the bot answers this conversation again."""
+        async with self.lock_store.lock(sender_id):
+            tracker = await self._load(sender_id)
+            if not tracker.paused:
+                return tracker
+            start = len(tracker.events)
+            tracker.update(ConversationResumed(metadata={HANDOFF_RELEASED: True}))
+            tracker.update(ActionExecuted(name=ACTION_LISTEN))
+            await self._save(tracker, stamp(tracker.events[start:], self.model_id))
+        return tracker
+
+    # -- reminders ---------------------------------------------------------------------------
+
+    async def _fire_reminder(self, sender_id: str, reminder: ReminderScheduled) -> None:
+        tracker = await self._load(sender_id)
+        if reminder.name not in {r.name for r in pending_reminders(tracker.events)}:
+            return
+        if killed_by_user(tracker.events, reminder):
+            logger.info("Reminder '%s' of %s dropped: the user spoke.", reminder.name, sender_id)
+            return
+        await self.trigger_intent(
+            sender_id, reminder.intent, reminder.entities, {REMINDER_KEY: reminder.name}
+        )
+
+    async def restore_reminders(self) -> int:
+        """Schedule reminders still due in stored conversations (call once after start)."""
+        count = 0
+        for sender_id in await self.tracker_store.senders():
+            stored = await self.tracker_store.load(sender_id) or []
+            for reminder in pending_reminders(events_from_dicts(stored)):
+                self.reminders.schedule(sender_id, reminder)
+                count += 1
+        return count
+
+    async def close(self) -> None:
+        await self.reminders.close()

@@ -1,0 +1,306 @@
+"""Conversation events, serialised exactly as Rasa's event JSON.
+
+Every event is `{"event": <type>, "timestamp": <float>, ...}` plus the fields of its type; the
+dataclass field names are the JSON keys, so `as_dict`/`from_dict` are generic. Unknown event types
+(e.g. Rasa Pro's flow events) are kept as `UnknownEvent` with their JSON untouched, so any Rasa
+tracker dump round-trips.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+EventDict = dict[str, Any]
+
+_BASE_FIELDS = ("timestamp", "metadata")
+
+
+def new_event_id() -> str:
+    """An id that lets brokers' consumers drop duplicates."""
+    return uuid.uuid4().hex
+
+
+@dataclass(kw_only=True)
+class Event:
+    """One thing that happened in a conversation."""
+
+    type_name: ClassVar[str] = ""
+    always_metadata: ClassVar[bool] = False  # user and bot events always carry the key
+    timestamp: float = field(default_factory=time.time)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> EventDict:
+        data: EventDict = {"event": self.type_name, "timestamp": self.timestamp}
+        if self.metadata or self.always_metadata:
+            data["metadata"] = copy.deepcopy(self.metadata)
+        for f in dataclasses.fields(self):
+            if f.name not in _BASE_FIELDS:
+                data[f.name] = copy.deepcopy(getattr(self, f.name))
+        return data
+
+    @classmethod
+    def _from_fields(cls, data: EventDict) -> Event:
+        names = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: copy.deepcopy(v) for k, v in data.items() if k in names and k != "metadata"}
+        if kwargs.get("timestamp") is None:
+            kwargs.pop("timestamp", None)
+        return cls(metadata=dict(data.get("metadata") or {}), **kwargs)
+
+
+@dataclass(kw_only=True)
+class UserUttered(Event):
+    """The user said something; `parse_data` is the full NLU parse that produced it."""
+
+    type_name: ClassVar[str] = "user"
+    always_metadata: ClassVar[bool] = True
+    text: str | None = None
+    parse_data: dict[str, Any] = field(default_factory=dict)
+    input_channel: str | None = None
+    message_id: str | None = None
+
+    @property
+    def intent_name(self) -> str | None:
+        intent = self.parse_data.get("intent") or {}
+        return intent.get("name") if isinstance(intent, dict) else None
+
+    @property
+    def intent_confidence(self) -> float:
+        intent = self.parse_data.get("intent") or {}
+        return float(intent.get("confidence") or 0.0) if isinstance(intent, dict) else 0.0
+
+    @property
+    def entities(self) -> list[dict[str, Any]]:
+        return list(self.parse_data.get("entities") or [])
+
+
+@dataclass(kw_only=True)
+class BotUttered(Event):
+    type_name: ClassVar[str] = "bot"
+    always_metadata: ClassVar[bool] = True
+    text: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def message(self, recipient_id: str) -> dict[str, Any]:
+        """The message as Rasa's REST channel returns it (only keys with a value)."""
+        out: dict[str, Any] = {"recipient_id": recipient_id}
+        if self.text is not None:
+            out["text"] = self.text
+        for key in ("buttons", "image", "custom", "attachment", "quick_replies", "elements"):
+            value = self.data.get(key)
+            if value:
+                out[key] = value
+        return out
+
+
+@dataclass(kw_only=True)
+class ActionExecuted(Event):
+    type_name: ClassVar[str] = "action"
+    name: str | None = None
+    policy: str | None = None
+    confidence: float | None = None
+    action_text: str | None = None
+    hide_rule_turn: bool = False
+
+
+@dataclass(kw_only=True)
+class SlotSet(Event):
+    type_name: ClassVar[str] = "slot"
+    name: str = ""
+    value: Any = None
+
+
+@dataclass(kw_only=True)
+class ActiveLoop(Event):
+    """`name` set: a loop (form) is active; None: the active loop ended."""
+
+    type_name: ClassVar[str] = "active_loop"
+    name: str | None = None
+
+
+@dataclass(kw_only=True)
+class FollowupAction(Event):
+    type_name: ClassVar[str] = "followup"
+    name: str = ""
+
+
+@dataclass(kw_only=True)
+class AllSlotsReset(Event):
+    type_name: ClassVar[str] = "reset_slots"
+
+
+@dataclass(kw_only=True)
+class Restarted(Event):
+    type_name: ClassVar[str] = "restart"
+
+
+@dataclass(kw_only=True)
+class SessionStarted(Event):
+    type_name: ClassVar[str] = "session_started"
+
+
+@dataclass(kw_only=True)
+class ActionExecutionRejected(Event):
+    type_name: ClassVar[str] = "action_execution_rejected"
+    name: str = ""
+    policy: str | None = None
+    confidence: float | None = None
+
+
+@dataclass(kw_only=True)
+class UserFeaturization(Event):
+    type_name: ClassVar[str] = "user_featurization"
+    use_text_for_featurization: bool = False
+
+
+@dataclass(kw_only=True)
+class LoopInterrupted(Event):
+    type_name: ClassVar[str] = "loop_interrupted"
+    is_interrupted: bool = False
+
+
+@dataclass(kw_only=True)
+class EntitiesAdded(Event):
+    type_name: ClassVar[str] = "entities"
+    entities: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class ReminderScheduled(Event):
+    """Triggers `intent` at `date_time` (ISO 8601); same-name reminders replace each other."""
+
+    type_name: ClassVar[str] = "reminder"
+    intent: str = ""
+    date_time: str = ""
+    entities: list[dict[str, Any]] | None = None
+    name: str = field(default_factory=lambda: str(uuid.uuid1()))
+    kill_on_user_msg: bool = True
+
+
+@dataclass(kw_only=True)
+class ReminderCancelled(Event):
+    """Cancels reminders matching name / intent / entities (all of them when none is given)."""
+
+    type_name: ClassVar[str] = "cancel_reminder"
+    name: str | None = None
+    intent: str | None = None
+    entities: list[dict[str, Any]] | None = None
+
+
+@dataclass(kw_only=True)
+class ConversationPaused(Event):
+    type_name: ClassVar[str] = "pause"
+
+
+@dataclass(kw_only=True)
+class ConversationResumed(Event):
+    type_name: ClassVar[str] = "resume"
+
+
+@dataclass(kw_only=True)
+class ActionReverted(Event):
+    type_name: ClassVar[str] = "undo"
+
+
+@dataclass(kw_only=True)
+class UserUtteranceReverted(Event):
+    type_name: ClassVar[str] = "rewind"
+
+
+@dataclass(kw_only=True)
+class AgentUttered(Event):
+    type_name: ClassVar[str] = "agent"
+    text: str | None = None
+    data: Any = None
+
+
+@dataclass(kw_only=True)
+class StoryExported(Event):
+    type_name: ClassVar[str] = "export"
+    path: str | None = None
+
+
+@dataclass(kw_only=True)
+class UnknownEvent(Event):
+    """An event type this engine does not interpret; its JSON is kept as it came."""
+
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> EventDict:
+        return copy.deepcopy(self.raw)
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type_name: cls
+    for cls in (
+        UserUttered,
+        BotUttered,
+        ActionExecuted,
+        SlotSet,
+        ActiveLoop,
+        FollowupAction,
+        AllSlotsReset,
+        Restarted,
+        SessionStarted,
+        ActionExecutionRejected,
+        UserFeaturization,
+        LoopInterrupted,
+        EntitiesAdded,
+        ReminderScheduled,
+        ReminderCancelled,
+        ConversationPaused,
+        ConversationResumed,
+        ActionReverted,
+        UserUtteranceReverted,
+        AgentUttered,
+        StoryExported,
+    )
+}
+
+
+class EventError(ValueError):
+    """An event dict is not Rasa event JSON."""
+
+
+def event_from_dict(data: EventDict) -> Event:
+    """Parse one Rasa event dict; legacy `form`/`form_validation` map to their new types."""
+    if not isinstance(data, dict) or not isinstance(data.get("event"), str):
+        raise EventError(f"not an event (needs an 'event' key naming its type): {data!r:.200}")
+    kind = data["event"]
+    if kind == "form":
+        return ActiveLoop._from_fields(data)
+    if kind == "form_validation":
+        meta = dict(data.get("metadata") or {})
+        ts = data.get("timestamp") or time.time()
+        return LoopInterrupted(
+            is_interrupted=not data.get("validate", True), timestamp=ts, metadata=meta
+        )
+    cls = EVENT_TYPES.get(kind)
+    if cls is None:
+        return UnknownEvent(
+            raw=copy.deepcopy(data),
+            timestamp=data.get("timestamp") or time.time(),
+            metadata=dict(data.get("metadata") or {}),
+        )
+    if cls is SlotSet and "name" not in data:
+        raise EventError(f"a 'slot' event needs 'name': {data!r:.200}")
+    return cls._from_fields(data)
+
+
+def events_from_dicts(items: list[EventDict]) -> list[Event]:
+    return [event_from_dict(item) for item in items]
+
+
+def stamp(events: list[Event], model_id: str | None) -> list[Event]:
+    """Give events the engine created their `model_id` and a unique `event_id`."""
+    for event in events:
+        if isinstance(event, UnknownEvent):
+            continue
+        event.metadata.setdefault("event_id", new_event_id())
+        if model_id is not None:
+            event.metadata.setdefault("model_id", model_id)
+    return events

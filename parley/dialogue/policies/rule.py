@@ -1,0 +1,293 @@
+"""RulePolicy: rules as partial state histories, forms' happy path, fallbacks.
+
+A rule becomes samples `(history of partial states, action)`: each partial state holds only what
+the rule mentions (prev action, intent and entities, slots, active loop). A sample applies when
+the last states of the conversation contain its partial states. The longest matching history
+wins. Before rules come the default actions (`/restart`, `/back`, `/session_start`) and the
+active loop's happy path; when nothing applies the policy predicts the fallback action with
+`core_fallback_threshold`, so confident ML predictions still win.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parley.dialogue.policies.base import PolicyError, PolicyPrediction, TrainingData
+from parley.dialogue.slots import feature_value
+from parley.dialogue.state import State, tracker_states
+from parley.dialogue.topics import TopicFallback, parse_topic_fallbacks, topic_action
+from parley.dialogue.tracker import ACTION_LISTEN, Tracker
+from parley.dialogue.training_data import ANY_SLOT_VALUE, expand_or
+from parley.project.domain import Domain
+from parley.project.stories import (
+    ANY_VALUE,
+    ActionStep,
+    ActiveLoopStep,
+    CheckpointStep,
+    Rule,
+    SlotStep,
+    Step,
+    UserStep,
+)
+
+DEFAULT_ACTIONS = {
+    "restart": "action_restart",
+    "back": "action_back",
+    "session_start": "action_session_start",
+}
+RULES_FILE = "rules.json"
+
+
+@dataclass(frozen=True)
+class RuleSample:
+    rule: str
+    history: tuple[dict[str, Any], ...]
+    action: str
+    conversation_start: bool = False
+
+    def specificity(self) -> tuple[int, int]:
+        return len(self.history), sum(len(json.dumps(s)) for s in self.history)
+
+
+def _entity_labels(step: UserStep) -> list[str]:
+    labels: set[str] = set()
+    for entity in step.entities:
+        labels.add(entity.entity)
+        if entity.role:
+            labels.add(f"{entity.entity}#{entity.role}")
+        if entity.group:
+            labels.add(f"{entity.entity}#{entity.group}")
+    return sorted(labels)
+
+
+def rule_samples(rule: Rule, steps: tuple[Step, ...]) -> list[RuleSample]:
+    """The predictions one (already `or`-expanded) rule makes."""
+    known: dict[str, Any] = {}  # active_loop / slots the rule has fixed so far
+    history: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    samples: list[RuleSample] = []
+    seen_user = False
+
+    def snapshot() -> dict[str, Any]:
+        state = dict(current)
+        if "active_loop" in known:
+            state["active_loop"] = known["active_loop"]
+        if known.get("slots"):
+            state["slots"] = dict(known["slots"])
+        return state
+
+    def set_slots(step: SlotStep) -> None:
+        slots = known.setdefault("slots", {})
+        for name, value in step.slots:
+            slots[name] = ANY_SLOT_VALUE if value is ANY_VALUE else value
+
+    for step in rule.condition:
+        if isinstance(step, SlotStep):
+            set_slots(step)
+        elif isinstance(step, ActiveLoopStep):
+            known["active_loop"] = step.name
+    for step in steps:
+        if isinstance(step, UserStep):
+            if current and current.get("prev_action") != ACTION_LISTEN:
+                history.append(snapshot())
+                samples.append(
+                    RuleSample(rule.name, tuple(history), ACTION_LISTEN, rule.conversation_start)
+                )
+            user: dict[str, Any] = {"intent": step.intent}
+            labels = _entity_labels(step)
+            if labels:
+                user["entities"] = labels
+            current = {"prev_action": ACTION_LISTEN, "user": user}
+            seen_user = True
+        elif isinstance(step, ActionStep) and step.action:
+            if seen_user or history:
+                samples.append(
+                    RuleSample(
+                        rule.name,
+                        (*history, snapshot()),
+                        step.action,
+                        rule.conversation_start,
+                    )
+                )
+            history.append(snapshot())
+            current = {"prev_action": step.action}
+        elif isinstance(step, SlotStep):
+            set_slots(step)
+        elif isinstance(step, ActiveLoopStep):
+            known["active_loop"] = step.name
+        elif isinstance(step, CheckpointStep):
+            continue
+    if rule.wait_for_user_input and current.get("prev_action") not in (None, ACTION_LISTEN):
+        samples.append(
+            RuleSample(rule.name, (*history, snapshot()), ACTION_LISTEN, rule.conversation_start)
+        )
+    return samples
+
+
+def all_rule_samples(rules: tuple[Rule, ...]) -> list[RuleSample]:
+    return [
+        sample
+        for rule in rules
+        for steps in expand_or(rule.steps)
+        for sample in rule_samples(rule, steps)
+    ]
+
+
+def _slot_matches(domain: Domain, name: str, wanted: Any, state_slots: dict[str, Any]) -> bool:
+    if wanted is None:
+        return name not in state_slots
+    if wanted == ANY_SLOT_VALUE:
+        return name in state_slots
+    slot = domain.slot(name)
+    if slot is None:
+        return False
+    return state_slots.get(name) == feature_value(slot, wanted, force=True)
+
+
+def state_matches(partial: dict[str, Any], state: State, domain: Domain) -> bool:
+    if (
+        "prev_action" in partial
+        and state.get("prev_action", {}).get("action_name") != partial["prev_action"]
+    ):
+        return False
+    if "user" in partial:
+        user = state.get("user") or {}
+        if user.get("intent") != partial["user"].get("intent"):
+            return False
+        if not set(partial["user"].get("entities", ())) <= set(user.get("entities", ())):
+            return False
+    if "active_loop" in partial:
+        loop = (state.get("active_loop") or {}).get("name")
+        if loop != partial["active_loop"]:
+            return False
+    slots = state.get("slots") or {}
+    return all(
+        _slot_matches(domain, name, value, slots)
+        for name, value in (partial.get("slots") or {}).items()
+    )
+
+
+def _window_matches(
+    history: tuple[dict[str, Any], ...], states: list[State], domain: Domain, start_only: bool
+) -> bool:
+    size = len(history)
+    if size > len(states):
+        return False
+    window = states[len(states) - size :]
+    if start_only and any("user" in s for s in states[: len(states) - size]):
+        return False
+    return all(state_matches(p, s, domain) for p, s in zip(history, window, strict=True))
+
+
+def sample_matches(sample: RuleSample, states: list[State], domain: Domain) -> bool:
+    if _window_matches(sample.history, states, domain, sample.conversation_start):
+        return True
+    # `condition: [active_loop: f]` + `action: f` also covers the form's run that activated
+    # and completed it at once (e.g. a story that shows the form only as one action)
+    first = sample.history[0] if sample.history else {}
+    if len(sample.history) > 1 and set(first) == {"active_loop"} and first["active_loop"]:
+        return _window_matches(sample.history[1:], states, domain, sample.conversation_start)
+    return False
+
+
+def listen_inside_loop(sample: RuleSample, loop: str | None) -> bool:
+    """A rule that knows nothing of loops ends with listening; inside an active loop (a form
+    interrupted by an FAQ) stories decide what follows instead, e.g. returning to the form."""
+    return (
+        loop is not None
+        and sample.action == ACTION_LISTEN
+        and not any("active_loop" in state for state in sample.history)
+    )
+
+
+@dataclass
+class RulePolicy:
+    """Rasa's RulePolicy (priority 6), plus topic-specific fallbacks (`topic_fallbacks`)."""
+
+    options: dict[str, Any] = field(default_factory=dict)
+    samples: list[RuleSample] = field(default_factory=list)
+    name: str = "RulePolicy"
+    priority: int = 6
+
+    @property
+    def fallback_threshold(self) -> float:
+        return float(self.options.get("core_fallback_threshold", 0.3))
+
+    @property
+    def fallback_action(self) -> str:
+        return str(self.options.get("core_fallback_action_name", "action_default_fallback"))
+
+    @property
+    def topics(self) -> list[TopicFallback]:
+        return parse_topic_fallbacks(self.options.get("topic_fallbacks"))
+
+    def train(self, data: TrainingData) -> None:
+        self.samples = all_rule_samples(data.rules)
+
+    def _predict_action(self, tracker: Tracker, domain: Domain) -> tuple[str | None, str]:
+        latest = tracker.latest_action_name
+        intent = tracker.latest_intent
+        if latest == ACTION_LISTEN and intent in DEFAULT_ACTIONS:
+            return DEFAULT_ACTIONS[intent], "default action"
+        loop = tracker.active_loop_name
+        if loop and not tracker.active_loop.get("rejected"):
+            if latest != loop:
+                return loop, "active loop"
+            return ACTION_LISTEN, "active loop"
+        if tracker.latest_message is not None:
+            topic = topic_action(self.topics, tracker.latest_message.parse_data)
+            if topic is not None:
+                return (topic if latest == ACTION_LISTEN else ACTION_LISTEN), "topic fallback"
+        states = tracker_states(tracker, domain, all_slots=True)
+        matches = [
+            s
+            for s in self.samples
+            if sample_matches(s, states, domain) and not listen_inside_loop(s, loop)
+        ]
+        if not matches:
+            return None, ""
+        best = max(matches, key=lambda s: s.specificity())
+        return best.action, f"rule '{best.rule}'"
+
+    def predict(self, tracker: Tracker, states: list[State], domain: Domain) -> PolicyPrediction:
+        action, _why = self._predict_action(tracker, domain)
+        if action is not None:
+            return PolicyPrediction({action: 1.0}, self.name, self.priority, is_rule=True)
+        if not self.options.get("enable_fallback_prediction", True):
+            return PolicyPrediction({}, self.name, self.priority)
+        return PolicyPrediction(
+            {self.fallback_action: self.fallback_threshold}, self.name, self.priority
+        )
+
+    def explain(self, tracker: Tracker, domain: Domain) -> str:
+        """Which rule (or default) decides the next action; for debugging and the shell."""
+        action, why = self._predict_action(tracker, domain)
+        return f"{action} ({why})" if action else "no rule applies"
+
+    def persist(self, folder: Path) -> None:
+        payload = [
+            {
+                "rule": s.rule,
+                "history": list(s.history),
+                "action": s.action,
+                "conversation_start": s.conversation_start,
+            }
+            for s in self.samples
+        ]
+        (folder / RULES_FILE).write_text(json.dumps(payload, indent=1), "utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, options: dict[str, Any]) -> RulePolicy:
+        path = folder / RULES_FILE
+        try:
+            raw = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise PolicyError(f"cannot read {path}: {exc}; retrain the model") from None
+        samples = [
+            RuleSample(r["rule"], tuple(r["history"]), r["action"], r["conversation_start"])
+            for r in raw
+        ]
+        return cls(dict(options), samples)

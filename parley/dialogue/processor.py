@@ -1,0 +1,160 @@
+"""The turn loop: a user message in, actions predicted and run until the bot listens again.
+
+The processor works on an in-memory `Tracker`; loading, locking and storing are the Agent's job.
+Every method appends the events it causes to the tracker and returns them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from parley.dialogue.actions import ActionContext, ActionFailed, ActionRejectedError, resolve_action
+from parley.dialogue.actions.builtin import ActionSessionStart, utter
+from parley.dialogue.custom import CustomActionRunner
+from parley.dialogue.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    Event,
+    LoopInterrupted,
+    UserUtteranceReverted,
+    UserUttered,
+)
+from parley.dialogue.model import DialogueModel
+from parley.dialogue.policies import PolicyPrediction
+from parley.dialogue.slots import extract_slots
+from parley.dialogue.tracker import ACTION_LISTEN, ACTION_SESSION_START, Tracker
+
+logger = logging.getLogger(__name__)
+
+ALWAYS_HANDLED_INTENTS = ("restart", "session_start")  # even while paused (handoff)
+ACTION_LIMIT_POLICY = "parley:action_limit"
+
+
+@dataclass
+class Processor:
+    model: DialogueModel
+    runner: CustomActionRunner | None = None
+
+    def context(self, tracker: Tracker) -> ActionContext:
+        return ActionContext(
+            self.model.domain, self.model.settings, self.runner, tracker.latest_input_channel
+        )
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def session_expired(self, tracker: Tracker, now: float | None = None) -> bool:
+        minutes = self.model.domain.session_config.session_expiration_time
+        if minutes <= 0:
+            return False
+        last_user = tracker.last_event(UserUttered)
+        if last_user is None:
+            return False
+        return (now or time.time()) - last_user.timestamp > minutes * 60
+
+    async def update_session(
+        self, tracker: Tracker, metadata: dict[str, Any] | None = None
+    ) -> list[Event]:
+        """Start a session when the conversation has none (new, restarted) or it expired."""
+        if tracker.applied_events() and not self.session_expired(tracker):
+            return []
+        start = len(tracker.events)
+        action = ActionSessionStart(metadata=metadata or None)
+        events = await action.run(tracker, self.context(tracker))
+        tracker.update(ActionExecuted(name=ACTION_SESSION_START, confidence=1.0))
+        tracker.update_all(events)
+        return tracker.events[start:]
+
+    # -- a turn ------------------------------------------------------------------------------
+
+    async def handle_user(self, tracker: Tracker, message: UserUttered) -> list[Event]:
+        """Log a user message and run the bot's reply (nothing while paused for a human)."""
+        start = len(tracker.events)
+        await self.update_session(tracker, message.metadata)
+        if tracker.latest_action_name != ACTION_LISTEN:  # e.g. after an executed action
+            tracker.update(ActionExecuted(name=ACTION_LISTEN))
+        tracker.update(message)
+        if tracker.paused and message.intent_name not in ALWAYS_HANDLED_INTENTS:
+            logger.info("Conversation %s is paused; the bot stays silent.", tracker.sender_id)
+            return tracker.events[start:]
+        tracker.update_all(extract_slots(tracker, self.model.domain))
+        await self.predict_and_run(tracker)
+        return tracker.events[start:]
+
+    def predict(self, tracker: Tracker) -> PolicyPrediction:
+        if tracker.followup_action:
+            return PolicyPrediction({tracker.followup_action: 1.0}, "followup", 10)
+        return self.model.ensemble.predict(tracker, self.model.domain)
+
+    async def predict_and_run(self, tracker: Tracker) -> None:
+        """Predict and run actions until `action_listen`; at most `max_actions_per_turn`."""
+        limit = self.model.settings.max_actions_per_turn
+        for _ in range(limit):
+            if tracker.paused and tracker.latest_intent not in ALWAYS_HANDLED_INTENTS:
+                return
+            prediction = self.predict(tracker)
+            action = prediction.action or ACTION_LISTEN
+            if (
+                tracker.active_loop_name
+                and tracker.latest_action_name == ACTION_LISTEN
+                and action not in (tracker.active_loop_name, ACTION_LISTEN)
+            ):
+                tracker.update(LoopInterrupted(is_interrupted=True))
+            await self.run_action(tracker, action, prediction.policy_name, prediction.confidence)
+            last = tracker.events[-1]
+            if isinstance(last, ActionExecuted) and last.name == ACTION_LISTEN:
+                return
+        message = f"stopped after {limit} actions without listening (a loop in stories/rules?)"
+        logger.error("Conversation %s: %s", tracker.sender_id, message)
+        tracker.update(
+            ActionExecuted(
+                name=ACTION_LISTEN,
+                policy=ACTION_LIMIT_POLICY,
+                confidence=1.0,
+                metadata={"error": message},
+            )
+        )
+
+    async def run_action(
+        self,
+        tracker: Tracker,
+        name: str,
+        policy: str | None = None,
+        confidence: float | None = None,
+    ) -> list[Event]:
+        """Run one action and log it (`action` event first, then its events, as Rasa)."""
+        start = len(tracker.events)
+        context = self.context(tracker)
+        try:
+            events = await resolve_action(name, self.model.domain).run(tracker, context)
+        except ActionRejectedError as exc:
+            logger.debug("%s", exc)
+            tracker.update(ActionExecutionRejected(name=name, policy=policy, confidence=confidence))
+            return tracker.events[start:]
+        except ActionFailed as exc:
+            logger.error("%s", exc)
+            tracker.update(
+                ActionExecutionRejected(
+                    name=name, policy=policy, confidence=confidence, metadata={"error": str(exc)}
+                )
+            )
+            # the domain's `utter_action_failed` says "cannot do that now" better than a rephrase
+            fallback = (
+                "utter_action_failed"
+                if "utter_action_failed" in self.model.domain.responses
+                else "utter_default"
+            )
+            tracker.update_all(utter(fallback, tracker, context))
+            tracker.update(ActionExecuted(name=ACTION_LISTEN, policy=policy, confidence=1.0))
+            return tracker.events[start:]
+        if not any(isinstance(e, ActionExecutionRejected) for e in events):
+            tracker.update(ActionExecuted(name=name, policy=policy, confidence=confidence))
+        tracker.update_all(events)
+        if events and isinstance(events[-1], UserUttered):  # a fallback restored a message
+            tracker.update_all(extract_slots(tracker, self.model.domain))
+        elif any(isinstance(e, UserUtteranceReverted) for e in events):
+            # the message was forgotten (e.g. default fallback): wait for the next one
+            tracker.update(ActionExecuted(name=ACTION_LISTEN, policy=policy, confidence=1.0))
+        return tracker.events[start:]

@@ -1,0 +1,92 @@
+"""Dialogue states: what policies see of a conversation before each action.
+
+A state is a small JSON-able dict: `user` (intent + entity types, only right after the user
+spoke), `prev_action`, `active_loop` and `slots` (those that influence the conversation).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from parley.dialogue.events import ActionExecuted, Event
+from parley.dialogue.slots import slot_defaults, slot_state
+from parley.dialogue.tracker import ACTION_LISTEN, Tracker
+from parley.project.domain import Domain
+
+State = dict[str, Any]
+
+
+def entity_labels(domain: Domain, intent: str | None, entities: list[dict[str, Any]]) -> list[str]:
+    """Entity types of a message as features: `type`, `type#role`, `type#group`."""
+    influencing = {e.name for e in domain.entities if e.influence_conversation}
+    declared = {e.name for e in domain.entities}
+    intent_def = domain.intent(intent or "")
+    labels: set[str] = set()
+    for entity in entities:
+        name = entity.get("entity")
+        if not isinstance(name, str) or (name in declared and name not in influencing):
+            continue
+        if name not in declared:
+            continue
+        if intent_def is not None and not intent_def.uses_entity(name):
+            continue
+        labels.add(name)
+        if entity.get("role"):
+            labels.add(f"{name}#{entity['role']}")
+        if entity.get("group"):
+            labels.add(f"{name}#{entity['group']}")
+    return sorted(labels)
+
+
+def state_of(tracker: Tracker, domain: Domain, all_slots: bool = False) -> State:
+    """The state of `tracker` now (before the next action); `all_slots` for rule matching."""
+    state: State = {}
+    action = tracker.latest_action
+    if action:
+        state["prev_action"] = dict(action)
+    message = tracker.latest_message
+    if message is not None and tracker.latest_action_name == ACTION_LISTEN:
+        user: dict[str, Any] = {}
+        if message.intent_name:
+            user["intent"] = message.intent_name
+            labels = entity_labels(domain, message.intent_name, message.entities)
+            if labels:
+                user["entities"] = labels
+        elif message.text:
+            user["text"] = message.text
+        if user:
+            state["user"] = user
+    if tracker.active_loop_name:
+        state["active_loop"] = {"name": tracker.active_loop_name}
+    slots = slot_state(domain, tracker.slots, all_slots)
+    if slots:
+        state["slots"] = slots
+    return state
+
+
+def states_and_actions(
+    events: Iterable[Event], domain: Domain, sender_id: str = "states", all_slots: bool = False
+) -> tuple[list[State], list[str]]:
+    """States before each action of `events` and those actions; one more state at the end."""
+    tracker = Tracker(sender_id, slot_defaults(domain))
+    states: list[State] = []
+    actions: list[str] = []
+    for event in events:
+        if isinstance(event, ActionExecuted):
+            states.append(state_of(tracker, domain, all_slots))
+            actions.append(event.name or f"text:{event.action_text}")
+        tracker.update(event)
+    states.append(state_of(tracker, domain, all_slots))
+    return states, actions
+
+
+def tracker_states(tracker: Tracker, domain: Domain, all_slots: bool = False) -> list[State]:
+    """The history of states of a live conversation, ending with its current state."""
+    states, _ = states_and_actions(tracker.applied_events(), domain, tracker.sender_id, all_slots)
+    return states
+
+
+def state_key(states: list[State | None]) -> str:
+    return json.dumps(states, sort_keys=True, separators=(",", ":"))

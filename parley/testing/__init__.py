@@ -1,0 +1,1 @@
+"""Testing assistants: replaying test stories (`parley test`)."""

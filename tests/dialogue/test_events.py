@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from parley.dialogue.events import (
+    ActiveLoop,
+    EventError,
+    LoopInterrupted,
+    SlotSet,
+    UnknownEvent,
+    UserUttered,
+    event_from_dict,
+    stamp,
+)
+from parley.dialogue.tracker import Tracker
+
+DUMP = Path(__file__).resolve().parents[1] / "fixtures" / "rasa_tracker_dump.json"
+
+
+def test_rasa_tracker_dump_round_trips_exactly() -> None:
+    events = json.loads(DUMP.read_text())["events"]
+    assert [event_from_dict(e).as_dict() for e in events] == events
+
+
+def test_unknown_event_types_are_kept_as_they_came() -> None:
+    raw = {"event": "flow_started", "timestamp": 1.0, "flow_id": "x", "metadata": {}}
+    event = event_from_dict(raw)
+    assert isinstance(event, UnknownEvent)
+    assert event.as_dict() == raw
+
+
+def test_user_event_keeps_the_full_parse() -> None:
+    events = json.loads(DUMP.read_text())["events"]
+    user = event_from_dict(events[4])
+    assert isinstance(user, UserUttered)
+    assert user.intent_name == "order_pizza"
+    assert user.parse_data["intent_ranking"][1] == {"name": "greet", "confidence": 0.04}
+    assert user.parse_data["response_selector"]["default"]["ranking"] == []
+
+
+def test_legacy_form_events_read_as_their_new_types() -> None:
+    assert isinstance(event_from_dict({"event": "form", "name": "f", "timestamp": 1}), ActiveLoop)
+    legacy = event_from_dict({"event": "form_validation", "validate": False, "timestamp": 1})
+    assert isinstance(legacy, LoopInterrupted) and legacy.is_interrupted
+    assert legacy.as_dict()["event"] == "loop_interrupted"
+
+
+def test_malformed_event_is_refused_with_a_message() -> None:
+    with pytest.raises(EventError, match="'event' key"):
+        event_from_dict({"name": "x"})
+    with pytest.raises(EventError, match="needs 'name'"):
+        event_from_dict({"event": "slot", "value": 1})
+
+
+def test_stamp_gives_model_id_and_a_unique_event_id() -> None:
+    first, second = stamp([SlotSet(name="a", value=1), SlotSet(name="b", value=2)], "m-1")
+    assert first.metadata["model_id"] == second.metadata["model_id"] == "m-1"
+    assert len(first.metadata["event_id"]) == 32
+    assert first.metadata["event_id"] != second.metadata["event_id"]
+    assert first.as_dict()["metadata"]["model_id"] == "m-1"
+
+
+def test_tracker_from_dump_has_rasa_state() -> None:
+    events = json.loads(DUMP.read_text())["events"]
+    tracker = Tracker.from_dicts("c0ffee", events[:19])  # up to the followup
+    assert tracker.active_loop_name == "pizza_form"
+    assert tracker.active_loop["rejected"] is True
+    assert tracker.active_loop["validate"] is False
+    assert tracker.followup_action == "pizza_form"
+    assert tracker.slots == {
+        "session_started_metadata": {"channel": "web"},
+        "size": "large",
+        "requested_slot": "topping",
+    }
+    assert tracker.latest_message is not None
+    assert tracker.latest_message.entities == [{"entity": "mood", "value": "curious"}]
+    state = tracker.current_state()
+    assert set(state) == {
+        "sender_id", "slots", "latest_message", "latest_event_time", "followup_action",
+        "paused", "events", "latest_input_channel", "active_loop", "latest_action",
+        "latest_action_name",
+    }  # fmt: skip
+    assert state["latest_action_name"] == "utter_iamabot"
+    assert state["events"] == events[:19]
+    assert state["latest_message"]["intent"]["name"] == "bot_challenge"
+
+
+def test_restart_at_the_end_of_the_dump_resets_everything() -> None:
+    events = json.loads(DUMP.read_text())["events"]
+    tracker = Tracker.from_dicts("c0ffee", events)
+    assert tracker.slots == {}
+    assert tracker.active_loop == {}
+    assert tracker.followup_action == "action_session_start"
+    assert tracker.applied_events() == []
