@@ -14,10 +14,11 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Check and manage training data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
-# `parley shell nlu` / `parley test nlu` live here; the dialogue engine adds its own commands
-shell_app = typer.Typer(help="Talk to a trained model in the terminal.", no_args_is_help=True)
+# Groups with subcommands (`parley shell nlu`, `parley test nlu`); the group's own action
+# (`parley shell`, `parley test`) is its callback with invoke_without_command=True.
+shell_app = typer.Typer(help="Chat with the trained assistant in the terminal.")
 app.add_typer(shell_app, name="shell")
-test_app = typer.Typer(help="Test a trained model on labelled data.", no_args_is_help=True)
+test_app = typer.Typer(help="Test a trained model.", no_args_is_help=True)
 app.add_typer(test_app, name="test")
 
 console = Console()
