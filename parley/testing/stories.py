@@ -16,6 +16,7 @@ from typing import Any
 from parley.agent import Agent
 from parley.dialogue.events import ActionExecuted, ActionExecutionRejected, Event, UserUttered
 from parley.dialogue.slots import slot_defaults
+from parley.dialogue.state import BOT_TEXT_PREFIX
 from parley.dialogue.tracker import Tracker
 from parley.dialogue.training_data import expand_or, story_events
 from parley.project.stories import Story
@@ -71,18 +72,19 @@ async def replay_events(
     for index, event in enumerate(events):
         if isinstance(event, UserUttered):
             await _check_user(agent, event, index, result, check_nlu)
-        if isinstance(event, ActionExecuted) and event.name is not None and index > 0:
+        if isinstance(event, ActionExecuted) and index > 0:
+            expected = event.name or f"{BOT_TEXT_PREFIX}{event.action_text}"
             prediction = processor.predict(tracker)
             predicted = prediction.action or "action_listen"
             loop = tracker.active_loop_name
-            if predicted != event.name and predicted == loop:
+            if predicted != expected and predicted == loop:
                 tracker.update(ActionExecutionRejected(name=loop))
                 prediction = processor.predict(tracker)
                 predicted = prediction.action or "action_listen"
-            result.predictions.append((event.name, predicted, prediction.policy_name))
-            if predicted != event.name:
+            result.predictions.append((expected, predicted, prediction.policy_name))
+            if predicted != expected:
                 result.mismatches.append(
-                    Mismatch(index, "action", event.name, predicted, prediction.policy_name)
+                    Mismatch(index, "action", expected, predicted, prediction.policy_name)
                 )
         tracker.update(event)
     return result
