@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO ?= build/demo
 PORT ?= 5005
 
-.PHONY: run test lint install install-test bench bench-nlu bench-server bench-stores clean
+.PHONY: run test lint install install-test bench bench-nlu bench-server bench-stores bench-actions clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ lint: install-test
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-bench: bench-nlu bench-server bench-stores
+bench: bench-nlu bench-server bench-stores bench-actions
 
 bench-nlu: install-test
 	$(BIN)/python bench/nlu_bench.py
@@ -45,6 +45,9 @@ bench-server: install-test
 
 bench-stores: install-test
 	$(BIN)/python bench/stores_bench.py
+
+bench-actions: install-test
+	$(BIN)/python bench/actions_bench.py
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache

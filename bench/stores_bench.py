@@ -226,6 +226,7 @@ async def main() -> None:
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         },
         "turn": "load + append of 5 events (user, slot, action, bot, action_listen), AES-GCM on",
         "backends": {},

@@ -139,7 +139,13 @@ class Processor:
                     name=name, policy=policy, confidence=confidence, metadata={"error": str(exc)}
                 )
             )
-            tracker.update_all(utter("utter_default", tracker, context))
+            # the domain's `utter_action_failed` says "cannot do that now" better than a rephrase
+            fallback = (
+                "utter_action_failed"
+                if "utter_action_failed" in self.model.domain.responses
+                else "utter_default"
+            )
+            tracker.update_all(utter(fallback, tracker, context))
             tracker.update(ActionExecuted(name=ACTION_LISTEN, policy=policy, confidence=1.0))
             return tracker.events[start:]
         if not any(isinstance(e, ActionExecutionRejected) for e in events):

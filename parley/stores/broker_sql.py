@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from parley.stores.base import EventDict
 from parley.stores.codec import event_id_of
 from parley.stores.errors import StoreError
-from parley.stores.sql_engine import SQLSettings, create_engine, migrate, writer
+from parley.stores.sql_engine import SQLSettings, create_engine, describe_error, migrate, writer
 from parley.stores.sql_schema import broker_events
 
 
@@ -35,8 +35,8 @@ class SQLEventBroker:
         except Exception as exc:
             await broker.engine.dispose()
             raise StoreError(
-                f"cannot open the SQL event broker database: {exc}; check event_broker in "
-                "endpoints.yml"
+                f"cannot open the SQL event broker database: {describe_error(exc)}; check "
+                "event_broker in endpoints.yml"
             ) from exc
         return broker
 

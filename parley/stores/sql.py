@@ -25,7 +25,13 @@ from parley.stores.base import EventDict
 from parley.stores.codec import decode_event, encode_event
 from parley.stores.crypto import EventCipher
 from parley.stores.errors import StoreError
-from parley.stores.sql_engine import SQLSettings, create_engine, migrate, writer
+from parley.stores.sql_engine import (
+    SQLSettings,
+    create_engine,
+    describe_error,
+    migrate,
+    writer,
+)
 from parley.stores.sql_schema import conversations, events
 
 logger = logging.getLogger(__name__)
@@ -60,7 +66,8 @@ class SQLTrackerStore:
         except (OperationalError, DBAPIError, OSError) as exc:
             raise StoreError(
                 f"cannot open the SQL tracker store at {self.engine.url.render_as_string()}: "
-                f"{exc}; check tracker_store in endpoints.yml and that the database is running"
+                f"{describe_error(exc)}; check tracker_store in endpoints.yml and that the "
+                "database is running"
             ) from exc
 
     async def load(self, sender_id: str) -> list[EventDict] | None:
@@ -105,7 +112,7 @@ class SQLTrackerStore:
                 if attempt == _MAX_ATTEMPTS or not _retryable(exc):
                     raise StoreError(
                         f"could not append {len(records)} event(s) to conversation "
-                        f"{sender_id!r} after {attempt} attempt(s): {exc}"
+                        f"{sender_id!r} after {attempt} attempt(s): {describe_error(exc)}"
                     ) from exc
                 logger.debug("append to %s conflicted (%s); retrying", sender_id, exc)
                 await asyncio.sleep(random.uniform(0, 0.005 * attempt))

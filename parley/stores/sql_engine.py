@@ -11,6 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -151,4 +152,17 @@ def _upgrade(connection: Connection) -> None:
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
+    alembic_logger = logging.getLogger("alembic")
+    if alembic_logger.level == logging.NOTSET:
+        alembic_logger.setLevel(logging.WARNING)  # its per-start chatter is not news
+    before = MigrationContext.configure(connection).get_current_revision()
     command.upgrade(config, "head")
+    after = MigrationContext.configure(connection).get_current_revision()
+    if after != before:
+        logger.info("database schema migrated from %s to %s", before or "empty", after)
+
+
+def describe_error(exc: BaseException) -> str:
+    """A database driver's error in one line, without SQLAlchemy's background links."""
+    reason = getattr(exc, "orig", None) or exc
+    return "; ".join(line.strip() for line in str(reason).splitlines() if line.strip())

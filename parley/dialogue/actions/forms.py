@@ -51,13 +51,23 @@ class FormAction:
                 for e in tracker.events_after_latest_user()
                 if isinstance(e, SlotSet) and e.name in required
             }
-            if tracker.get_slot(REQUESTED_SLOT) and not candidates:
+            # as Rasa: validate_<form> runs even without candidates (its extract_ methods may
+            # fill custom slots); the form rejects only when no slot got a value
+            validated = await self._validate(candidates, working, context, always=True)
+            if tracker.get_slot(REQUESTED_SLOT) and not any(
+                isinstance(e, SlotSet) and e.name != REQUESTED_SLOT for e in validated
+            ):
                 raise ActionRejectedError(
                     self.name, f"form '{self.name}' got no value for the requested slot"
                 )
-            events += await self._validate(candidates, working, context)
+            events += validated
         if working.active_loop_name != self.name:
             return events  # the validation ended the form
+        chosen = [e for e in events if isinstance(e, SlotSet) and e.name == REQUESTED_SLOT]
+        if chosen:  # validate_<form> picked the next slot (overridden required_slots)
+            if chosen[-1].value is None:
+                return [*events, ActiveLoop(name=None)]
+            return [*events, *await self._ask(str(chosen[-1].value), working, context)]
         next_slot = next((s for s in required if working.get_slot(s) is None), None)
         if next_slot is None:
             return [*events, SlotSet(name=REQUESTED_SLOT, value=None), ActiveLoop(name=None)]
@@ -66,7 +76,11 @@ class FormAction:
         return [*events, request, *await self._ask(next_slot, working, context)]
 
     async def _validate(
-        self, candidates: dict[str, Any], working: Tracker, context: ActionContext
+        self,
+        candidates: dict[str, Any],
+        working: Tracker,
+        context: ActionContext,
+        always: bool = False,
     ) -> list[Event]:
         """Candidate slot values, as `validate_<form>` accepts them; applied to `working`."""
         slot_events: list[Event] = [
@@ -76,7 +90,7 @@ class FormAction:
         ]
         working.update_all(slot_events)
         validator = f"validate_{self.name}"
-        if not candidates or validator not in context.domain.actions:
+        if (not candidates and not always) or validator not in context.domain.actions:
             return slot_events
         validated = await run_custom(validator, working, context)
         working.update_all(validated)

@@ -1,0 +1,40 @@
+"""Schema migrations ship in the package and run at start, safely from several processes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from parley.stores import SQLSettings, SQLTrackerStore
+from tests.stores.conftest import drop_schema, postgres_settings, unique_name
+
+
+async def _open_concurrently(settings: SQLSettings, root: Path) -> list[str | None]:
+    stores = await asyncio.gather(*(SQLTrackerStore.open(settings, root) for _ in range(4)))
+    versions = []
+    for store in stores:
+        async with store.engine.connect() as connection:
+            versions.append(
+                (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            )
+        await store.close()
+    return versions
+
+
+async def test_sqlite_schema_is_created_once_and_versioned(tmp_path: Path) -> None:
+    assert await _open_concurrently(SQLSettings(), tmp_path) == ["0001"] * 4
+    store = await SQLTrackerStore.open(SQLSettings(), tmp_path)  # reopening changes nothing
+    await store.append("a", [{"event": "user", "timestamp": 1.0, "text": "x"}])
+    await store.close()
+
+
+@pytest.mark.integration
+async def test_postgres_replicas_starting_together_migrate_once(tmp_path: Path) -> None:
+    schema = unique_name("migrate")
+    try:
+        assert await _open_concurrently(postgres_settings(schema), tmp_path) == ["0001"] * 4
+    finally:
+        await drop_schema(schema)
