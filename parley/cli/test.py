@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from parley.agent import Agent, AgentError
-from parley.cli.app import console, test_app
+from parley.cli.app import console, err_console, test_app
 from parley.models.archive import latest_model
 from parley.project.loader import load_stories
 from parley.testing import StoryResult, run_stories, write_results
@@ -21,7 +21,8 @@ def _model_path(model: Path | None) -> Path:
     folder = model if model is not None else Path("models")
     found = latest_model(folder)
     if found is None:
-        raise AgentError(f"no model in {folder}; train one with `parley train`")
+        err_console.print(f"error: no model in {folder}; train one with `parley train`")
+        raise typer.Exit(1)
     return found
 
 
@@ -59,8 +60,13 @@ def test(
     path = _model_path(model)
     test_stories = load_stories(list(stories))
     if not test_stories:
-        raise AgentError(f"no test stories in {', '.join(map(str, stories))}")
-    agent = Agent.load(path)
+        err_console.print(f"error: no test stories in {', '.join(map(str, stories))}")
+        raise typer.Exit(1)
+    try:
+        agent = Agent.load(path)
+    except AgentError as exc:
+        err_console.print(f"error: {exc}")
+        raise typer.Exit(1) from None
     console.print(f"Testing {len(test_stories)} stories with model {path.name}")
     results = asyncio.run(run_stories(agent, test_stories))
     for result in results:
