@@ -28,6 +28,7 @@ from parley.dialogue.events import (
 )
 from parley.dialogue.intent_message import parse_intent_message
 from parley.dialogue.model import DialogueModel
+from parley.dialogue.policies import PolicyError
 from parley.dialogue.processor import Processor
 from parley.dialogue.reminders import (
     REMINDER_KEY,
@@ -111,7 +112,10 @@ class Agent:
                 raise AgentError(
                     f"model {path.name} has no dialogue part; train it with `parley train`"
                 )
-            model = DialogueModel.load(folder / "dialogue")
+            try:
+                model = DialogueModel.load(folder / "dialogue")
+            except PolicyError as exc:
+                raise AgentError(f"cannot load model {path}: {exc}") from None
             interpreter = _load_interpreter(folder / "nlu") if "nlu" in manifest.parts else None
             shutil.rmtree(folder, ignore_errors=True)
         return cls(

@@ -106,3 +106,23 @@ async def test_append_and_replace_events(moodbot_model: Path) -> None:
 def test_loading_a_missing_model_says_what_is_wrong(tmp_path: Path) -> None:
     with pytest.raises(AgentError, match="does not exist"):
         Agent.load(tmp_path / "nope.tar.gz")
+
+
+async def test_moodbot_trained_end_to_end_with_nlu(tmp_path: Path) -> None:
+    model = train_project(load_project(EXAMPLES / "moodbot"), tmp_path).model
+    agent = Agent.load(model)
+    assert agent.interpreter is not None
+    assert [m["text"] for m in await agent.handle_message("e", "hello there")] == [
+        "Hey! How are you?"
+    ]
+    reply = await agent.handle_message("e", "I am very sad")
+    assert [m["text"] for m in reply] == [
+        "Here is something to cheer you up:",
+        "Did that help you?",
+    ]
+    assert [m["text"] for m in await agent.handle_message("e", "yes")] == ["Great, carry on!"]
+    assert [m["text"] for m in await agent.handle_message("e", "are you a bot?")] == [
+        "I am a bot, powered by Rasa."
+    ]
+    parsed = await agent.parse("goodbye")
+    assert parsed["intent"]["name"] == "goodbye"

@@ -19,6 +19,7 @@ from parley.dialogue.events import (
     ActionExecutionRejected,
     Event,
     LoopInterrupted,
+    UserUtteranceReverted,
     UserUttered,
 )
 from parley.dialogue.model import DialogueModel
@@ -153,4 +154,7 @@ class Processor:
         tracker.update_all(events)
         if events and isinstance(events[-1], UserUttered):  # a fallback restored a message
             tracker.update_all(extract_slots(tracker, self.model.domain))
+        elif any(isinstance(e, UserUtteranceReverted) for e in events):
+            # the message was forgotten (e.g. default fallback): wait for the next one
+            tracker.update(ActionExecuted(name=ACTION_LISTEN, policy=policy, confidence=1.0))
         return tracker.events[start:]

@@ -137,7 +137,10 @@ def story_events(steps: Sequence[Step], end_with_listen: bool = True) -> list[Ev
     for step in steps:
         events.extend(step_events(step, events[-1] if events else None))
     last_action = next((e for e in reversed(events) if isinstance(e, ActionExecuted)), None)
-    if end_with_listen and not (last_action is events[-1] and last_action.name == ACTION_LISTEN):
+    ends_listening = (
+        bool(events) and last_action is events[-1] and last_action.name == ACTION_LISTEN
+    )
+    if end_with_listen and events and not ends_listening:
         events.append(ActionExecuted(name=ACTION_LISTEN))
     return events
 

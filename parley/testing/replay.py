@@ -94,7 +94,8 @@ def _predicted_intent(expected: str | None, parse: dict[str, Any]) -> str | None
 async def _user_outcome(agent: Agent, turn: Turn, event: UserUttered) -> Outcome:
     intent = event.parse_data.get("intent") or {}
     expected = intent.get("full_retrieval_intent_name") or intent.get("name")
-    parse = await agent.parse(event.text) if event.text else event.parse_data
+    # without text (or without NLU in the model) the story's intent is taken as given
+    parse = await agent.parse(event.text) if event.text and agent.interpreter else event.parse_data
     if not event.entities and not parse.get("entities"):
         entities: tuple[tuple[dict, ...], tuple[dict, ...]] = ((), ())
     else:

@@ -59,6 +59,7 @@ BASE: dict[str, str] = {
         "- rule: form\n"
         "  steps:\n"
         "  - intent: greet\n"
+        "    entities: [name]\n"  # without it the rule contradicts story 'greet'
         "  - action: name_form\n"
         "  - active_loop: name_form\n"
     ),
@@ -238,7 +239,7 @@ CASES = [
         "undeclared form",
         "data/rules.yml",
         BASE["data/rules.yml"].replace("active_loop: name_form", "active_loop: x_form"),
-        7,
+        8,
         "error",
         "form 'x_form' in rule 'form' is not declared",
     ),

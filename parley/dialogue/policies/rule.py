@@ -170,14 +170,37 @@ def state_matches(partial: dict[str, Any], state: State, domain: Domain) -> bool
     )
 
 
-def sample_matches(sample: RuleSample, states: list[State], domain: Domain) -> bool:
-    size = len(sample.history)
+def _window_matches(
+    history: tuple[dict[str, Any], ...], states: list[State], domain: Domain, start_only: bool
+) -> bool:
+    size = len(history)
     if size > len(states):
         return False
     window = states[len(states) - size :]
-    if sample.conversation_start and any("user" in s for s in states[: len(states) - size]):
+    if start_only and any("user" in s for s in states[: len(states) - size]):
         return False
-    return all(state_matches(p, s, domain) for p, s in zip(sample.history, window, strict=True))
+    return all(state_matches(p, s, domain) for p, s in zip(history, window, strict=True))
+
+
+def sample_matches(sample: RuleSample, states: list[State], domain: Domain) -> bool:
+    if _window_matches(sample.history, states, domain, sample.conversation_start):
+        return True
+    # `condition: [active_loop: f]` + `action: f` also covers the form's run that activated
+    # and completed it at once (e.g. a story that shows the form only as one action)
+    first = sample.history[0] if sample.history else {}
+    if len(sample.history) > 1 and set(first) == {"active_loop"} and first["active_loop"]:
+        return _window_matches(sample.history[1:], states, domain, sample.conversation_start)
+    return False
+
+
+def listen_inside_loop(sample: RuleSample, loop: str | None) -> bool:
+    """A rule that knows nothing of loops ends with listening; inside an active loop (a form
+    interrupted by an FAQ) stories decide what follows instead, e.g. returning to the form."""
+    return (
+        loop is not None
+        and sample.action == ACTION_LISTEN
+        and not any("active_loop" in state for state in sample.history)
+    )
 
 
 @dataclass
@@ -214,12 +237,16 @@ class RulePolicy:
             if latest != loop:
                 return loop, "active loop"
             return ACTION_LISTEN, "active loop"
-        if latest == ACTION_LISTEN and tracker.latest_message is not None:
+        if tracker.latest_message is not None:
             topic = topic_action(self.topics, tracker.latest_message.parse_data)
             if topic is not None:
-                return topic, "topic fallback"
+                return (topic if latest == ACTION_LISTEN else ACTION_LISTEN), "topic fallback"
         states = tracker_states(tracker, domain, all_slots=True)
-        matches = [s for s in self.samples if sample_matches(s, states, domain)]
+        matches = [
+            s
+            for s in self.samples
+            if sample_matches(s, states, domain) and not listen_inside_loop(s, loop)
+        ]
         if not matches:
             return None, ""
         best = max(matches, key=lambda s: s.specificity())
