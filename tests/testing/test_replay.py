@@ -2,9 +2,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from parley.agent import Agent
-from parley.project import load_stories
+from parley.dialogue.model import DialogueModel
+from parley.project import load_project, load_stories
+from parley.project.stories import ActionStep, Story, UserStep
 from parley.testing import StoryResult, run_stories
+from tests.conftest import EXAMPLES
 from tests.testing.conftest import GREET_AND_LEAVE, write_project
 
 
@@ -124,3 +129,27 @@ async def test_active_form_is_taken_as_rejected_when_the_story_does_something_el
     assert result.passed, _failures(result)
     iamabot = next(o for o in result.outcomes if o.expected == "utter_iamabot")
     assert iamabot.policy == "RulePolicy"
+
+
+@pytest.mark.parametrize("example", ["moodbot", "helpdesk", "e2ebot"])
+async def test_example_test_stories_pass_the_dialogue_model(example: str) -> None:
+    # dialogue only (no NLU in the model): the stories' intents are taken as given
+    project = load_project(EXAMPLES / example)
+    agent = Agent(DialogueModel.train(project))
+    results = await run_stories(agent, project.test_stories)
+    assert results and [r.case.name for r in results if not r.passed] == []
+
+
+async def test_a_dialogue_only_model_reports_the_wrong_action() -> None:
+    agent = Agent(DialogueModel.train(load_project(EXAMPLES / "moodbot")))
+    story = Story(
+        "wrong",
+        (
+            UserStep("greet", "hello"),
+            ActionStep("utter_greet"),
+            UserStep("mood_great"),
+            ActionStep("utter_goodbye"),
+        ),
+    )
+    [result] = await run_stories(agent, [story])
+    assert _failures(result) == [("action", "utter_goodbye", "utter_happy")]
