@@ -50,7 +50,8 @@ def state_of(tracker: Tracker, domain: Domain, all_slots: bool = False) -> State
     if message is not None and tracker.latest_action_name == ACTION_LISTEN:
         user: dict[str, Any] = {}
         if message.intent_name:
-            user["intent"] = message.intent_name
+            # a retrieval intent (`faq/ask_vpn`) counts as its base intent, as in Rasa
+            user["intent"] = message.intent_name.split("/", 1)[0]
             labels = entity_labels(domain, message.intent_name, message.entities)
             if labels:
                 user["entities"] = labels
