@@ -13,6 +13,8 @@ from parley.stores.base import EventDict
 from parley.stores.errors import StoreConfigError
 from parley.stores.factory import create_event_broker, create_tracker_store
 
+_BATCH = 500  # events per publish call, so a huge conversation is not held in memory
+
 
 @app.command("export")
 def export(
@@ -48,7 +50,7 @@ def export(
             batch: list[EventDict] = []
             current: str | None = None
             async for sender_id, event in store.stream_events(senders, since, until):
-                if sender_id != current and batch:
+                if batch and (sender_id != current or len(batch) >= _BATCH):
                     await broker.publish(current or "", batch)
                     published += len(batch)
                     batch = []

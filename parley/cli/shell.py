@@ -70,11 +70,14 @@ def shell(
     path = model or latest_model(project / "models")
     if path is None:
         raise AgentError(f"no model in {project / 'models'}; train one with `parley train`")
-    agent = Agent.load(path)
+    from parley.actions.factory import load_action_runner
+
+    runner = load_action_runner(project) if (project / "endpoints.yml").is_file() else None
+    agent = Agent.load(path, action_runner=runner)
     if agent.interpreter is None:
         console.print('No NLU in this model: send intents as /intent{"entity": "value"}.')
     custom = [a for a in agent.domain.actions if a not in agent.domain.forms]
-    if custom:
+    if custom and runner is None:
         console.print(
             f"Custom actions ({', '.join(custom[:5])}…) need an action server; "
             "without one they answer with the fallback.",

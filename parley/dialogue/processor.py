@@ -12,25 +12,36 @@ from dataclasses import dataclass
 from typing import Any
 
 from parley.dialogue.actions import ActionContext, ActionFailed, ActionRejectedError, resolve_action
-from parley.dialogue.actions.builtin import ActionSessionStart, utter
+from parley.dialogue.actions.builtin import BOT_TEXT_PREFIX, ActionSessionStart, utter
+from parley.dialogue.actions.remote import run_custom
 from parley.dialogue.custom import CustomActionRunner
 from parley.dialogue.events import (
     ActionExecuted,
     ActionExecutionRejected,
+    BotUttered,
     Event,
     LoopInterrupted,
+    SlotSet,
     UserUtteranceReverted,
     UserUttered,
 )
 from parley.dialogue.model import DialogueModel
 from parley.dialogue.policies import PolicyPrediction
-from parley.dialogue.slots import extract_slots
+from parley.dialogue.slots import custom_mapping_actions, extract_slots
 from parley.dialogue.tracker import ACTION_LISTEN, ACTION_SESSION_START, Tracker
 
 logger = logging.getLogger(__name__)
 
 ALWAYS_HANDLED_INTENTS = ("restart", "session_start")  # even while paused (handoff)
 ACTION_LIMIT_POLICY = "parley:action_limit"
+
+
+def executed(name: str, policy: str | None, confidence: float | None) -> ActionExecuted:
+    """The `action` event; an end-to-end bot text is logged as `action_text`, as Rasa does."""
+    if name.startswith(BOT_TEXT_PREFIX):
+        text = name.removeprefix(BOT_TEXT_PREFIX)
+        return ActionExecuted(action_text=text, policy=policy, confidence=confidence)
+    return ActionExecuted(name=name, policy=policy, confidence=confidence)
 
 
 @dataclass
@@ -79,9 +90,21 @@ class Processor:
         if tracker.paused and message.intent_name not in ALWAYS_HANDLED_INTENTS:
             logger.info("Conversation %s is paused; the bot stays silent.", tracker.sender_id)
             return tracker.events[start:]
-        tracker.update_all(extract_slots(tracker, self.model.domain))
+        await self.extract_slots(tracker)
         await self.predict_and_run(tracker)
         return tracker.events[start:]
+
+    async def extract_slots(self, tracker: Tracker) -> None:
+        """`action_extract_slots`: mappings, then the actions of `custom` mappings."""
+        domain = self.model.domain
+        tracker.update_all(extract_slots(tracker, domain))
+        for name in custom_mapping_actions(tracker, domain):
+            try:
+                events = await run_custom(name, tracker, self.context(tracker))
+            except (ActionFailed, ActionRejectedError) as exc:
+                logger.error("Slot mapping action failed: %s", exc)
+                continue
+            tracker.update_all(e for e in events if isinstance(e, SlotSet | BotUttered))
 
     def predict(self, tracker: Tracker) -> PolicyPrediction:
         if tracker.followup_action:
@@ -150,10 +173,10 @@ class Processor:
             tracker.update(ActionExecuted(name=ACTION_LISTEN, policy=policy, confidence=1.0))
             return tracker.events[start:]
         if not any(isinstance(e, ActionExecutionRejected) for e in events):
-            tracker.update(ActionExecuted(name=name, policy=policy, confidence=confidence))
+            tracker.update(executed(name, policy, confidence))
         tracker.update_all(events)
         if events and isinstance(events[-1], UserUttered):  # a fallback restored a message
-            tracker.update_all(extract_slots(tracker, self.model.domain))
+            await self.extract_slots(tracker)
         elif any(isinstance(e, UserUtteranceReverted) for e in events):
             # the message was forgotten (e.g. default fallback): wait for the next one
             tracker.update(ActionExecuted(name=ACTION_LISTEN, policy=policy, confidence=1.0))

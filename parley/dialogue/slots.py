@@ -125,7 +125,13 @@ def mapped_value(slot: Slot, mapping: SlotMapping, tracker: Tracker, domain: Dom
 def extract_slots(tracker: Tracker, domain: Domain) -> list[SlotSet]:
     """`action_extract_slots`: slot values the latest user message gives through the mappings."""
     events: list[SlotSet] = []
+    form = domain.forms.get(tracker.active_loop_name or "")
+    ignored: tuple[str, ...] = ()
+    if form is not None and tracker.latest_intent in form.ignored_intents:
+        ignored = form.required_slots  # the form does not fill from this message
     for slot in domain.slots:
+        if slot.name in ignored:
+            continue
         for mapping in slot.mappings:
             if mapping.type in ("from_trigger_intent", "custom"):
                 continue
@@ -136,6 +142,21 @@ def extract_slots(tracker: Tracker, domain: Domain) -> list[SlotSet]:
                 events.append(SlotSet(name=slot.name, value=value))
                 break
     return events
+
+
+def custom_mapping_actions(tracker: Tracker, domain: Domain) -> list[str]:
+    """Actions named by `custom` mappings whose conditions hold now (run at extraction)."""
+    names: list[str] = []
+    for slot in domain.slots:
+        for mapping in slot.mappings:
+            if (
+                mapping.type == "custom"
+                and mapping.action
+                and mapping.action not in names
+                and _conditions_met(mapping, tracker)
+            ):
+                names.append(mapping.action)
+    return names
 
 
 def trigger_intent_values(form: str, tracker: Tracker, domain: Domain) -> dict[str, Any]:

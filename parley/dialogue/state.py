@@ -16,6 +16,7 @@ from parley.dialogue.tracker import ACTION_LISTEN, Tracker
 from parley.project.domain import Domain
 
 State = dict[str, Any]
+BOT_TEXT_PREFIX = "text:"  # actions that are end-to-end bot texts
 
 
 def entity_labels(domain: Domain, intent: str | None, entities: list[dict[str, Any]]) -> list[str]:
@@ -50,7 +51,8 @@ def state_of(tracker: Tracker, domain: Domain, all_slots: bool = False) -> State
     if message is not None and tracker.latest_action_name == ACTION_LISTEN:
         user: dict[str, Any] = {}
         if message.intent_name:
-            user["intent"] = message.intent_name
+            # a retrieval intent (`faq/ask_vpn`) counts as its base intent, as in Rasa
+            user["intent"] = message.intent_name.split("/", 1)[0]
             labels = entity_labels(domain, message.intent_name, message.entities)
             if labels:
                 user["entities"] = labels
@@ -76,7 +78,7 @@ def states_and_actions(
     for event in events:
         if isinstance(event, ActionExecuted):
             states.append(state_of(tracker, domain, all_slots))
-            actions.append(event.name or f"text:{event.action_text}")
+            actions.append(event.name or f"{BOT_TEXT_PREFIX}{event.action_text}")
         tracker.update(event)
     states.append(state_of(tracker, domain, all_slots))
     return states, actions

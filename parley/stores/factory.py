@@ -4,7 +4,8 @@
                    {type: redis, url, port, db, username, password, key_prefix, use_ssl, record_exp}
                    {type: in_memory}
                    absent: SQLite `parley.db` in the project folder
-    lock_store:    {type: redis, url, port, db, password, key_prefix, use_ssl, lock_lifetime}
+    lock_store:    {type: redis, url, port, db, password, key_prefix, use_ssl, lock_lifetime,
+                    wait_timeout}  (lock_lifetime also from TICKET_LOCK_LIFETIME, as in Rasa)
                    absent / {type: in_memory}: in-process locks (one replica only)
     event_broker:  {type: pika, url, port, username, password, queues, exchange_name}
                    {type: sql, dialect, url, db, …}
@@ -16,6 +17,7 @@ Values may be secret references (`${VAR}`, `${file:…}`, `${vault:…}`), resol
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from parley.stores.sql import SQLTrackerStore
 from parley.stores.sql_engine import SQLSettings
 
 _MEMORY = ("in_memory", "memory", "inmemory")
+_RASA_LOCK_LIFETIME_ENV = "TICKET_LOCK_LIFETIME"  # Rasa's way to set the lock lifetime
 
 
 def _section(
@@ -98,6 +101,9 @@ async def create_lock_store(
             for name in ("lock_lifetime", "wait_timeout")
             if section.get(name) not in (None, "")
         }
+        from_env = float(os.environ.get(_RASA_LOCK_LIFETIME_ENV) or 0)  # 0: the default
+        if "lock_lifetime" not in options and from_env > 0:
+            options["lock_lifetime"] = from_env
         # Rasa's lock store defaults to Redis database 1, apart from a tracker store in db 0.
         settings = RedisSettings.from_endpoint(section, where, default_db=1)
         return await RedisLockStore.open(settings, **options)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from datetime import datetime
 from pathlib import Path
 
+import aio_pika
 import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
@@ -147,3 +149,40 @@ def test_commands_read_a_given_endpoints_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1 and "No conversation 'old'" in result.output  # other.db is empty
     assert (tmp_path / "other.db").is_file()
+
+
+@pytest.mark.integration
+def test_export_to_rabbitmq_carries_the_stored_event_ids(tmp_path: Path) -> None:
+    seed(tmp_path)
+    queue, exchange = f"parley_export_{uuid.uuid4().hex[:8]}", f"parley_x_{uuid.uuid4().hex[:8]}"
+    (tmp_path / "endpoints.yml").write_text(
+        "event_broker:\n  type: pika\n  url: 127.0.0.1\n  username: guest\n"
+        "  password: ${PARLEY_TEST_RABBITMQ_PASSWORD}\n"
+        f"  queues: [{queue}]\n  exchange_name: {exchange}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app,
+        ["export", "-p", str(tmp_path), "--conversation-ids", "new"],
+        env={"PARLEY_TEST_RABBITMQ_PASSWORD": "guest"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "Published 1 event(s)" in result.output
+
+    async def consume() -> list[tuple[str | None, dict]]:
+        connection = await aio_pika.connect_robust("amqp://guest:guest@127.0.0.1:5672/")
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, durable=True)
+        received = []
+        while (message := await declared.get(fail=False)) is not None:
+            received.append((message.message_id, json.loads(message.body)))
+            await message.ack()
+        await declared.delete(if_unused=False, if_empty=False)
+        await channel.exchange_delete(exchange)
+        await connection.close()
+        return received
+
+    received = asyncio.run(consume())
+    assert [(mid, body["sender_id"], body["text"]) for mid, body in received] == [
+        ("f" * 32, "new", "new secret")
+    ]

@@ -152,3 +152,17 @@ async def test_postgres_and_redis_from_env_values(
     assert isinstance(redis_store, RedisTrackerStore)
     await redis_store.close()
     await drop_redis_keys(prefix)
+
+
+@pytest.mark.integration
+async def test_lock_lifetime_comes_from_endpoints_or_rasas_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TICKET_LOCK_LIFETIME", "7")
+    section = {"type": "redis", "url": "127.0.0.1", "key_prefix": unique_name("lt")}
+    from_env = await create_lock_store({"lock_store": section})
+    from_file = await create_lock_store({"lock_store": {**section, "lock_lifetime": 3}})
+    assert isinstance(from_env, RedisLockStore) and isinstance(from_file, RedisLockStore)
+    assert (from_env.lock_lifetime, from_file.lock_lifetime) == (7.0, 3.0)
+    await from_env.close()
+    await from_file.close()

@@ -54,8 +54,10 @@ class FormAction:
             # as Rasa: validate_<form> runs even without candidates (its extract_ methods may
             # fill custom slots); the form rejects only when no slot got a value
             validated = await self._validate(candidates, working, context, always=True)
-            if tracker.get_slot(REQUESTED_SLOT) and not any(
-                isinstance(e, SlotSet) and e.name != REQUESTED_SLOT for e in validated
+            if (
+                tracker.get_slot(REQUESTED_SLOT)
+                and not candidates
+                and not any(isinstance(e, SlotSet) and e.name != REQUESTED_SLOT for e in validated)
             ):
                 raise ActionRejectedError(
                     self.name, f"form '{self.name}' got no value for the requested slot"

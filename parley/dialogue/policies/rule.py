@@ -96,7 +96,7 @@ def rule_samples(rule: Rule, steps: tuple[Step, ...]) -> list[RuleSample]:
                 samples.append(
                     RuleSample(rule.name, tuple(history), ACTION_LISTEN, rule.conversation_start)
                 )
-            user: dict[str, Any] = {"intent": step.intent}
+            user: dict[str, Any] = {"intent": (step.intent or "").split("/", 1)[0] or None}
             labels = _entity_labels(step)
             if labels:
                 user["entities"] = labels
@@ -242,11 +242,11 @@ class RulePolicy:
             if topic is not None:
                 return (topic if latest == ACTION_LISTEN else ACTION_LISTEN), "topic fallback"
         states = tracker_states(tracker, domain, all_slots=True)
-        matches = [
-            s
-            for s in self.samples
-            if sample_matches(s, states, domain) and not listen_inside_loop(s, loop)
-        ]
+        matches = [s for s in self.samples if sample_matches(s, states, domain)]
+        if loop and any(listen_inside_loop(s, loop) for s in matches):
+            matches = [s for s in matches if not listen_inside_loop(s, loop)]
+            if not matches:  # the interruption is answered: back to the form
+                return loop, "active loop after interruption"
         if not matches:
             return None, ""
         best = max(matches, key=lambda s: s.specificity())
