@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from parley.actions.factory import create_action_runner
 from parley.models import latest_model
 from parley.security import ProjectSecrets
 from parley.security.config import CREDENTIALS_FILE
@@ -65,18 +66,6 @@ class ProjectFiles:
         return secrets.load(path.resolve())
 
 
-def _action_runner(endpoints: dict[str, Any]) -> Any:
-    """The custom-action runner for `action_endpoint`, or None when none is configured."""
-    if not endpoints.get("action_endpoint"):
-        return None
-    try:
-        from parley.dialogue.remote import runner_from_endpoints  # type: ignore[import-not-found]
-    except ImportError:
-        logger.warning("action_endpoint is set but the action-server client is not installed")
-        return None
-    return runner_from_endpoints(endpoints)
-
-
 async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServer:
     """Open the stores, load the model and wire every configured part into one app.
 
@@ -95,7 +84,7 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
     closers: list[Closer] = [stores.close]
     try:
         event_broker = MetricsEventBroker(metrics, stores.event_broker)
-        runner = _action_runner(endpoints)
+        runner = create_action_runner(endpoints, files.project.resolve())
         action_runner = MetricsActionRunner(metrics, runner) if runner is not None else None
         if action_runner is not None:
             closers.insert(0, action_runner.close)
