@@ -144,6 +144,7 @@ def main() -> None:
     )
     try:
         start_s = round(wait_ready(port, server) - launched, 2)
+        start_cpu_s = round(cpu_seconds(server.pid), 2)
         rss_idle = rss_mb(server.pid)
         parse = parse_latency(port)
         levels = []
@@ -169,6 +170,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "duration_per_level_s": args.duration,
         "start_s": start_s,
+        "start_cpu_s": start_cpu_s,
         "rss_idle_mb": rss_idle,
         "rss_peak_mb": peak,
         "model_parse": parse,
