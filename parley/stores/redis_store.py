@@ -7,6 +7,7 @@ their latest event time serves `senders`, retention and export.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -14,7 +15,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, WatchError
 
-from parley.stores.base import EventDict
+from parley.stores.base import EventDict, EventsAfter, StorePosition
 from parley.stores.codec import StoredEvent, decode_event, encode_event
 from parley.stores.crypto import EventCipher
 from parley.stores.errors import StoreError
@@ -47,6 +48,13 @@ def _pack(record: StoredEvent) -> str:
 def _unpack(raw: bytes | str) -> StoredEvent:
     type_name, timestamp, event_id, model_id, key_id, body = orjson.loads(raw)
     return StoredEvent(type_name, timestamp, event_id, model_id, key_id, body)
+
+
+def _generation(first: bytes | str) -> str:
+    """A conversation's incarnation, named after its first stored record: a conversation that
+    is deleted (or expires) and started again begins with a different record."""
+    raw = first.encode() if isinstance(first, str) else first
+    return hashlib.blake2b(raw, digest_size=12).hexdigest()
 
 
 def _text(value: Any) -> str:
@@ -93,18 +101,39 @@ class RedisTrackerStore:
     def _decode(self, sender_id: str, record: StoredEvent) -> EventDict:
         return decode_event(self.cipher, sender_id, record.key_id, record.body)
 
-    async def append(self, sender_id: str, events: Sequence[EventDict]) -> None:
+    async def load_after(self, sender_id: str, after: StorePosition | None) -> EventsAfter:
+        key = self._key(sender_id)
+        skip = after.sequence if after is not None else 0
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lindex(key, 0)
+            pipe.llen(key)
+            pipe.lrange(key, skip, -1)
+            first, length, raw = await pipe.execute()
+        if first is None:
+            return EventsAfter([], None, complete=True)
+        position = StorePosition(_generation(first), int(length))
+        stale = after is not None and (
+            after.generation != position.generation or after.sequence > position.sequence
+        )
+        if stale:
+            return await self.load_after(sender_id, None)
+        decoded = [self._decode(sender_id, _unpack(item)) for item in raw]
+        return EventsAfter(decoded, position, complete=after is None)
+
+    async def append(self, sender_id: str, events: Sequence[EventDict]) -> StorePosition | None:
         if not events:
-            return
+            return None
         records = [encode_event(self.cipher, sender_id, event) for event in events]
         latest = max(record.timestamp for record in records)
         key = self._key(sender_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.rpush(key, *[_pack(record) for record in records])
+            pipe.lindex(key, 0)
             pipe.zadd(self._index, {sender_id: latest}, gt=True)
             if self.settings.record_exp:
                 pipe.expire(key, int(self.settings.record_exp))
-            await pipe.execute()
+            length, first, *_ = await pipe.execute()
+        return StorePosition(_generation(first), int(length))
 
     async def delete(self, sender_id: str) -> bool:
         async with self.redis.pipeline(transaction=True) as pipe:
