@@ -24,17 +24,25 @@ DATASETS = next(
     (p / "shared" / "datasets" for p in ROOT.parents if (p / "shared" / "datasets").is_dir()),
     ROOT.parent / "shared" / "datasets",
 )
+# The default pipeline without its FallbackClassifier, so that every message gets an intent; the
+# embeddings pipeline is the same plus SentenceEmbeddingFeaturizer.
 PIPELINES: dict[str, list[dict[str, Any]]] = {
-    "sparse": [],  # the default pipeline
+    "sparse": [
+        {"name": "WhitespaceTokenizer"},
+        {"name": "RegexFeaturizer"},
+        {"name": "CountVectorsFeaturizer", "min_ngram": 1, "max_ngram": 2},
+        {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 2, "max_ngram": 5},
+        {"name": "DIETClassifier", "BILOU_flag": False},
+        {"name": "EntitySynonymMapper"},
+    ],
     "embeddings": [
         {"name": "WhitespaceTokenizer"},
         {"name": "RegexFeaturizer"},
         {"name": "CountVectorsFeaturizer", "min_ngram": 1, "max_ngram": 2},
         {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 2, "max_ngram": 5},
         {"name": "SentenceEmbeddingFeaturizer"},
-        {"name": "DIETClassifier"},
+        {"name": "DIETClassifier", "BILOU_flag": False},
         {"name": "EntitySynonymMapper"},
-        {"name": "FallbackClassifier", "threshold": 0.3, "ambiguity_threshold": 0.1},
     ],
 }
 
