@@ -136,7 +136,7 @@ class CRFEntityExtractor:
                 if a is not None:
                     ids.append(a)
                     positions.append(position)
-        scores = np.zeros(len(features) * n_labels, np.float64)
+        scores: np.ndarray = np.zeros(len(features) * n_labels, np.float64)
         if ids:
             attr_ids = np.array(ids, np.int64)
             starts = self.state_indptr[attr_ids]
