@@ -186,3 +186,19 @@ def test_export_to_rabbitmq_carries_the_stored_event_ids(tmp_path: Path) -> None
     assert [(mid, body["sender_id"], body["text"]) for mid, body in received] == [
         ("f" * 32, "new", "new secret")
     ]
+
+
+def test_delete_also_erases_the_sql_brokers_copies(tmp_path: Path) -> None:
+    seed(tmp_path)
+    (tmp_path / "endpoints.yml").write_text(
+        "event_broker:\n  type: sql\n  db: events.db\n", encoding="utf-8"
+    )
+    assert runner.invoke(app, ["export", "-p", str(tmp_path)]).exit_code == 0
+    result = runner.invoke(app, ["data", "delete", "new", "-p", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 published event(s)" in result.output
+    engine = create_engine(f"sqlite:///{tmp_path / 'events.db'}")
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT data FROM parley_broker_events")).all()
+    engine.dispose()
+    assert [json.loads(row.data)["sender_id"] for row in rows] == ["old"]
