@@ -63,6 +63,9 @@ class HttpActionRunner:
         except ActionServerError as exc:
             logger.error("%s", exc)
             raise
+        except BaseException:  # cancelled mid-call: says nothing about the server's health
+            self.breaker.release()
+            raise
         return reply
 
     async def close(self) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+import parley.actions  # noqa: F401  (registers its `parley data validate` check)
 from parley.cli.app import app, err_console
 
 run_app = typer.Typer(help="Serve the assistant, or its custom actions.")
@@ -60,6 +61,7 @@ def run_actions(
     from parley.actions.signing import RequestVerifier
     from parley.sdk.executor import ActionExecutor
     from parley.sdk.server import create_app
+    from parley.security import is_loopback
 
     if jwt_secret and jwt_public_key:
         raise typer.BadParameter("give --jwt-secret (HS256) or --jwt-public-key (RS256), not both")
@@ -81,6 +83,12 @@ def run_actions(
         token=token,
     )
     checks = ", ".join(verifier.required) or "none (anyone who can reach it may call it)"
+    if not verifier.required and not ssl_ca_file and not is_loopback(host):
+        logger.warning(
+            "Actions are served on %s without authentication: set PARLEY_ACTIONS_JWT_SECRET "
+            "or PARLEY_ACTIONS_HMAC_SECRET (and action_endpoint jwt/hmac in the assistant)",
+            host,
+        )
     scheme = "https" if ssl_certfile else "http"
     logger.info(
         "Serving %d actions from '%s' on %s://%s:%d/webhook; authentication: %s%s",

@@ -177,3 +177,27 @@ async def test_retry_after_refusal_reaches_a_server_that_just_came_up(
         assert reply["events"][0]["name"] == "balance"
     finally:
         await client.close()
+
+
+async def test_cancelled_trial_call_does_not_leave_the_circuit_stuck(
+    bank_executor: ActionExecutor,
+) -> None:
+    with ServerThread(create_app(bank_executor)) as server:
+        client = runner(
+            server.url(), circuit_breaker={"failure_threshold": 1, "reset_timeout": 0.1}
+        )
+        try:
+            with pytest.raises(ActionServerError):
+                await client.run("action_crash", bank_request("action_crash"))
+            await asyncio.sleep(0.15)  # half-open: the next call is the trial
+            slow = bank_request("action_slow", slots={"delay": 1})
+            trial = asyncio.create_task(client.run("action_slow", slow))
+            await asyncio.sleep(0.1)
+            trial.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await trial
+            reply = await client.run("action_check_balance", bank_request("action_check_balance"))
+            assert reply["events"][0]["name"] == "balance"
+            assert client.breaker.state == "closed"
+        finally:
+            await client.close()

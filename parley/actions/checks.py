@@ -1,0 +1,61 @@
+"""`parley data validate` checks for custom actions: a usable `action_endpoint`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.actions.config import parse_action_endpoint
+from parley.actions.errors import ActionConfigError
+from parley.project.domain import BUILTIN_ACTIONS
+from parley.project.errors import Location, ProblemSink
+from parley.project.loader import Project
+from parley.project.yamlio import key_location, read_yaml
+
+ENDPOINTS_FILE = "endpoints.yml"
+_URL_KEYS = ("url", "proxy")
+
+
+def custom_action_names(project: Project) -> list[str]:
+    """Actions of the domain that must run on an action server (or in-process)."""
+    domain = project.domain
+    return [
+        name
+        for name in domain.actions
+        if not name.startswith("utter_")
+        and name not in BUILTIN_ACTIONS
+        and name not in domain.forms
+    ]
+
+
+def check_action_endpoint(project: Project, sink: ProblemSink) -> None:
+    """Custom actions need `action_endpoint`; its settings must be valid."""
+    path = project.root / ENDPOINTS_FILE
+    raw = project.endpoints.get("action_endpoint")
+    if raw is None:
+        custom = custom_action_names(project)
+        if custom:
+            named = ", ".join(custom[:3]) + (", …" if len(custom) > 3 else "")
+            sink.warning(
+                Location(path, 0, 0),
+                f"the domain has custom actions ({named}) but no action_endpoint is set; "
+                "they will fail when predicted (set url: or actions_module:)",
+            )
+        return
+    try:
+        parse_action_endpoint(_placeholders(raw), project.root, source=str(path))
+    except ActionConfigError as exc:
+        node = read_yaml(path, ProblemSink()) if path.is_file() else None
+        at = key_location(path, node, "action_endpoint") if isinstance(node, dict) else None
+        message = str(exc).removeprefix(f"{path}: ")
+        sink.error(at or Location(path, 0, 0), message)
+
+
+def _placeholders(value: Any, key: str = "") -> Any:
+    """`${...}` references stand for valid values here; their resolution is checked elsewhere."""
+    if isinstance(value, dict):
+        return {k: _placeholders(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(v, key) for v in value]
+    if isinstance(value, str) and "${" in value:
+        return "https://reference.invalid/" if key in _URL_KEYS else "r" * 64
+    return value
