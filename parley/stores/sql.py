@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -29,6 +30,7 @@ from parley.stores.sql_engine import (
     SQLSettings,
     create_engine,
     describe_error,
+    ensure_database,
     migrate,
     writer,
 )
@@ -57,11 +59,14 @@ class SQLTrackerStore:
     ) -> SQLTrackerStore:
         """Connect and bring the schema up to date (migrations run here)."""
         store = cls(create_engine(settings, project_root), cipher, settings.schema)
-        await store.start()
+        await store.start(settings.login_url(project_root))
         return store
 
-    async def start(self) -> None:
+    async def start(self, login_url: URL | None = None) -> None:
+        """Create the database if `login_url` is given and it is missing, then migrate."""
         try:
+            if login_url is not None and self.engine.url.database:
+                await ensure_database(login_url, self.engine.url.database)
             await migrate(self.engine, self.schema)
         except (OperationalError, DBAPIError, OSError) as exc:
             raise StoreError(
