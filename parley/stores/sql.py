@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.stores.base import EventDict
-from parley.stores.codec import decode_event, encode_event
+from parley.stores.codec import StoredEvent, decode_event, encode_event
 from parley.stores.crypto import EventCipher
 from parley.stores.errors import StoreError
 from parley.stores.sql_engine import (
@@ -95,6 +95,10 @@ class SQLTrackerStore:
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
                 async with self._writer.begin() as connection:
+                    if attempt > 1 and await self._already_stored(
+                        connection, sender_id, records[0]
+                    ):
+                        return  # the failed attempt had committed after all: never store twice
                     first = await self._reserve(connection, sender_id, len(records), latest)
                     await connection.execute(
                         events.insert(),
@@ -121,6 +125,18 @@ class SQLTrackerStore:
                     ) from exc
                 logger.debug("append to %s conflicted (%s); retrying", sender_id, exc)
                 await asyncio.sleep(random.uniform(0, 0.005 * attempt))
+
+    async def _already_stored(
+        self, connection: AsyncConnection, sender_id: str, record: StoredEvent
+    ) -> bool:
+        if record.event_id is None:
+            return False
+        found = await connection.execute(
+            select(events.c.id)
+            .where(events.c.sender_id == sender_id, events.c.event_id == record.event_id)
+            .limit(1)
+        )
+        return found.first() is not None
 
     async def _reserve(
         self, connection: AsyncConnection, sender_id: str, count: int, latest: float
