@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO ?= build/demo
 PORT ?= 5005
 
-.PHONY: run test lint install install-test bench bench-nlu bench-server bench-stores bench-actions clean
+.PHONY: run test lint install install-test bench bench-nlu bench-server bench-stores bench-actions bench-dialogue clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ lint: install-test
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-bench: bench-nlu bench-server bench-stores bench-actions
+bench: bench-nlu bench-server bench-stores bench-actions bench-dialogue
 
 bench-nlu: install-test
 	$(BIN)/python bench/nlu_bench.py
@@ -48,6 +48,9 @@ bench-stores: install-test
 
 bench-actions: install-test
 	$(BIN)/python bench/actions_bench.py
+
+bench-dialogue: install-test
+	$(BIN)/python bench/dialogue_bench.py
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache

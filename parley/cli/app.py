@@ -14,6 +14,9 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Check and manage training data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+# `parley test` replays the test stories; subcommands (`parley test nlu`) test one part
+test_app = typer.Typer(help="Test a trained model on test stories or labelled data.")
+app.add_typer(test_app, name="test")
 
 console = Console()
 err_console = Console(stderr=True)

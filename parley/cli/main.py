@@ -18,6 +18,7 @@ from parley.cli import keys as _keys  # noqa: F401
 from parley.cli import retention as _retention  # noqa: F401
 from parley.cli import run as _run  # noqa: F401
 from parley.cli import shell as _shell  # noqa: F401
+from parley.cli import test as _test  # noqa: F401
 from parley.cli import train as _train  # noqa: F401
 from parley.cli.app import app, err_console
 from parley.project.errors import ProjectError

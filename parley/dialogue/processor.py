@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from parley.dialogue.actions import ActionContext, ActionFailed, ActionRejectedError, resolve_action
-from parley.dialogue.actions.builtin import ActionSessionStart, utter
+from parley.dialogue.actions.builtin import BOT_TEXT_PREFIX, ActionSessionStart, utter
 from parley.dialogue.actions.remote import run_custom
 from parley.dialogue.custom import CustomActionRunner
 from parley.dialogue.events import (
@@ -34,6 +34,14 @@ logger = logging.getLogger(__name__)
 
 ALWAYS_HANDLED_INTENTS = ("restart", "session_start")  # even while paused (handoff)
 ACTION_LIMIT_POLICY = "parley:action_limit"
+
+
+def executed(name: str, policy: str | None, confidence: float | None) -> ActionExecuted:
+    """The `action` event; an end-to-end bot text is logged as `action_text`, as Rasa does."""
+    if name.startswith(BOT_TEXT_PREFIX):
+        text = name.removeprefix(BOT_TEXT_PREFIX)
+        return ActionExecuted(action_text=text, policy=policy, confidence=confidence)
+    return ActionExecuted(name=name, policy=policy, confidence=confidence)
 
 
 @dataclass
@@ -165,7 +173,7 @@ class Processor:
             tracker.update(ActionExecuted(name=ACTION_LISTEN, policy=policy, confidence=1.0))
             return tracker.events[start:]
         if not any(isinstance(e, ActionExecutionRejected) for e in events):
-            tracker.update(ActionExecuted(name=name, policy=policy, confidence=confidence))
+            tracker.update(executed(name, policy, confidence))
         tracker.update_all(events)
         if events and isinstance(events[-1], UserUttered):  # a fallback restored a message
             await self.extract_slots(tracker)

@@ -16,6 +16,7 @@ from parley.dialogue.tracker import ACTION_LISTEN, Tracker
 from parley.project.domain import Domain
 
 State = dict[str, Any]
+BOT_TEXT_PREFIX = "text:"  # actions that are end-to-end bot texts
 
 
 def entity_labels(domain: Domain, intent: str | None, entities: list[dict[str, Any]]) -> list[str]:
@@ -77,7 +78,7 @@ def states_and_actions(
     for event in events:
         if isinstance(event, ActionExecuted):
             states.append(state_of(tracker, domain, all_slots))
-            actions.append(event.name or f"text:{event.action_text}")
+            actions.append(event.name or f"{BOT_TEXT_PREFIX}{event.action_text}")
         tracker.update(event)
     states.append(state_of(tracker, domain, all_slots))
     return states, actions

@@ -26,6 +26,7 @@ from parley.dialogue.events import (
     UserFeaturization,
     UserUtteranceReverted,
     UserUttered,
+    clone,
     events_from_dicts,
 )
 
@@ -63,12 +64,13 @@ class Tracker:
         return cls(sender_id, slot_defaults, events_from_dicts(events))
 
     def copy(self) -> Tracker:
-        return Tracker(self.sender_id, self._defaults, copy.deepcopy(self.events))
+        """An independent tracker over the same (never mutated) event objects."""
+        return Tracker(self.sender_id, self._defaults, list(self.events))
 
     # -- state -------------------------------------------------------------------------------
 
     def _reset(self) -> None:
-        self.slots: dict[str, Any] = dict(copy.deepcopy(self._defaults or {}))
+        self.slots: dict[str, Any] = dict(clone(self._defaults or {}))
         self.active_loop: dict[str, Any] = {}
         self.latest_message: UserUttered | None = None
         self.latest_action: dict[str, str] = {}
@@ -78,7 +80,7 @@ class Tracker:
         self.handoff: dict[str, Any] | None = None
 
     def _reset_slots(self) -> None:
-        self.slots = dict(copy.deepcopy(self._defaults or {}))
+        self.slots = dict(clone(self._defaults or {}))
 
     def update(self, event: Event) -> None:
         """Append one event and apply it to the state."""
@@ -228,7 +230,7 @@ class Tracker:
     def _latest_message_data(self) -> dict[str, Any]:
         if self.latest_message is None:
             return {}
-        data = copy.deepcopy(self.latest_message.parse_data)
+        data = clone(self.latest_message.parse_data)
         data.setdefault("intent", {})
         data.setdefault("entities", [])
         data["text"] = self.latest_message.text
@@ -240,14 +242,14 @@ class Tracker:
         """The tracker as Rasa's HTTP API and action-server protocol show it."""
         return {
             "sender_id": self.sender_id,
-            "slots": copy.deepcopy(self.slots),
+            "slots": clone(self.slots),
             "latest_message": self._latest_message_data(),
             "latest_event_time": self.latest_event_time,
             "followup_action": self.followup_action,
             "paused": self.paused,
             "events": [e.as_dict() for e in self.events] if include_events else None,
             "latest_input_channel": self.latest_input_channel,
-            "active_loop": copy.deepcopy(self.active_loop),
+            "active_loop": clone(self.active_loop),
             "latest_action": dict(self.latest_action),
             "latest_action_name": self.latest_action_name,
         }

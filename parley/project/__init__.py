@@ -4,7 +4,7 @@ from parley.project.config import ComponentConfig, ProjectConfig
 from parley.project.domain import Domain, Form, Intent, ResponseVariation, Slot, SlotMapping
 from parley.project.entities import EntityAnnotation, parse_annotated
 from parley.project.errors import Location, Problem, ProjectError
-from parley.project.loader import Project, load_nlu_data, load_project, read_project
+from parley.project.loader import Project, load_nlu_data, load_project, load_stories, read_project
 from parley.project.nlu_data import LookupTable, NLUData, NLUExample, RegexPattern
 from parley.project.stories import (
     ANY_VALUE,
@@ -47,6 +47,7 @@ __all__ = [
     "UserStep",
     "load_nlu_data",
     "load_project",
+    "load_stories",
     "parse_annotated",
     "read_project",
 ]

@@ -163,12 +163,21 @@ def load_project(
     return project
 
 
-def load_nlu_data(paths: list[Path]) -> NLUData:
-    """Read NLU examples from files or folders (e.g. a benchmark's train.yml)."""
+def _read_data_files(paths: list[Path]) -> _DataFiles:
     sink = ProblemSink()
     data = _DataFiles()
     for path in (f for p in paths for f in yaml_files(Path(p))):
         read_data_file(path, sink, data)
     if sink.has_errors:
         raise ProjectError(sink.problems)
-    return data.nlu
+    return data
+
+
+def load_stories(paths: list[Path]) -> tuple[Story, ...]:
+    """Read the stories of files or folders (e.g. test stories for `parley test`)."""
+    return tuple(_read_data_files(paths).stories)
+
+
+def load_nlu_data(paths: list[Path]) -> NLUData:
+    """Read NLU examples from files or folders (e.g. a benchmark's train.yml)."""
+    return _read_data_files(paths).nlu

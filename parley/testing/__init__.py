@@ -1,1 +1,16 @@
-"""Testing assistants: replaying test stories (`parley test`)."""
+"""Conversation tests (`parley test`): replay test stories through an Agent, report mistakes."""
+
+from parley.testing.cases import StoryCase, Turn, story_cases
+from parley.testing.replay import Outcome, StoryResult, replay_story, run_stories
+from parley.testing.report import write_results
+
+__all__ = [
+    "Outcome",
+    "StoryCase",
+    "StoryResult",
+    "Turn",
+    "replay_story",
+    "run_stories",
+    "story_cases",
+    "write_results",
+]

@@ -178,3 +178,38 @@ async def test_handoff_keeps_the_bot_silent_until_released(
     released = await agent.release_handoff("u")
     assert not released.paused and released.handoff is None
     assert texts(await agent.handle_message("u", "/greet")) == ["Hello friend!"]
+
+
+async def test_reminder_is_dropped_when_the_user_spoke_meanwhile(
+    make_agent: AgentFactory, files: dict[str, str]
+) -> None:
+    actions = ScriptedActions()
+    agent = make_agent(files, actions)
+    original = actions.run
+
+    async def killing(action_name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        reply = await original(action_name, payload)
+        for event in reply["events"]:
+            if event["event"] == "reminder":
+                event["kill_on_user_msg"] = True
+        return reply
+
+    actions.run = killing  # type: ignore[method-assign]
+    await agent.handle_message("u", "/remind")
+    await agent.handle_message("u", "/greet")
+    await asyncio.sleep(0.6)
+    bots = [e.text for e in (await agent.get_tracker("u")).events if isinstance(e, BotUttered)]
+    assert "Wake up!" not in bots
+
+
+async def test_restart_intent_starts_over(make_agent: AgentFactory, files: dict[str, str]) -> None:
+    agent = make_agent(files)
+    await agent.append_events("u", [{"event": "slot", "name": "name", "value": "Cy"}])
+    await agent.handle_message("u", "/restart")
+    tracker = await agent.get_tracker("u")
+    kinds = [e.as_dict()["event"] for e in tracker.events]
+    restart = kinds.index("restart")
+    assert kinds[restart + 1 : restart + 3] == ["action", "session_started"]
+    assert tracker.latest_action_name == "action_listen"
+    assert tracker.get_slot("name") == "friend"  # initial value again
+    assert texts(await agent.handle_message("u", "/greet")) == ["Hello friend!"]

@@ -7,7 +7,7 @@ from typing import Any
 from tests.dialogue.conftest import AgentFactory, texts
 
 DOMAIN = """
-intents: [greet, faq, order, chitchat]
+intents: [greet, faq, order, chitchat, stop]
 entities: [item]
 slots:
   item:
@@ -48,6 +48,9 @@ rules:
   steps: [{intent: chitchat}, {action: utter_chitchat}]
 - rule: order
   steps: [{intent: order}, {action: order_form}, {active_loop: order_form}]
+- rule: stop ordering
+  condition: [{active_loop: order_form}]
+  steps: [{intent: stop}, {action: action_deactivate_loop}, {active_loop: null}]
 - rule: ordered
   condition: [{active_loop: order_form}]
   steps: [{action: order_form}, {active_loop: null}, {action: utter_ordered}]
@@ -117,3 +120,18 @@ async def test_form_ignores_its_ignored_intents(make_agent: AgentFactory) -> Non
     assert texts(reply)[0] == "Nice weather."
     assert (await agent.get_tracker("u")).get_slot("item") is None
     assert texts(await agent.handle_message("u", '/order{"item": "tea"}')) == ["Ordered tea."]
+
+
+async def test_deactivate_loop_ends_the_form_and_back_undoes_a_turn(
+    make_agent: AgentFactory,
+) -> None:
+    agent = make_agent({"domain.yml": DOMAIN, "data/rules.yml": RULES}, CustomerLookup())
+    await agent.handle_message("u", "/order")
+    assert await agent.handle_message("u", "/stop") == []
+    tracker = await agent.get_tracker("u")
+    assert tracker.active_loop_name is None and tracker.get_slot("requested_slot") is None
+    await agent.handle_message("u", "/chitchat")
+    await agent.handle_message("u", "/back")
+    tracker = await agent.get_tracker("u")
+    assert tracker.latest_intent == "stop"  # the chitchat turn and /back are undone
+    assert tracker.latest_action_name == "action_listen"

@@ -17,6 +17,7 @@ from parley.dialogue.events import (
     UserUtteranceReverted,
 )
 from parley.dialogue.slots import extract_slots
+from parley.dialogue.state import BOT_TEXT_PREFIX
 from parley.dialogue.tracker import (
     ACTION_LISTEN,
     REQUESTED_SLOT,
@@ -127,6 +128,16 @@ class ActionExtractSlots:
 
     async def run(self, tracker: Tracker, context: ActionContext) -> list[Event]:
         return list(extract_slots(tracker, context.domain))
+
+
+@dataclass
+class BotTextAction:
+    """An end-to-end `bot:` step learnt from stories (`text:<what the bot says>`)."""
+
+    name: str
+
+    async def run(self, tracker: Tracker, context: ActionContext) -> list[Event]:
+        return [BotUttered(text=self.name.removeprefix(BOT_TEXT_PREFIX), data={}, metadata={})]
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from parley.dialogue.actions.base import Action
 from parley.dialogue.actions.builtin import (
+    BOT_TEXT_PREFIX,
     ActionBack,
     ActionDeactivateLoop,
     ActionDefaultFallback,
@@ -12,6 +13,7 @@ from parley.dialogue.actions.builtin import (
     ActionNoop,
     ActionRestart,
     ActionSessionStart,
+    BotTextAction,
     ResponseAction,
 )
 from parley.dialogue.actions.fallback import (
@@ -46,6 +48,8 @@ def resolve_action(name: str, domain: Domain) -> Action:
     if builtin is not None:
         action: Action = builtin()
         return action
+    if name.startswith(BOT_TEXT_PREFIX):
+        return BotTextAction(name)
     if name in NOOPS:
         return ActionNoop(name)
     if name in domain.forms:

@@ -56,6 +56,11 @@ class MemoizationPolicy:
         self, tracker: Tracker, states: list[State], domain: Domain
     ) -> PolicyPrediction | None:
         action = self.recall(states)
+        message = tracker.latest_message
+        if action is None and message is not None and message.text and "user" in states[-1]:
+            # an end-to-end story step (`user: <text>`) is remembered by its text
+            by_text = [*states[:-1], {**states[-1], "user": {"text": message.text.strip()}}]
+            action = self.recall(by_text)
         if action is None:
             return PolicyPrediction({}, self.name, self.priority)
         return PolicyPrediction({action: 1.0}, self.name, self.priority)
