@@ -60,6 +60,9 @@ class HttpActionRunner:
             raise error
         try:
             reply = await self._call(action_name, payload)
+        except ActionRejected as exc:  # part of the conversation (e.g. a form's slot refused)
+            logger.info("%s", exc)
+            raise
         except ActionServerError as exc:
             logger.error("%s", exc)
             raise

@@ -46,6 +46,7 @@ class InProcessActionRunner:
             reply = await asyncio.wait_for(self.executor.run(request), self.timeout)
             return check_reply(action_name, json.loads(json.dumps(reply)))
         except ActionExecutionRejection as exc:
+            logger.info("custom action '%s' rejected: %s", action_name, exc.message)
             raise ActionRejected(action_name, f"rejected: {exc.message}") from None
         except ActionNotFoundException:
             error: ActionServerError = ActionNotRegistered(

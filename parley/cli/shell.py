@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from parley.agent import Agent, AgentError
-from parley.cli.app import app, console
+from parley.cli.app import console, shell_app
 from parley.models.archive import latest_model
 
 STOP = "/stop"
@@ -54,8 +54,9 @@ async def _chat(agent: Agent, sender_id: str) -> None:
     await agent.close()
 
 
-@app.command("shell")
+@shell_app.callback(invoke_without_command=True)
 def shell(
+    ctx: typer.Context,
     project: Path = typer.Option(Path("."), "--project", "-p", help="Project folder."),
     model: Path | None = typer.Option(None, "--model", "-m", help="Model archive to use."),
     sender_id: str | None = typer.Option(None, "--sender", help="Conversation id."),
@@ -64,6 +65,8 @@ def shell(
 
     Type /stop to end; type a button's number to press it.
     """
+    if ctx.invoked_subcommand is not None:  # e.g. `parley shell nlu`
+        return
     path = model or latest_model(project / "models")
     if path is None:
         raise AgentError(f"no model in {project / 'models'}; train one with `parley train`")

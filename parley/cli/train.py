@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from parley.cli.app import app, console
+from parley.cli.progress import progress_bar
 from parley.nlu.part import NLUPart
 from parley.project.config import ProjectConfig, parse_config
 from parley.project.errors import ProblemSink, ProjectError
@@ -64,18 +64,6 @@ def train_nlu(
         config=_read_config(config) if config.is_file() else ProjectConfig(),
         nlu=load_nlu_data(list(nlu)),
     )
-    with Progress(
-        TextColumn("[bold]NLU[/]"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} {task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("preparing", total=None)
-
-        def step(done: int, total: int, what: str) -> None:
-            bar.update(task, completed=done, total=total, description=what)
-
+    with progress_bar("NLU") as step:
         result = train_project(project, out, parts=[NLUPart(progress=step)], force=force)
     _report(result)

@@ -28,8 +28,13 @@ def _label(annotation: EntityAnnotation) -> str:
     return SEPARATOR.join([annotation.entity, annotation.role or "", annotation.group or ""])
 
 
-def bilou_tags(tokens: list[Token], entities: tuple[EntityAnnotation, ...]) -> list[str]:
-    """One tag per token; tokens overlapping an entity's span belong to it."""
+def bilou_tags(
+    tokens: list[Token], entities: tuple[EntityAnnotation, ...], bilou: bool = True
+) -> list[str]:
+    """One tag per token; tokens overlapping an entity's span belong to it.
+
+    With `bilou=False` the tags are BIO (U becomes B, L becomes I): half the labels.
+    """
     tags = [OUTSIDE] * len(tokens)
     for annotation in entities:
         inside = [
@@ -45,6 +50,8 @@ def bilou_tags(tokens: list[Token], entities: tuple[EntityAnnotation, ...]) -> l
         for i in inside[1:-1]:
             tags[i] = f"I-{label}"
         tags[inside[-1]] = f"L-{label}"
+    if not bilou:
+        tags = [("B" if t[0] == "U" else "I" if t[0] == "L" else t[0]) + t[1:] for t in tags]
     return tags
 
 

@@ -119,39 +119,49 @@ class SparseFeaturizer:
     def train(self, texts: list[str], tokens: list[list[Token]]) -> sparse.csr_matrix:
         """Learn vocabularies and IDF from the training texts; return their feature matrix."""
         n_docs = len(texts)
+        grams = [
+            [_grams(channel, toks, text) for text, toks in zip(texts, tokens, strict=True)]
+            for channel in self.channels
+        ]
         for c, channel in enumerate(self.channels):
             df: Counter[str] = Counter()
-            for text, toks in zip(texts, tokens, strict=True):
-                df.update(set(_grams(channel, toks, text)))
+            for doc in grams[c]:
+                df.update(set(doc))
             kept = sorted(g for g, count in df.items() if count >= channel.min_df)
             self.vocabularies[c] = {g: i for i, g in enumerate(kept)}
             self.idf[c] = np.array(
                 [math.log((1 + n_docs) / (1 + df[g])) + 1.0 for g in kept], dtype=np.float32
             )
         self._prepare()
-        return self.transform(texts, tokens)
+        rows = [
+            self._vector(text, [grams[c][d] for c in range(len(self.channels))])
+            for d, text in enumerate(texts)
+        ]
+        return self._matrix(rows)
 
     def transform(self, texts: list[str], tokens: list[list[Token]]) -> sparse.csr_matrix:
-        rows_idx: list[np.ndarray] = []
-        rows_val: list[np.ndarray] = []
-        for text, toks in zip(texts, tokens, strict=True):
-            idx, val = self.vectorize(text, toks)
-            rows_idx.append(idx)
-            rows_val.append(val)
-        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
-        indptr[1:] = np.cumsum([len(i) for i in rows_idx])
-        indices = np.concatenate(rows_idx) if rows_idx else np.zeros(0, np.int32)
-        values = np.concatenate(rows_val) if rows_val else np.zeros(0, np.float32)
-        return sparse.csr_matrix((values, indices, indptr), shape=(len(texts), self.size))
+        return self._matrix(
+            [self.vectorize(text, toks) for text, toks in zip(texts, tokens, strict=True)]
+        )
+
+    def _matrix(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum([len(i) for i, _ in rows])
+        indices = np.concatenate([i for i, _ in rows]) if rows else np.zeros(0, np.int32)
+        values = np.concatenate([v for _, v in rows]) if rows else np.zeros(0, np.float32)
+        return sparse.csr_matrix((values, indices, indptr), shape=(len(rows), self.size))
 
     def vectorize(self, text: str, tokens: list[Token]) -> tuple[np.ndarray, np.ndarray]:
         """(indices, values) of one message: the lean single-message path used when parsing."""
+        return self._vector(text, [_grams(channel, tokens, text) for channel in self.channels])
+
+    def _vector(self, text: str, grams: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
         all_idx: list[int] = []
         all_val: list[float] = []
-        for c, channel in enumerate(self.channels):
+        for c, channel_grams in enumerate(grams):
             vocab = self.vocabularies[c]
             counts: Counter[int] = Counter()
-            for gram in _grams(channel, tokens, text):
+            for gram in channel_grams:
                 index = vocab.get(gram)
                 if index is not None:
                     counts[index] += 1

@@ -100,7 +100,7 @@ DEFAULT_PIPELINE: tuple[ComponentConfig, ...] = (
     ComponentConfig("LexicalSyntacticFeaturizer"),
     ComponentConfig("CountVectorsFeaturizer", {"min_ngram": 1, "max_ngram": 2}),
     ComponentConfig("CountVectorsFeaturizer", {"analyzer": "char_wb", "min_ngram": 2, "max_ngram": 5}),
-    ComponentConfig("DIETClassifier"),
+    ComponentConfig("DIETClassifier", {"BILOU_flag": False}),  # BIO: as accurate, 2x faster
     ComponentConfig("EntitySynonymMapper"),
     ComponentConfig("ResponseSelector"),
     ComponentConfig("FallbackClassifier", {"threshold": 0.3, "ambiguity_threshold": 0.1}),

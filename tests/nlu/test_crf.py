@@ -21,3 +21,31 @@ def test_crf_entities_pass_through_the_synonym_mapper(interpreter: Interpreter) 
     found = _entities(interpreter, "flight from NYC to Boston", "DIETClassifier")
     nyc = next(e for e in found if e.get("role") == "departure")
     assert nyc["value"] == "New York" and nyc["processors"] == ["EntitySynonymMapper"]
+
+
+def test_viterbi_and_marginals_match_brute_force_enumeration() -> None:
+    import itertools
+
+    import numpy as np
+
+    from parley.nlu.crf import _marginals, _viterbi
+
+    rng = np.random.default_rng(3)
+    emissions = rng.normal(size=(4, 3)).astype(np.float32)
+    transitions = rng.normal(size=(3, 3)).astype(np.float32)
+    paths = list(itertools.product(range(3), repeat=4))
+    scores = np.array(
+        [
+            sum(emissions[t, p[t]] for t in range(4))
+            + sum(transitions[p[t - 1], p[t]] for t in range(1, 4))
+            for p in paths
+        ]
+    )
+    assert tuple(_viterbi(emissions, transitions)) == paths[int(scores.argmax())]
+    probs = np.exp(scores - scores.max())
+    probs /= probs.sum()
+    expected = np.zeros((4, 3))
+    for path, p in zip(paths, probs, strict=True):
+        for t, label in enumerate(path):
+            expected[t, label] += p
+    assert np.allclose(_marginals(emissions, transitions), expected, atol=1e-5)

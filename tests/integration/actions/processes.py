@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -31,15 +32,19 @@ def rasa_sdk_python() -> Path:
     folder = Path(os.environ.get("PARLEY_RASA_SDK_VENV", default))
     python = folder / "bin" / "python"
     marker = folder / ".installed"
-    if marker.exists() and marker.read_text() == key:
-        return python
-    venv.create(folder, with_pip=True, clear=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)],
-        check=True,
-        timeout=600,
-    )
-    marker.write_text(key)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # several test runs on one machine (other work trees) may want it at the same moment
+    with open(folder.parent / f"{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists() and marker.read_text() == key:
+            return python
+        venv.create(folder, with_pip=True, clear=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)],
+            check=True,
+            timeout=600,
+        )
+        marker.write_text(key)
     return python
 
 

@@ -1,0 +1,149 @@
+"""NLU benchmark: HWU64 and SNIPS (official train/test), default sparse and embeddings pipelines.
+
+`make bench-nlu` -> bench/results/nlu.json and plots under bench/results/nlu/. Each run is its
+own process so that its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+DATASETS = next(
+    (p / "shared" / "datasets" for p in ROOT.parents if (p / "shared" / "datasets").is_dir()),
+    ROOT.parent / "shared" / "datasets",
+)
+PIPELINES: dict[str, list[dict[str, Any]]] = {
+    "sparse": [],  # the default pipeline
+    "embeddings": [
+        {"name": "WhitespaceTokenizer"},
+        {"name": "RegexFeaturizer"},
+        {"name": "CountVectorsFeaturizer", "min_ngram": 1, "max_ngram": 2},
+        {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 2, "max_ngram": 5},
+        {"name": "SentenceEmbeddingFeaturizer"},
+        {"name": "DIETClassifier"},
+        {"name": "EntitySynonymMapper"},
+        {"name": "FallbackClassifier", "threshold": 0.3, "ambiguity_threshold": 0.1},
+    ],
+}
+
+
+def run_one(dataset: str, pipeline_name: str) -> dict[str, Any]:
+    from sklearn.metrics import f1_score
+
+    from parley.nlu.evaluate import evaluate
+    from parley.nlu.pipeline import Pipeline
+    from parley.nlu.plots import plot_confidence_histogram, plot_confusion_matrix
+    from parley.project.config import ComponentConfig, ProjectConfig
+    from parley.project.loader import load_nlu_data
+
+    train = load_nlu_data([DATASETS / dataset / "train.yml"])
+    test = load_nlu_data([DATASETS / dataset / "test.yml"])
+    components = tuple(
+        ComponentConfig(c["name"], {k: v for k, v in c.items() if k != "name"})
+        for c in PIPELINES[pipeline_name]
+    )
+    config = ProjectConfig(pipeline=components)
+    started = time.perf_counter()
+    pipeline = Pipeline.train(config, train)
+    train_seconds = time.perf_counter() - started
+    for example in test.examples[:20]:  # warm-up
+        pipeline.parse(example.text)
+    result = evaluate(pipeline, test.examples)
+    latencies_ms = np.array(result.latencies) * 1000
+    folder = RESULTS / "nlu"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{dataset}-{pipeline_name}"
+    plot_confusion_matrix(
+        result.gold_intents, result.predicted_intents, folder / f"{stem}-confusion.png"
+    )
+    plot_confidence_histogram(
+        result.gold_intents,
+        result.predicted_intents,
+        result.confidences,
+        folder / f"{stem}-confidence.png",
+    )
+    has_entities = any(e.entities for e in test.examples)
+    return {
+        "dataset": dataset,
+        "pipeline": pipeline_name,
+        "train_examples": len(train.examples),
+        "test_examples": len(test.examples),
+        "intent_accuracy": round(result.intent_report()["accuracy"], 4),
+        "intent_macro_f1": round(
+            float(f1_score(result.gold_intents, result.predicted_intents, average="macro")), 4
+        ),
+        "entity_micro_f1": round(result.entity_report()["micro avg"]["f1-score"], 4)
+        if has_entities
+        else None,
+        "train_seconds": round(train_seconds, 2),
+        "parse_ms_p50": round(float(np.percentile(latencies_ms, 50)), 3),
+        "parse_ms_p99": round(float(np.percentile(latencies_ms, 99)), 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def _embeddings_installed() -> bool:
+    try:
+        from parley.nlu.embeddings import embeddings_available
+    except ImportError:
+        return False
+    return embeddings_available()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--run", nargs=2, metavar=("DATASET", "PIPELINE"))
+    parser.add_argument("--datasets", nargs="*", default=["hwu64", "snips"])
+    parser.add_argument("--pipelines", nargs="*", default=list(PIPELINES))
+    args = parser.parse_args()
+    if args.run:
+        print(json.dumps(run_one(*args.run)))
+        return
+    runs = []
+    for pipeline_name in args.pipelines:
+        if pipeline_name == "embeddings" and not _embeddings_installed():
+            print("embeddings: parley[embeddings] not installed; skipped", file=sys.stderr)
+            continue
+        for dataset in args.datasets:
+            out = subprocess.run(
+                [sys.executable, __file__, "--run", dataset, pipeline_name],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            row = json.loads(out.stdout.strip().splitlines()[-1])
+            print(json.dumps(row), flush=True)
+            runs.append(row)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    report = {
+        "machine": {"cpus": _cpus(), "python": platform.python_version()},
+        "targets": {
+            "sparse": "HWU64 acc >= 0.90; SNIPS acc >= 0.985, entity F1 >= 0.93; HWU64 train"
+            " <= 10 s; parse p50 <= 1 ms, p99 <= 5 ms",
+            "embeddings": "HWU64 acc >= 0.92; train <= 60 s; parse p50 <= 10 ms",
+        },
+        "runs": runs,
+    }
+    (RESULTS / "nlu.json").write_text(json.dumps(report, indent=2) + "\n")
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+if __name__ == "__main__":
+    main()
