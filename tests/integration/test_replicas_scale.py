@@ -49,7 +49,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (root / "endpoints.yml").write_text(
         "tracker_store:\n  type: sql\n  dialect: postgresql\n  url: 127.0.0.1\n  port: 5432\n"
         f"  db: test\n  schema: {schema}\n"
-        "lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n"
+        "lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 0\n"
         f"  key_prefix: {prefix}\n  lock_lifetime: 5\n",  # a killed holder frees in 5 s
         encoding="utf-8",
     )
