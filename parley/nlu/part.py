@@ -8,8 +8,9 @@ from typing import Any
 
 from parley.models.fingerprint import fingerprint
 from parley.nlu.pipeline import Pipeline, Progress
+from parley.nlu.story_examples import story_examples
 from parley.project.loader import Project
-from parley.project.nlu_data import RESPONSE_KEY_SEPARATOR
+from parley.project.nlu_data import RESPONSE_KEY_SEPARATOR, NLUData
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,11 @@ def retrieval_responses(project: Project) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def training_data(project: Project) -> NLUData:
+    """The NLU data plus what end-to-end stories teach (see `story_examples`)."""
+    return project.nlu.merge(NLUData(story_examples(project.stories, project.nlu)))
+
+
 class NLUPart:
     """Trains the pipeline of config.yml on the project's NLU data into the archive's `nlu/`."""
 
@@ -34,16 +40,20 @@ class NLUPart:
     def fingerprint(self, project: Project) -> str:
         config = project.config
         return fingerprint(
-            "nlu-v1", config.language, config.pipeline, project.nlu, retrieval_responses(project)
+            "nlu-v1",
+            config.language,
+            config.pipeline,
+            training_data(project),
+            retrieval_responses(project),
         )
 
     def train(self, project: Project, folder: Path) -> None:
-        pipeline = Pipeline.train(
-            project.config, project.nlu, retrieval_responses(project), self.progress
-        )
+        data = training_data(project)
+        pipeline = Pipeline.train(project.config, data, retrieval_responses(project), self.progress)
         pipeline.persist(folder)
         logger.info(
-            "NLU trained on %d examples (%d intents).",
-            len(project.nlu.examples),
-            len(project.nlu.intents),
+            "NLU trained on %d examples (%d from end-to-end stories; %d intents).",
+            len(data.examples),
+            len(data.examples) - len(project.nlu.examples),
+            len(data.intents),
         )

@@ -65,7 +65,7 @@ async def replicas(project: Path) -> AsyncIterator[list[tuple[str, subprocess.Po
     for _ in range(3):
         port = free_port()
         process = subprocess.Popen(
-            [*PARLEY, "run", "--port", str(port)],
+            [*PARLEY, "run", "--port", str(port), "--enable-api"],
             cwd=project,
             env={**os.environ, "PARLEY_LOG_LEVEL": "WARNING"},
         )

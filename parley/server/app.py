@@ -1,0 +1,159 @@
+"""The app factory: one ASGI app with the channels, HTTP API, web chat, health and metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from parley import __version__
+from parley.server.api import api_router
+from parley.server.channels import ChannelContext, InputChannel, build_channels
+from parley.server.channels.socketio import SocketIOChannel
+from parley.server.config import ServerConfig
+from parley.server.errors import error_body, install_error_handlers
+from parley.server.metrics import CONTENT_TYPE, ServerMetrics
+from parley.server.middleware import RequestMiddleware
+from parley.server.runtime import AgentHolder
+from parley.server.webchat import webchat_router
+
+logger = logging.getLogger(__name__)
+
+MINIMUM_COMPATIBLE_VERSION = "0.1.0"
+Closer = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ParleyServer:
+    """The built server: `asgi` is what uvicorn serves; the rest is there for tests and tools."""
+
+    asgi: ASGIApp
+    fastapi: FastAPI
+    holder: AgentHolder
+    metrics: ServerMetrics
+    channels: list[InputChannel] = field(default_factory=list)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.asgi(scope, receive, send)
+
+
+def _public_routes(
+    app: FastAPI, holder: AgentHolder, metrics: ServerMetrics, config: ServerConfig
+) -> None:
+    @app.get("/", response_class=PlainTextResponse, tags=["server"], summary="Greeting")
+    async def hello() -> str:
+        return f"Hello from Parley: {__version__}"
+
+    @app.get("/version", tags=["server"], summary="Server version")
+    async def version() -> dict[str, str]:
+        return {"version": __version__, "minimum_compatible_version": MINIMUM_COMPATIBLE_VERSION}
+
+    @app.get("/health/live", tags=["server"], summary="The process is up")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/health/ready",
+        tags=["server"],
+        summary="A model is loaded and messages can be served",
+        responses={503: {"description": "Not ready"}},
+    )
+    async def ready() -> Response:
+        agent = holder.agent
+        model_id = getattr(agent, "model_id", None)
+        if not model_id:
+            return Response(
+                _json(error_body(503, "No model is loaded.")), 503, media_type="application/json"
+            )
+        return Response(
+            _json({"status": "ready", "model_id": model_id}), media_type="application/json"
+        )
+
+    if config.metrics:
+
+        @app.get("/metrics", tags=["server"], summary="Prometheus metrics")
+        async def prometheus() -> Response:
+            return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value)
+
+
+def create_app(
+    holder: AgentHolder,
+    config: ServerConfig | None = None,
+    metrics: ServerMetrics | None = None,
+    closers: Sequence[Closer] = (),
+) -> ParleyServer:
+    """Build the server around the agent in `holder`.
+
+    `closers` run at shutdown after the channels close (stores, brokers, action runner).
+    Raises ServerConfigError when credentials.yml asks for something unusable.
+    """
+    config = config or ServerConfig()
+    metrics = metrics or ServerMetrics()
+    context = ChannelContext(holder, metrics, config)
+    channels = build_channels(config.channels(), context)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        for channel in channels:
+            await channel.close()
+        for close in closers:
+            try:
+                await close()
+            except Exception:
+                logger.exception("error while shutting down")
+
+    app = FastAPI(
+        title="Parley",
+        version=__version__,
+        description="Parley's HTTP API, channels and health endpoints (Rasa-compatible).",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    _public_routes(app, holder, metrics, config)
+    for channel in channels:
+        router = channel.router()
+        if router is not None:
+            app.include_router(router)
+    if config.enable_api:
+        app.include_router(api_router(holder, config, metrics))
+    if config.webchat:
+        app.include_router(webchat_router(_webchat_config(channels)))
+    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=config.max_body_bytes)
+    if config.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(config.cors_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    asgi: ASGIApp = app
+    for channel in channels:
+        asgi = channel.wrap(asgi)
+    return ParleyServer(asgi, app, holder, metrics, channels)
+
+
+def _webchat_config(channels: Sequence[InputChannel]) -> dict[str, object]:
+    for channel in channels:
+        if (
+            isinstance(channel, SocketIOChannel)
+            and channel.namespace == "/"
+            and not channel.jwt_key
+        ):
+            return {
+                "socketio_path": channel.path,
+                "user_event": channel.user_event,
+                "bot_event": channel.bot_event,
+            }
+    return {"socketio_path": None, "rest_url": "/webhooks/rest/webhook"}

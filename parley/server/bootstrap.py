@@ -1,0 +1,120 @@
+"""Builds a ready-to-serve server from a project folder: model, stores, channels, actions.
+
+This is what `parley run` does before uvicorn starts; tests and the benchmark call it too, so
+they serve exactly what users get.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from parley.models import latest_model
+from parley.security import ProjectSecrets
+from parley.security.config import CREDENTIALS_FILE
+from parley.server.app import Closer, ParleyServer, create_app
+from parley.server.config import ServerConfig
+from parley.server.metrics import MetricsActionRunner, MetricsEventBroker, ServerMetrics
+from parley.server.runtime import AgentHolder, ServedAgent
+from parley.stores.persistence import create_stores
+
+logger = logging.getLogger(__name__)
+
+
+class ServerStartError(Exception):
+    """The server cannot start: no model, unreadable endpoints or credentials, bad options."""
+
+
+@dataclass(frozen=True)
+class ProjectFiles:
+    """Where `parley run` finds its inputs (relative paths are under `project`)."""
+
+    project: Path = Path(".")
+    model: Path | None = None  # an archive, or a folder of archives (newest wins)
+    endpoints: Path | None = None  # default: endpoints.yml
+    credentials: Path | None = None  # default: credentials.yml
+
+    def _in_project(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.project / path
+
+    def model_path(self) -> Path:
+        """The model archive to serve; raises ServerStartError when there is none."""
+        given = self._in_project(self.model) if self.model else self.project / "models"
+        if given.is_file():
+            return given
+        newest = latest_model(given)
+        if newest is None:
+            raise ServerStartError(
+                f"no model found in {given}; run `parley train` first or pass --model"
+            )
+        return newest
+
+    def secrets(self) -> ProjectSecrets:
+        """Reads endpoints/credentials/parley.yml with `${...}` references resolved."""
+        return ProjectSecrets(self.project, endpoints_file=self.endpoints)
+
+    def read_credentials(self, secrets: ProjectSecrets) -> dict[str, Any] | None:
+        """credentials.yml resolved, or None when the project has none (default channels)."""
+        path = self._in_project(self.credentials or Path(CREDENTIALS_FILE))
+        if not path.is_file():
+            if self.credentials is not None:
+                raise ServerStartError(f"credentials file {path} does not exist")
+            return None
+        return secrets.load(path.resolve())
+
+
+def _action_runner(endpoints: dict[str, Any]) -> Any:
+    """The custom-action runner for `action_endpoint`, or None when none is configured."""
+    if not endpoints.get("action_endpoint"):
+        return None
+    try:
+        from parley.dialogue.remote import runner_from_endpoints  # type: ignore[import-not-found]
+    except ImportError:
+        logger.warning("action_endpoint is set but the action-server client is not installed")
+        return None
+    return runner_from_endpoints(endpoints)
+
+
+async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServer:
+    """Open the stores, load the model and wire every configured part into one app.
+
+    Runs in the event loop that will serve (database connections belong to their loop).
+    """
+    from parley.agent import Agent
+
+    model = files.model_path()
+    secrets = files.secrets()
+    endpoints = secrets.endpoints()
+    credentials = files.read_credentials(secrets)
+    if credentials is not None and config.credentials is None:
+        config = replace(config, credentials=credentials)
+    metrics = ServerMetrics()
+    stores = await create_stores(endpoints, files.project.resolve())
+    closers: list[Closer] = [stores.close]
+    try:
+        event_broker = MetricsEventBroker(metrics, stores.event_broker)
+        runner = _action_runner(endpoints)
+        action_runner = MetricsActionRunner(metrics, runner) if runner is not None else None
+        if action_runner is not None:
+            closers.insert(0, action_runner.close)
+
+        def load(path: Path) -> ServedAgent:
+            agent: ServedAgent = Agent.load(
+                path,
+                tracker_store=stores.tracker_store,
+                lock_store=stores.lock_store,
+                action_runner=action_runner,
+                event_broker=event_broker,
+            )
+            return agent
+
+        holder = AgentHolder(
+            load(model), model, load, on_load=lambda a: metrics.set_model(a.model_id)
+        )
+        return create_app(holder, config, metrics, closers)
+    except BaseException:
+        for close in closers:
+            await close()
+        raise

@@ -1,0 +1,47 @@
+"""Input channels, found by their `credentials.yml` names."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from parley.server.channels.base import ChannelContext, InputChannel
+from parley.server.channels.callback import CallbackChannel
+from parley.server.channels.rest import RestChannel
+from parley.server.channels.socketio import SocketIOChannel
+
+logger = logging.getLogger(__name__)
+
+CHANNELS: dict[str, type[InputChannel]] = {
+    "rest": RestChannel,
+    "callback": CallbackChannel,
+    "socketio": SocketIOChannel,
+}
+# Rasa's class paths, as some credentials.yml files name their channels.
+_ALIASES = {
+    "rasa.core.channels.rest.RestInput": "rest",
+    "rasa.core.channels.callback.CallbackInput": "callback",
+    "rasa.core.channels.socketio.SocketIOInput": "socketio",
+}
+
+
+def build_channels(
+    settings_by_name: dict[str, dict[str, Any]], context: ChannelContext
+) -> list[InputChannel]:
+    """The channels credentials.yml asks for; unknown ones are skipped with a warning."""
+    channels: list[InputChannel] = []
+    for name, settings in settings_by_name.items():
+        cls = CHANNELS.get(_ALIASES.get(name, name))
+        if cls is None:
+            logger.warning(
+                "credentials.yml names channel '%s', which Parley does not support yet; "
+                "it is not served (supported: %s)",
+                name,
+                ", ".join(sorted(CHANNELS)),
+            )
+            continue
+        channels.append(cls(settings, context))
+    return channels
+
+
+__all__ = ["CHANNELS", "ChannelContext", "InputChannel", "build_channels"]

@@ -1,0 +1,102 @@
+"""What every input channel shares: how it is built from credentials and what it serves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from fastapi import APIRouter
+from starlette.types import ASGIApp
+
+from parley.server.config import ServerConfig
+from parley.server.metrics import ServerMetrics
+from parley.server.runtime import AgentHolder
+
+
+@dataclass(frozen=True)
+class ChannelContext:
+    """What a channel needs to hand messages to the agent and count them."""
+
+    holder: AgentHolder
+    metrics: ServerMetrics
+    config: ServerConfig
+
+    async def handle(
+        self, channel: str, sender_id: str, text: str, metadata: dict[str, Any] | None
+    ) -> list[dict[str, Any]]:
+        """Run one user message through the agent in service; return the bot's messages."""
+        self.metrics.messages.labels(channel=channel).inc()
+        messages = await self.holder.agent.handle_message(
+            sender_id, text, metadata=metadata, input_channel=channel
+        )
+        self.metrics.bot_messages.labels(channel=channel).inc(len(messages))
+        return messages
+
+
+class InputChannel:
+    """A channel: HTTP routes under `/webhooks/<name>/`, optionally an ASGI wrapper
+    (socket.io), and resources to release on shutdown. Subclasses set `name`."""
+
+    name: ClassVar[str]
+
+    def __init__(self, settings: dict[str, Any], context: ChannelContext) -> None:
+        self.settings = settings
+        self.context = context
+
+    @property
+    def url_prefix(self) -> str:
+        return f"/webhooks/{self.name}"
+
+    def router(self) -> APIRouter | None:
+        return None
+
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        return app
+
+    async def close(self) -> None:
+        return None
+
+
+def parse_user_body(body: Any) -> tuple[str, str, dict[str, Any] | None]:
+    """`{sender, message, metadata}` -> (sender_id, text, metadata); ValueError says what's wrong."""
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object with 'sender' and 'message'")
+    text = body.get("message")
+    if not isinstance(text, str):
+        raise ValueError("'message' must be a string (the user's text)")
+    sender = body.get("sender", "default")
+    if isinstance(sender, bool) or not isinstance(sender, (str, int)):
+        raise ValueError("'sender' must be a string (the conversation id)")
+    sender = str(sender)
+    if not sender or len(sender) > 255:
+        raise ValueError("'sender' must be 1 to 255 characters long")
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ValueError("'metadata' must be a JSON object when given")
+    return sender, text, metadata
+
+
+USER_MESSAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {
+        "sender": {"type": "string", "minLength": 1, "maxLength": 255, "default": "default"},
+        "message": {"type": "string"},
+        "metadata": {"type": "object"},
+    },
+}
+
+BOT_MESSAGES_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "recipient_id": {"type": "string"},
+            "text": {"type": "string"},
+            "buttons": {"type": "array", "items": {"type": "object"}},
+            "image": {"type": "string"},
+            "custom": {},
+            "attachment": {},
+        },
+    },
+}

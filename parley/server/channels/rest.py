@@ -1,0 +1,75 @@
+"""The REST channel: POST /webhooks/rest/webhook `{sender, message, metadata}` -> bot messages.
+
+The reply is the list of the bot's messages in Rasa's REST shape (`recipient_id`, `text`,
+`buttons`, `image`, `custom`, `attachment`). This is the hot path of the load benchmark, so the
+body is parsed and checked by hand rather than through a pydantic model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from fastapi import APIRouter, Request, Response
+
+from parley.server.channels.base import (
+    BOT_MESSAGES_SCHEMA,
+    USER_MESSAGE_SCHEMA,
+    InputChannel,
+    parse_user_body,
+)
+from parley.server.errors import ApiError
+
+logger = logging.getLogger(__name__)
+
+_JSON = "application/json"
+
+
+async def read_json(request: Request) -> object:
+    """The request body as JSON; ApiError(400) with the parser's message when it is not."""
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"The request body is not valid JSON: {exc}") from None
+
+
+class RestChannel(InputChannel):
+    name = "rest"
+
+    def router(self) -> APIRouter:
+        router = APIRouter(prefix=self.url_prefix, tags=["channels"])
+        context = self.context
+        channel_name = self.name
+
+        @router.get("/", summary="REST channel health")
+        async def health() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @router.post(
+            "/webhook",
+            summary="Send a user message, receive the bot's messages",
+            openapi_extra={
+                "requestBody": {
+                    "required": True,
+                    "content": {_JSON: {"schema": USER_MESSAGE_SCHEMA}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "The bot's messages",
+                        "content": {_JSON: {"schema": BOT_MESSAGES_SCHEMA}},
+                    },
+                    "400": {"description": "Malformed body"},
+                },
+            },
+        )
+        async def webhook(request: Request) -> Response:
+            try:
+                sender, text, metadata = parse_user_body(await read_json(request))
+            except ValueError as exc:
+                raise ApiError(400, str(exc)) from None
+            channel = request.query_params.get("input_channel") or channel_name
+            messages = await context.handle(channel, sender, text, metadata)
+            return Response(json.dumps(messages, ensure_ascii=False), media_type=_JSON)
+
+        return router

@@ -1,0 +1,145 @@
+"""The socket.io channel, wire-compatible with the web chat widgets Rasa users embed.
+
+Client -> server: `session_request {session_id}` (answered by `session_confirm <id>`) and the
+user event (`user_uttered` by default) `{message, session_id, <metadata_key>}`. Server ->
+client: one bot event (`bot_uttered`) per bot message, in Rasa's socket.io shapes (`text`,
+`quick_replies`, `attachment`). Settings from credentials.yml: `user_message_evt`,
+`bot_message_evt`, `namespace`, `session_persistence`, `socketio_path`, `jwt_key`,
+`jwt_method`, `metadata_key`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import jwt
+import socketio
+from starlette.types import ASGIApp
+
+from parley.server.channels.base import ChannelContext, InputChannel
+
+logger = logging.getLogger(__name__)
+
+
+def to_socketio(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """One bot message in REST shape -> the socket.io payloads Rasa's widgets render."""
+    out: list[dict[str, Any]] = []
+    text = message.get("text")
+    buttons = message.get("buttons") or message.get("quick_replies")
+    if text is not None and buttons:
+        out.append(
+            {
+                "text": text,
+                "quick_replies": [
+                    {"content_type": "text", "title": b.get("title"), "payload": b.get("payload")}
+                    for b in buttons
+                    if isinstance(b, dict)
+                ],
+            }
+        )
+    elif text is not None:
+        out.append({"text": text})
+    if message.get("image"):
+        out.append({"attachment": {"type": "image", "payload": {"src": message["image"]}}})
+    if message.get("elements"):
+        out.append(
+            {
+                "attachment": {
+                    "type": "template",
+                    "payload": {"template_type": "generic", "elements": message["elements"]},
+                }
+            }
+        )
+    if message.get("attachment"):
+        out.append({"attachment": message["attachment"]})
+    if message.get("custom") is not None:
+        custom = message["custom"]
+        out.append(custom if isinstance(custom, dict) else {"custom": custom})
+    return out
+
+
+class SocketIOChannel(InputChannel):
+    name = "socketio"
+
+    def __init__(self, settings: dict[str, Any], context: ChannelContext) -> None:
+        super().__init__(settings, context)
+        self.user_event = str(settings.get("user_message_evt") or "user_uttered")
+        self.bot_event = str(settings.get("bot_message_evt") or "bot_uttered")
+        self.namespace = settings.get("namespace") or "/"
+        self.session_persistence = bool(settings.get("session_persistence", False))
+        self.path = "/" + str(settings.get("socketio_path") or "/socket.io").strip("/")
+        self.jwt_key = settings.get("jwt_key")
+        self.jwt_method = str(settings.get("jwt_method") or "HS256")
+        self.metadata_key = str(settings.get("metadata_key") or "metadata")
+        origins = list(context.config.cors_origins)
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi",
+            cors_allowed_origins="*" if "*" in origins else (origins or None),
+            logger=False,
+            engineio_logger=False,
+        )
+        self._register()
+
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        return socketio.ASGIApp(self.sio, other_asgi_app=app, socketio_path=self.path.strip("/"))
+
+    def _authorized(self, auth: Any) -> bool:
+        if not self.jwt_key:
+            return True
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if not isinstance(token, str):
+            return False
+        try:
+            jwt.decode(token, self.jwt_key, algorithms=[self.jwt_method])
+        except jwt.PyJWTError:
+            return False
+        return True
+
+    def _register(self) -> None:
+        sio = self.sio
+        namespace = self.namespace
+
+        async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+            if not self._authorized(auth):
+                logger.info("socket.io: refused a connection without a valid token")
+                return False
+            return True
+
+        async def session_request(sid: str, data: Any = None) -> None:
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            if not isinstance(session_id, str) or not session_id:
+                session_id = uuid.uuid4().hex
+            if self.session_persistence:
+                await sio.enter_room(sid, session_id, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        async def user_uttered(sid: str, data: Any = None) -> None:
+            if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+                return
+            if self.session_persistence:
+                sender = data.get("session_id")
+                if not isinstance(sender, str) or not sender:
+                    logger.warning("socket.io: a message without a session_id was ignored")
+                    return
+            else:
+                sender = sid
+            metadata = data.get(self.metadata_key)
+            if not isinstance(metadata, dict):
+                metadata = None
+            try:
+                messages = await self.context.handle(self.name, sender, data["message"], metadata)
+            except Exception:
+                logger.exception("socket.io: could not handle a message")
+                return
+            for message in messages:
+                for payload in to_socketio(message):
+                    await sio.emit(self.bot_event, payload, room=sender, namespace=namespace)
+
+        sio.on("connect", connect, namespace=namespace)
+        sio.on("session_request", session_request, namespace=namespace)
+        sio.on(self.user_event, user_uttered, namespace=namespace)
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,66 @@
+"""Everything `parley run` decides before the app starts, validated once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_MAX_BODY_BYTES = 1_000_000  # 1 MB: ample for a tracker, small enough to refuse floods
+JWT_METHODS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
+
+
+class ServerConfigError(ValueError):
+    """A server option or a `credentials.yml` channel entry is unusable."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How the HTTP server behaves.
+
+    `credentials` is `credentials.yml` as a dict (channel name -> settings); None means the
+    default channels (`rest` and `socketio`). `jwt_secret` is the HMAC secret or, for RS/ES
+    methods, the public key in PEM.
+    """
+
+    enable_api: bool = False
+    auth_token: str | None = None
+    jwt_secret: str | None = None
+    jwt_method: str = "HS256"
+    credentials: dict[str, Any] | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    cors_origins: tuple[str, ...] = ()
+    webchat: bool = True
+    metrics: bool = True
+    response_timeout: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if self.jwt_method not in JWT_METHODS:
+            raise ServerConfigError(
+                f"--jwt-method {self.jwt_method!r} is not supported; use one of "
+                + ", ".join(JWT_METHODS)
+            )
+        if self.max_body_bytes < 1024:
+            raise ServerConfigError("the request size limit must be at least 1024 bytes")
+        if self.auth_token is not None and not self.auth_token:
+            raise ServerConfigError("--auth-token must not be empty")
+        if self.jwt_secret is not None and not self.jwt_secret:
+            raise ServerConfigError("--jwt-secret must not be empty")
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.auth_token or self.jwt_secret)
+
+    def channels(self) -> dict[str, dict[str, Any]]:
+        """Channel name -> its settings (an empty dict when credentials.yml gives none)."""
+        if self.credentials is None:
+            return {"rest": {}, "socketio": {}}
+        if not isinstance(self.credentials, dict):
+            raise ServerConfigError("credentials.yml must map channel names to their settings")
+        channels: dict[str, dict[str, Any]] = {}
+        for name, settings in self.credentials.items():
+            if settings is not None and not isinstance(settings, dict):
+                raise ServerConfigError(
+                    f"credentials.yml: the settings of channel '{name}' must be a mapping"
+                )
+            channels[str(name)] = dict(settings or {})
+        return channels

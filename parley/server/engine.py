@@ -1,0 +1,55 @@
+"""The seam between HTTP handlers and the dialogue engine: engine errors -> HTTP statuses,
+trackers -> Rasa's tracker JSON with the requested event verbosity."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from parley.server.errors import ApiError
+from parley.server.runtime import ServedAgent
+from parley.server.schemas import EventVerbosity
+
+T = TypeVar("T")
+
+
+async def call_engine(awaitable: Awaitable[T]) -> T:
+    """Await an engine call; the engine's "bad input" errors become 400 with its message."""
+    try:
+        return await awaitable
+    except (ValueError, LookupError) as exc:
+        message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+        raise ApiError(400, message) from None
+
+
+def state_of(
+    tracker: Any,
+    verbosity: EventVerbosity = EventVerbosity.AFTER_RESTART,
+    until: float | None = None,
+) -> dict[str, Any]:
+    """Rasa's tracker JSON (`sender_id`, `slots`, `events`, ...) with the chosen events."""
+    state: dict[str, Any] = tracker.current_state(verbosity is not EventVerbosity.NONE)
+    events = state.get("events")
+    if events is None:
+        return state
+    if verbosity is EventVerbosity.APPLIED:
+        events = [e.as_dict() for e in tracker.applied_events()]
+    elif verbosity is EventVerbosity.AFTER_RESTART:
+        restarts = [i for i, e in enumerate(events) if e.get("event") == "restart"]
+        if restarts:
+            events = events[restarts[-1] + 1 :]
+    if until is not None:
+        events = [e for e in events if float(e.get("timestamp") or 0) <= until]
+    state["events"] = events
+    return state
+
+
+async def tracker_state(
+    agent: ServedAgent,
+    conversation_id: str,
+    verbosity: EventVerbosity = EventVerbosity.AFTER_RESTART,
+    until: float | None = None,
+) -> dict[str, Any]:
+    """Load the conversation's tracker and render it (see `state_of`)."""
+    tracker = await call_engine(agent.get_tracker(conversation_id))
+    return state_of(tracker, verbosity, until)

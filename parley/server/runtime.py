@@ -1,0 +1,110 @@
+"""The agent being served, and swapping it for a new model without dropping requests.
+
+Each request takes `holder.agent` once at its start and finishes on that agent; a swap loads the
+new model off the event loop, then replaces the reference in one step. Stores are shared by the
+old and new agent, so per-conversation locks still order turns across a swap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
+
+
+class ServedAgent(Protocol):
+    """What the server needs from `parley.agent.Agent`."""
+
+    @property
+    def model_id(self) -> str | None: ...
+
+    async def handle_message(
+        self,
+        sender_id: str,
+        text: str,
+        metadata: dict[str, Any] | None = None,
+        input_channel: str | None = None,
+    ) -> list[dict[str, Any]]: ...
+
+    async def parse(self, text: str) -> dict[str, Any]: ...
+
+    async def get_tracker(self, sender_id: str) -> Any: ...
+
+    async def trigger_intent(
+        self, sender_id: str, intent: str, entities: dict[str, Any] | list[Any] | None
+    ) -> Any: ...
+
+    async def execute_action(self, sender_id: str, action_name: str) -> Any: ...
+
+    async def predict_next(self, sender_id: str) -> Any: ...
+
+    async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> Any: ...
+
+    async def replace_events(self, sender_id: str, events: list[dict[str, Any]]) -> Any: ...
+
+    async def release_handoff(self, sender_id: str) -> Any: ...
+
+    async def close(self) -> None: ...
+
+
+AgentLoader = Callable[[Path], ServedAgent]
+
+
+class ModelSwapError(Exception):
+    """A new model could not be loaded; the previous one keeps serving."""
+
+
+class AgentHolder:
+    """Holds the agent in service; `swap()` replaces it with one loaded from another model."""
+
+    def __init__(
+        self,
+        agent: ServedAgent,
+        model_path: Path | None,
+        loader: AgentLoader | None = None,
+        on_load: Callable[[ServedAgent], None] | None = None,
+    ) -> None:
+        self._agent = agent
+        self._model_path = model_path
+        self._loader = loader
+        self._on_load = on_load
+        self._swap_lock = asyncio.Lock()
+        if on_load is not None:
+            on_load(agent)
+
+    @property
+    def agent(self) -> ServedAgent:
+        return self._agent
+
+    @property
+    def model_path(self) -> Path | None:
+        return self._model_path
+
+    async def swap(self, model_path: Path) -> ServedAgent:
+        """Load `model_path` and serve it; raises ModelSwapError and keeps the old model."""
+        if self._loader is None:
+            raise ModelSwapError("this server was started without a way to load models")
+        async with self._swap_lock:  # two swaps at once would race for the last word
+            try:
+                agent = await asyncio.to_thread(self._loader, model_path)
+            except Exception as exc:
+                raise ModelSwapError(f"cannot load model {model_path}: {exc}") from exc
+            old, self._agent = self._agent, agent
+            self._model_path = model_path
+            if self._on_load is not None:
+                self._on_load(agent)
+            logger.info("now serving model %s", agent.model_id)
+            await _start(agent)
+            await old.close()  # stops its timers; requests still on it finish normally
+            return agent
+
+
+async def _start(agent: ServedAgent) -> None:
+    """Background work an agent resumes after loading (reminders due in stored conversations)."""
+    restore = getattr(agent, "restore_reminders", None)
+    if restore is not None:
+        await restore()
