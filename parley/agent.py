@@ -156,7 +156,9 @@ class Agent:
 
     async def _load(self, sender_id: str) -> Tracker:
         stored = await self.tracker_store.load(sender_id) or []
-        return Tracker(sender_id, slot_defaults(self.domain), events_from_dicts(stored))
+        # stores hand out fresh dicts (decoded or copied): the events may keep them
+        events = events_from_dicts(stored, copy_values=False)
+        return Tracker(sender_id, slot_defaults(self.domain), events)
 
     async def _save(self, tracker: Tracker, new: list[Event]) -> list[EventDict]:
         if not new:

@@ -8,11 +8,14 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from parley.actions.errors import ActionConfigError
+from parley.actions.factory import load_action_runner
 from parley.agent import Agent, AgentError
 from parley.cli.app import console, err_console, test_app
 from parley.models.archive import latest_model
 from parley.project.loader import load_stories
-from parley.testing import StoryResult, run_stories, write_results
+from parley.project.stories import Story
+from parley.testing import StoryResult, run_stories, run_stories_live, write_results
 
 
 def _model_path(model: Path | None) -> Path:
@@ -32,15 +35,25 @@ def _print_result(result: StoryResult) -> None:
         console.print(f"[green]PASSED[/] {name}")
         return
     where = f" ({escape(result.case.source)})" if result.case.source else ""
-    console.print(f"[red]FAILED[/] {name}{where}")
+    console.print(f"[red]FAILED[/] {name}{where}", soft_wrap=True)
     for outcome in result.failures():
         got = f"[red]{escape(str(outcome.predicted))}[/]"
         if outcome.expected_entities != outcome.predicted_entities:
             got += f" with entities {escape(str(list(outcome.predicted_entities)))}"
         policy = f" [dim]({escape(outcome.policy)})[/]" if outcome.policy else ""
         console.print(
-            f"    {outcome.kind} expected {escape(str(outcome.expected))}, got {got}{policy}"
+            f"    {outcome.kind} expected {escape(str(outcome.expected))}, got {got}{policy}",
+            soft_wrap=True,
         )
+
+
+async def _run(agent: Agent, stories: tuple[Story, ...], live: bool) -> list[StoryResult]:
+    try:
+        return await (run_stories_live if live else run_stories)(agent, stories)
+    finally:
+        if agent.action_runner is not None:
+            await agent.action_runner.close()
+        await agent.close()
 
 
 @test_app.callback(invoke_without_command=True)
@@ -53,6 +66,15 @@ def test(
         None, "--model", "-m", help="Model archive or folder (default: newest in models/)."
     ),
     out: Path = typer.Option(Path("results"), "--out", help="Where the reports go."),
+    live: bool = typer.Option(
+        False,
+        "--live",
+        help="Run the conversations for real (custom actions through endpoints.yml, forms, "
+        "slot mappings) and check slot_was_set/active_loop steps; default: replay as Rasa.",
+    ),
+    project: Path = typer.Option(
+        Path("."), "--project", "-p", help="Project folder (its endpoints.yml, for --live)."
+    ),
 ) -> None:
     """Replay the test stories (NLU and dialogue) and compare every prediction with them."""
     if ctx.invoked_subcommand is not None:
@@ -63,12 +85,14 @@ def test(
         err_console.print(f"error: no test stories in {', '.join(map(str, stories))}")
         raise typer.Exit(1)
     try:
-        agent = Agent.load(path)
-    except AgentError as exc:
+        runner = load_action_runner(project) if live else None
+        agent = Agent.load(path, action_runner=runner)
+    except (AgentError, ActionConfigError) as exc:
         err_console.print(f"error: {exc}")
         raise typer.Exit(1) from None
-    console.print(f"Testing {len(test_stories)} stories with model {path.name}")
-    results = asyncio.run(run_stories(agent, test_stories))
+    how = "Running" if live else "Testing"
+    console.print(f"{how} {len(test_stories)} stories with model {path.name}")
+    results = asyncio.run(_run(agent, test_stories, live))
     for result in results:
         _print_result(result)
     files = write_results(results, out)

@@ -52,12 +52,27 @@ class Event:
         return data
 
     @classmethod
-    def _from_fields(cls, data: EventDict) -> Event:
-        names = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: clone(v) for k, v in data.items() if k in names and k != "metadata"}
+    def _from_fields(cls, data: EventDict, copy_values: bool = True) -> Event:
+        names = _field_names(cls)
+        take = clone if copy_values else _same
+        kwargs = {k: take(v) for k, v in data.items() if k in names and k != "metadata"}
         if kwargs.get("timestamp") is None:
             kwargs.pop("timestamp", None)
         return cls(metadata=dict(data.get("metadata") or {}), **kwargs)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _field_names(cls: type) -> frozenset[str]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 @dataclass(kw_only=True)
@@ -274,13 +289,16 @@ class EventError(ValueError):
     """An event dict is not Rasa event JSON."""
 
 
-def event_from_dict(data: EventDict) -> Event:
-    """Parse one Rasa event dict; legacy `form`/`form_validation` map to their new types."""
+def event_from_dict(data: EventDict, copy_values: bool = True) -> Event:
+    """Parse one Rasa event dict; legacy `form`/`form_validation` map to their new types.
+
+    `copy_values=False` lets the event share `data`'s values (for dicts nobody else holds).
+    """
     if not isinstance(data, dict) or not isinstance(data.get("event"), str):
         raise EventError(f"not an event (needs an 'event' key naming its type): {data!r:.200}")
     kind = data["event"]
     if kind == "form":
-        return ActiveLoop._from_fields(data)
+        return ActiveLoop._from_fields(data, copy_values)
     if kind == "form_validation":
         meta = dict(data.get("metadata") or {})
         ts = data.get("timestamp") or time.time()
@@ -296,11 +314,11 @@ def event_from_dict(data: EventDict) -> Event:
         )
     if cls is SlotSet and "name" not in data:
         raise EventError(f"a 'slot' event needs 'name': {data!r:.200}")
-    return cls._from_fields(data)
+    return cls._from_fields(data, copy_values)
 
 
-def events_from_dicts(items: list[EventDict]) -> list[Event]:
-    return [event_from_dict(item) for item in items]
+def events_from_dicts(items: list[EventDict], copy_values: bool = True) -> list[Event]:
+    return [event_from_dict(item, copy_values) for item in items]
 
 
 def stamp(events: list[Event], model_id: str | None) -> list[Event]:

@@ -31,6 +31,7 @@ from parley.dialogue.slots import custom_mapping_actions, extract_slots
 from parley.dialogue.tracker import ACTION_LISTEN, ACTION_SESSION_START, Tracker
 
 logger = logging.getLogger(__name__)
+ACTION_VALIDATE_SLOT_MAPPINGS = "action_validate_slot_mappings"
 
 ALWAYS_HANDLED_INTENTS = ("restart", "session_start")  # even while paused (handoff)
 ACTION_LIMIT_POLICY = "parley:action_limit"
@@ -95,16 +96,37 @@ class Processor:
         return tracker.events[start:]
 
     async def extract_slots(self, tracker: Tracker) -> None:
-        """`action_extract_slots`: mappings, then the actions of `custom` mappings."""
+        """`action_extract_slots`: mappings, the actions of `custom` mappings, then the
+        domain's `action_validate_slot_mappings` (rasa_sdk's ValidationAction) if declared."""
         domain = self.model.domain
-        tracker.update_all(extract_slots(tracker, domain))
-        for name in custom_mapping_actions(tracker, domain):
+        validate = ACTION_VALIDATE_SLOT_MAPPINGS in domain.actions
+        working = tracker.copy() if validate else tracker
+        start = len(working.events)
+        working.update_all(extract_slots(working, domain))
+        for name in custom_mapping_actions(working, domain):
             try:
-                events = await run_custom(name, tracker, self.context(tracker))
+                events = await run_custom(name, working, self.context(working))
             except (ActionFailed, ActionRejectedError) as exc:
                 logger.error("Slot mapping action failed: %s", exc)
                 continue
-            tracker.update_all(e for e in events if isinstance(e, SlotSet | BotUttered))
+            working.update_all(e for e in events if isinstance(e, SlotSet | BotUttered))
+        if validate:
+            candidates = [e for e in working.events[start:] if isinstance(e, SlotSet)]
+            tracker.update_all(await self._validate_slot_mappings(working, candidates))
+
+    async def _validate_slot_mappings(
+        self, working: Tracker, candidates: list[SlotSet]
+    ) -> list[Event]:
+        """As Rasa: the action sees the candidates as the tracker's last events; the values it
+        sets replace them, a candidate it does not mention stays as extracted."""
+        try:
+            events = await run_custom(ACTION_VALIDATE_SLOT_MAPPINGS, working, self.context(working))
+        except (ActionFailed, ActionRejectedError) as exc:
+            logger.error("Slot validation action failed: %s", exc)
+            return list(candidates)
+        validated = [e for e in events if isinstance(e, SlotSet | BotUttered)]
+        answered = {e.name for e in validated if isinstance(e, SlotSet)}
+        return [*validated, *[e for e in candidates if e.name not in answered]]
 
     def predict(self, tracker: Tracker) -> PolicyPrediction:
         if tracker.followup_action:

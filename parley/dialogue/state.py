@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from parley.dialogue.events import ActionExecuted, Event
@@ -84,10 +85,30 @@ def states_and_actions(
     return states, actions
 
 
+@dataclass
+class _Walk:
+    """States computed so far for one tracker: extended as events come, not recomputed."""
+
+    epoch: int
+    walker: Tracker
+    states: list[State] = field(default_factory=list)
+    consumed: int = 0
+
+
 def tracker_states(tracker: Tracker, domain: Domain, all_slots: bool = False) -> list[State]:
     """The history of states of a live conversation, ending with its current state."""
-    states, _ = states_and_actions(tracker.applied_events(), domain, tracker.sender_id, all_slots)
-    return states
+    applied = tracker.applied_events()
+    key = (id(domain), all_slots)
+    walk = tracker.state_cache.get(key)
+    if walk is None or walk.epoch != tracker.epoch or walk.consumed > len(applied):
+        walk = _Walk(tracker.epoch, Tracker(tracker.sender_id, slot_defaults(domain)))
+        tracker.state_cache[key] = walk
+    for event in applied[walk.consumed :]:
+        if isinstance(event, ActionExecuted):
+            walk.states.append(state_of(walk.walker, domain, all_slots))
+        walk.walker.update(event)
+    walk.consumed = len(applied)
+    return [*walk.states, state_of(walk.walker, domain, all_slots)]
 
 
 def state_key(states: list[State | None]) -> str:

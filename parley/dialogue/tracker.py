@@ -53,6 +53,9 @@ class Tracker:
         self.sender_id = sender_id
         self._defaults = dict(slot_defaults) if slot_defaults is not None else None
         self.events: list[Event] = []
+        self._applied: list[Event] = []  # applied_events(), kept up to date as events come
+        self.epoch = 0  # changes whenever applied events are dropped (restart, revert)
+        self.state_cache: dict[Any, Any] = {}  # for parley.dialogue.state
         self._reset()
         for event in events:
             self.update(event)
@@ -85,9 +88,21 @@ class Tracker:
     def update(self, event: Event) -> None:
         """Append one event and apply it to the state."""
         self.events.append(event)
-        if isinstance(event, UserUtteranceReverted | ActionReverted):
+        if isinstance(event, Restarted | SessionStarted):
+            self._applied = []
+            self.epoch += 1
+            self._apply(event)
+        elif isinstance(event, ActionReverted):
+            _undo_till(self._applied, ActionExecuted)
+            self.epoch += 1
+            self._replay()
+        elif isinstance(event, UserUtteranceReverted):
+            _undo_till(self._applied, UserUttered)
+            _undo_till(self._applied, ActionExecuted)
+            self.epoch += 1
             self._replay()
         else:
+            self._applied.append(event)
             self._apply(event)
 
     def update_all(self, events: Iterable[Event]) -> None:
@@ -96,7 +111,7 @@ class Tracker:
 
     def _replay(self) -> None:
         self._reset()
-        for event in self.applied_events():
+        for event in self._applied:
             self._apply(event)
 
     def _apply(self, event: Event) -> None:
@@ -167,18 +182,7 @@ class Tracker:
 
     def applied_events(self) -> list[Event]:
         """Events that still count: after the last restart/session start, reverts applied."""
-        applied: list[Event] = []
-        for event in self.events:
-            if isinstance(event, Restarted | SessionStarted):
-                applied = []
-            elif isinstance(event, ActionReverted):
-                _undo_till(applied, ActionExecuted)
-            elif isinstance(event, UserUtteranceReverted):
-                _undo_till(applied, UserUttered)
-                _undo_till(applied, ActionExecuted)
-            else:
-                applied.append(event)
-        return applied
+        return list(self._applied)
 
     # -- queries -----------------------------------------------------------------------------
 

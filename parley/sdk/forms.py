@@ -100,7 +100,7 @@ class ValidationAction(Action):
                 continue
             method = getattr(self, f"validate_{_method_suffix(slot)}", None)
             if method is None:
-                logger.warning("Skipping validation for `%s`: no validate_ method.", slot)
+                logger.debug("Skipping validation for `%s`: no validate_ method.", slot)
                 continue
             output = await _maybe_await(method(value, dispatcher, tracker, domain))
             if not isinstance(output, dict):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from parley.dialogue.custom import CustomActionRunner
 from parley.models import latest_model
 from parley.security import ProjectSecrets
 from parley.security.config import CREDENTIALS_FILE
@@ -65,16 +66,11 @@ class ProjectFiles:
         return secrets.load(path.resolve())
 
 
-def _action_runner(endpoints: dict[str, Any]) -> Any:
-    """The custom-action runner for `action_endpoint`, or None when none is configured."""
-    if not endpoints.get("action_endpoint"):
-        return None
-    try:
-        from parley.dialogue.remote import runner_from_endpoints  # type: ignore[import-not-found]
-    except ImportError:
-        logger.warning("action_endpoint is set but the action-server client is not installed")
-        return None
-    return runner_from_endpoints(endpoints)
+def _action_runner(endpoints: dict[str, Any], project: Path) -> CustomActionRunner | None:
+    """The custom-action runner for `action_endpoint` (HTTP or in-process), or None."""
+    from parley.actions import create_action_runner
+
+    return create_action_runner(endpoints, project)
 
 
 async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServer:
@@ -95,7 +91,7 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
     closers: list[Closer] = [stores.close]
     try:
         event_broker = MetricsEventBroker(metrics, stores.event_broker)
-        runner = _action_runner(endpoints)
+        runner = _action_runner(endpoints, files.project.resolve())
         action_runner = MetricsActionRunner(metrics, runner) if runner is not None else None
         if action_runner is not None:
             closers.insert(0, action_runner.close)

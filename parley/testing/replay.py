@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parley.agent import Agent
-from parley.dialogue.events import ActionExecuted, ActionExecutionRejected, UserUttered
+from parley.dialogue.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActiveLoop,
+    SlotSet,
+    UserUttered,
+)
 from parley.dialogue.slots import slot_defaults
 from parley.dialogue.tracker import Tracker
 from parley.project.stories import Story
@@ -45,6 +51,10 @@ class Outcome:
             return "action"
         if isinstance(self.turn.event, UserUttered):
             return "user"
+        if isinstance(self.turn.event, SlotSet):
+            return "slot"
+        if isinstance(self.turn.event, ActiveLoop):
+            return "loop"
         return "event"
 
     @property
@@ -65,7 +75,7 @@ class StoryResult:
         return [o for o in self.outcomes if not o.correct]
 
 
-def comparable_entities(text: str | None, entities: list[dict[str, Any]]) -> tuple[dict, ...]:
+def comparable_entities(entities: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
     """Entities reduced to what the test compares (position, type, value as text), in order."""
     cleaned = []
     for entity in entities:
@@ -76,7 +86,7 @@ def comparable_entities(text: str | None, entities: list[dict[str, Any]]) -> tup
     return tuple(sorted(cleaned, key=lambda e: (e.get("start", -1), e.get("end", -1))))
 
 
-def _predicted_intent(expected: str | None, parse: dict[str, Any]) -> str | None:
+def predicted_intent(expected: str | None, parse: dict[str, Any]) -> str | None:
     """The parsed intent; the full retrieval intent (`faq/ask_hours`) when the story names one."""
     name = (parse.get("intent") or {}).get("name")
     if expected is None or name == expected or "/" not in expected:
@@ -91,19 +101,24 @@ def _predicted_intent(expected: str | None, parse: dict[str, Any]) -> str | None
     return str(name) if name is not None else None
 
 
-async def _user_outcome(agent: Agent, turn: Turn, event: UserUttered) -> Outcome:
+def user_outcome(turn: Turn, event: UserUttered, parse: dict[str, Any]) -> Outcome:
+    """The story's intent and entities for `event` against what the NLU made of it."""
     intent = event.parse_data.get("intent") or {}
     expected = intent.get("full_retrieval_intent_name") or intent.get("name")
+    expected_entities: tuple[dict[str, Any], ...] = ()
+    predicted_entities: tuple[dict[str, Any], ...] = ()
+    if event.entities or parse.get("entities"):
+        expected_entities = comparable_entities(event.entities)
+        predicted_entities = comparable_entities(list(parse.get("entities") or []))
+    return Outcome(
+        turn, expected, predicted_intent(expected, parse), expected_entities, predicted_entities
+    )
+
+
+async def _user_outcome(agent: Agent, turn: Turn, event: UserUttered) -> Outcome:
     # without text (or without NLU in the model) the story's intent is taken as given
     parse = await agent.parse(event.text) if event.text and agent.interpreter else event.parse_data
-    if not event.entities and not parse.get("entities"):
-        entities: tuple[tuple[dict, ...], tuple[dict, ...]] = ((), ())
-    else:
-        entities = (
-            comparable_entities(event.text, event.entities),
-            comparable_entities(event.text, list(parse.get("entities") or [])),
-        )
-    return Outcome(turn, expected, _predicted_intent(expected, parse), *entities)
+    return user_outcome(turn, event, parse)
 
 
 def _expected_action(event: ActionExecuted) -> str:

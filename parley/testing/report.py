@@ -72,9 +72,13 @@ def _action_step(outcome: Outcome, event: ActionExecuted) -> CommentedMap:
         step["action"] = event.name
     else:
         step["bot"] = event.action_text
-    if not outcome.correct:
-        step.yaml_add_eol_comment(f"predicted: {outcome.predicted}", next(iter(step)))
+    _comment(step, outcome, next(iter(step)))
     return step
+
+
+def _comment(step: CommentedMap, outcome: Outcome, key: str) -> None:
+    if not outcome.correct:
+        step.yaml_add_eol_comment(f"predicted: {outcome.predicted}", key)
 
 
 def story_steps(result: StoryResult) -> CommentedSeq:
@@ -95,9 +99,13 @@ def story_steps(result: StoryResult) -> CommentedSeq:
             if slots is None:
                 slots = CommentedSeq()
                 steps.append(CommentedMap([("slot_was_set", slots)]))
-            slots.append(CommentedMap([(event.name, event.value)]))
+            item = CommentedMap([(event.name, event.value)])
+            _comment(item, outcome, event.name)
+            slots.append(item)
         elif isinstance(event, ActiveLoop):
-            steps.append(CommentedMap([("active_loop", event.name)]))
+            step = CommentedMap([("active_loop", event.name)])
+            _comment(step, outcome, "active_loop")
+            steps.append(step)
     return steps
 
 

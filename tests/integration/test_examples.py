@@ -19,11 +19,10 @@ from tests.integration.conftest import TrainedModel
 runner = CliRunner()
 
 
-def _parley_test(project: Path, model: Path, out: Path) -> tuple[int, list[str]]:
-    result = runner.invoke(
-        app,
-        ["test", "--stories", str(project / "tests"), "--model", str(model), "--out", str(out)],
-    )
+def _parley_test(project: Path, model: Path, out: Path, *flags: str) -> tuple[int, list[str]]:
+    stories, where = str(project / "tests"), str(out)
+    args = ["test", "--stories", stories, "--model", str(model), "--out", where, *flags]
+    result = runner.invoke(app, args)
     return result.exit_code, result.output.splitlines()
 
 
@@ -46,5 +45,10 @@ def test_starter_assistant_passes_its_own_tests(
     project = tmp_path / "desk"
     assert runner.invoke(app, ["init", str(project)]).exit_code == 0
     code, lines = _parley_test(project, trained_model(project), tmp_path / "results")
+    assert code == 0, "\n".join(lines)
+    assert lines[-1] == "7 passed, 0 failed"
+    # live: its custom actions (parley.sdk, actions/actions.py) run in-process
+    live = ("--live", "--project", str(project))
+    code, lines = _parley_test(project, trained_model(project), tmp_path / "live", *live)
     assert code == 0, "\n".join(lines)
     assert lines[-1] == "7 passed, 0 failed"

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.integration
 
 CONVERSATION = [
     "/greet",
-    '/check_balance{"account": "savings"}',
+    '/check_balance{"account": "Savings"}',
+    '/check_balance{"account": "pension"}',
     "/transfer_money",
     '/inform{"amount": "lots"}',
     '/inform{"amount": "2500"}',
@@ -40,6 +41,10 @@ CONVERSATION = [
 EXPECTED_TEXTS = [
     ["Hello! I can check your balance or send money."],
     ["Your savings balance is 120.50 EUR (rest)."],
+    [
+        "I only know checking and savings, not pension.",
+        "Your checking balance is 120.50 EUR (rest).",
+    ],
     ["How much do you want to send?"],
     ["'lots' is not an amount I can send.", "How much do you want to send?"],
     ["Who should receive it?"],
@@ -119,6 +124,8 @@ async def test_same_conversation_with_rasa_sdk_parley_server_and_in_process(
     assert replies[-1][1]["buttons"] == [{"title": "No", "payload": "/deny"}]
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert slots["last_recipient"] == "Carol"
+    account_values = [e["value"] for e in events if e.get("name") == "account"]
+    assert account_values[:2] == ["savings", None]  # validated values replace the extracted
     assert {"event": "reset_slots"} in events
     for name, (other_replies, other_events) in results.items():
         assert other_replies == replies, name

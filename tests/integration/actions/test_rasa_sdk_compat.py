@@ -56,6 +56,19 @@ def form_request(slots: dict[str, Any], candidates: list[dict[str, Any]], intent
 
 
 REQUESTS = {
+    "global_slots": bank_request(
+        "action_validate_slot_mappings",
+        slots={"account": "Savings "},
+        events=[
+            user_event("my Savings account", "check_balance"),
+            slot_event("account", "Savings "),
+        ],
+    ),
+    "global_slots_invalid": bank_request(
+        "action_validate_slot_mappings",
+        slots={"account": "pension"},
+        events=[user_event("pension", "check_balance"), slot_event("account", "pension")],
+    ),
     "balance": bank_request("action_check_balance", slots={"account": "savings"}),
     "form_valid": form_request(
         {"amount": "50", "recipient": " bob ", "requested_slot": "recipient"},
