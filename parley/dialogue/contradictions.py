@@ -83,4 +83,21 @@ def check_rule_contradictions(project: Project, sink: ProblemSink) -> None:
             )
 
 
-CONTRADICTION_CHECKS = [check_rule_contradictions, check_story_contradictions]
+def check_policies(project: Project, sink: ProblemSink) -> None:
+    """Every policy of config.yml is one Parley knows (by its Rasa name)."""
+    from parley.dialogue.policies.ensemble import IGNORED, POLICIES
+
+    fallback = Location(project.config.path or project.root / "config.yml")
+    for policy in project.config.policies:
+        if policy.name in POLICIES:
+            continue
+        at = policy.location or fallback
+        if policy.name in IGNORED:
+            sink.warning(at, f"policy '{policy.name}' has no effect in Parley and is skipped")
+        else:
+            sink.error(
+                at, f"unknown policy '{policy.name}'; use one of: {', '.join(sorted(POLICIES))}"
+            )
+
+
+CONTRADICTION_CHECKS = [check_policies, check_rule_contradictions, check_story_contradictions]

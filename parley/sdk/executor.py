@@ -89,6 +89,9 @@ class ActionExecutor:
             events = await asyncio.to_thread(function, dispatcher, tracker, domain)
             if inspect.isawaitable(events):
                 events = await events
+        if dispatcher.is_streaming_active:
+            logger.warning("Action '%s' did not call stream_end(); closing its stream", action_name)
+            await dispatcher.stream_end()
         return {
             "events": _valid_events(action_name, events or []),
             "responses": dispatcher.messages,

@@ -15,7 +15,14 @@ from fastapi import Path as PathParam
 
 from parley.server.auth import RequireAuth
 from parley.server.config import ServerConfig
-from parley.server.engine import call_engine, state_of, tracker_state
+from parley.server.engine import (
+    call_engine,
+    check_action,
+    check_events,
+    check_intent,
+    state_of,
+    tracker_state,
+)
 from parley.server.errors import ApiError
 from parley.server.metrics import ServerMetrics
 from parley.server.runtime import AgentHolder, ModelSwapError
@@ -127,6 +134,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         agent = holder.agent
+        check_action(agent, body.name)
         messages = await call_engine(agent.execute_action(conversation_id, body.name))
         tracker = await tracker_state(agent, conversation_id, include_events)
         return {"tracker": tracker, "messages": messages}
@@ -141,6 +149,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         agent = holder.agent
+        check_intent(agent, body.name)
         messages = await call_engine(
             agent.trigger_intent(conversation_id, body.name, body.entities or {})
         )
@@ -176,4 +185,4 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
 
 
 def _dump(events: list[Event]) -> list[dict[str, Any]]:
-    return [e.model_dump(exclude_none=True) for e in events]
+    return check_events([e.model_dump(exclude_none=True) for e in events])

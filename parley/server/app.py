@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -19,6 +21,7 @@ from parley.server.channels import ChannelContext, InputChannel, build_channels
 from parley.server.channels.socketio import SocketIOChannel
 from parley.server.config import ServerConfig
 from parley.server.errors import error_body, install_error_handlers
+from parley.server.fastpath import FastRoutes
 from parley.server.metrics import CONTENT_TYPE, ServerMetrics
 from parley.server.middleware import RequestMiddleware
 from parley.server.runtime import AgentHolder
@@ -119,6 +122,7 @@ def create_app(
         version=__version__,
         description="Parley's HTTP API, channels and health endpoints (Rasa-compatible).",
         lifespan=lifespan,
+        **_without_telemetry(),
     )
     install_error_handlers(app)
     _public_routes(app, holder, metrics, config)
@@ -130,6 +134,9 @@ def create_app(
         app.include_router(api_router(holder, config, metrics))
     if config.webchat:
         app.include_router(webchat_router(_webchat_config(channels)))
+    fast_routes = [route for channel in channels for route in channel.fast_routes()]
+    if fast_routes:
+        app.add_middleware(FastRoutes, routes=fast_routes)  # innermost: after id, limits, CORS
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=config.max_body_bytes)
     if config.cors_origins:
         app.add_middleware(
@@ -142,6 +149,14 @@ def create_app(
     for channel in channels:
         asgi = channel.wrap(asgi)
     return ParleyServer(asgi, app, holder, metrics, channels)
+
+
+def _without_telemetry() -> dict[str, Any]:
+    """FastAPI's built-in OpenTelemetry hooks off (they cost time on every request); our
+    metrics are Prometheus. Older FastAPI versions have no such option."""
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters:
+        return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    return {}
 
 
 def _webchat_config(channels: Sequence[InputChannel]) -> dict[str, object]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
+from parley.dialogue.events import EVENT_TYPES
+from parley.project.domain import BUILTIN_ACTIONS, DEFAULT_INTENTS
 from parley.server.errors import ApiError
 from parley.server.runtime import ServedAgent
 from parley.server.schemas import EventVerbosity
@@ -20,6 +22,35 @@ async def call_engine(awaitable: Awaitable[T]) -> T:
     except (ValueError, LookupError) as exc:
         message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
         raise ApiError(400, message) from None
+
+
+_LEGACY_EVENTS = ("form", "form_validation")
+
+
+def check_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ApiError(400) naming the first event whose type Rasa's protocol does not define."""
+    for index, event in enumerate(events):
+        kind = event.get("event")
+        if kind not in EVENT_TYPES and kind not in _LEGACY_EVENTS:
+            raise ApiError(
+                400,
+                f"event {index}: unknown event type {kind!r}; use one of "
+                + ", ".join(sorted(EVENT_TYPES)),
+            )
+    return events
+
+
+def check_action(agent: ServedAgent, name: str) -> None:
+    """ApiError(400) unless `name` is a built-in action or declared in the domain."""
+    domain = agent.domain
+    if name not in BUILTIN_ACTIONS and name not in domain.user_action_names:
+        raise ApiError(400, f"action {name!r} is not in the domain and is not a built-in action")
+
+
+def check_intent(agent: ServedAgent, name: str) -> None:
+    """ApiError(404) unless the domain declares intent `name` (Rasa answers 404 too)."""
+    if name not in agent.domain.intent_names and name not in DEFAULT_INTENTS:
+        raise ApiError(404, f"the intent {name!r} does not exist in the domain")
 
 
 def state_of(

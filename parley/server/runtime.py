@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from parley.project.domain import Domain
+
 logger = logging.getLogger(__name__)
 
 
@@ -21,6 +23,9 @@ class ServedAgent(Protocol):
 
     @property
     def model_id(self) -> str | None: ...
+
+    @property
+    def domain(self) -> Domain: ...
 
     async def handle_message(
         self,

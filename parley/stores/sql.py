@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
@@ -52,6 +53,20 @@ class SQLTrackerStore:
         self.cipher = cipher or EventCipher(None)
         self.schema = schema
         self._writer = writer(engine)
+        # SQLite has one write lock per file: writers of this process queue here, in the event
+        # loop, instead of each pooled connection sleeping in SQLite's busy handler (which
+        # turned 32 concurrent turns into seconds of back-off).
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite)."""
+        if self._write_lock is None:
+            async with self._writer.begin() as connection:
+                yield connection
+            return
+        async with self._write_lock, self._writer.begin() as connection:
+            yield connection
 
     @classmethod
     async def open(
@@ -94,7 +109,7 @@ class SQLTrackerStore:
         latest = max(record.timestamp for record in records)
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
-                async with self._writer.begin() as connection:
+                async with self._write() as connection:
                     if attempt > 1 and await self._already_stored(
                         connection, sender_id, records[0]
                     ):
@@ -162,7 +177,7 @@ class SQLTrackerStore:
         return int(total) - count + 1
 
     async def delete(self, sender_id: str) -> bool:
-        async with self._writer.begin() as connection:
+        async with self._write() as connection:
             await connection.execute(delete(events).where(events.c.sender_id == sender_id))
             result = await connection.execute(
                 delete(conversations).where(conversations.c.sender_id == sender_id)
@@ -179,7 +194,7 @@ class SQLTrackerStore:
     async def purge(self, before: float) -> int:
         """Delete every conversation whose latest event is older than `before` (epoch seconds)."""
         stale = select(conversations.c.sender_id).where(conversations.c.latest_event_time < before)
-        async with self._writer.begin() as connection:
+        async with self._write() as connection:
             await connection.execute(delete(events).where(events.c.sender_id.in_(stale)))
             result = await connection.execute(
                 delete(conversations).where(conversations.c.latest_event_time < before)
@@ -216,7 +231,7 @@ class SQLTrackerStore:
                 .order_by(events.c.id)
                 .limit(_BATCH)
             )
-            async with self._writer.begin() as connection:
+            async with self._write() as connection:
                 rows = (await connection.execute(query)).all()
                 if not rows:
                     return changed

@@ -60,3 +60,15 @@ stories:
 """
     files = {"domain.yml": DOMAIN, "data/stories.yml": stories}
     assert _errors(write_project(tmp_path / "p", files)) == []
+
+
+def test_unknown_policy_is_reported_at_its_line(tmp_path: Path) -> None:
+    config = "policies:\n- name: RulePolicy\n- name: FormPolicy\n"
+    files = {"domain.yml": DOMAIN, "config.yml": config}
+    assert any(
+        e.endswith(
+            "config.yml:3:3: error: unknown policy 'FormPolicy'; use one of: "
+            "AugmentedMemoizationPolicy, MemoizationPolicy, RulePolicy, TEDPolicy"
+        )
+        for e in _errors(write_project(tmp_path / "p", files))
+    )

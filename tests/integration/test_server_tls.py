@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from parley.server import AgentHolder, ServerConfig, create_app
-from tests.server.fake_agent import EchoAgent
+from tests.server.helpdesk import helpdesk_agent
 from tests.server.live import running
 
 pytestmark = pytest.mark.integration
@@ -53,7 +53,7 @@ def make_certificate(folder: Path, password: bytes) -> tuple[Path, Path]:
 
 async def test_https_with_an_encrypted_key(tmp_path: Path) -> None:
     cert, key = make_certificate(tmp_path, b"key-password")
-    server = create_app(AgentHolder(EchoAgent(), None), ServerConfig())
+    server = create_app(AgentHolder(helpdesk_agent(), None), ServerConfig())
     options = {
         "ssl_certfile": str(cert),
         "ssl_keyfile": str(key),

@@ -6,19 +6,20 @@ from typing import Any
 import httpx
 import pytest
 
+from parley.agent import Agent
 from parley.server import AgentHolder, ParleyServer, ServerConfig, create_app
-from tests.server.fake_agent import EchoAgent
+from tests.server.helpdesk import helpdesk_agent
 
 ServerFactory = Callable[..., ParleyServer]
 
 
 @pytest.fixture
-def agent() -> EchoAgent:
-    return EchoAgent()
+def agent() -> Agent:
+    return helpdesk_agent()
 
 
 @pytest.fixture
-def make_server(agent: EchoAgent) -> ServerFactory:
+def make_server(agent: Agent) -> ServerFactory:
     def make(config: ServerConfig | None = None, **options: Any) -> ParleyServer:
         config = config or ServerConfig(enable_api=True, **options)
         return create_app(AgentHolder(agent, None), config)

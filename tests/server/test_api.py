@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from parley.agent import Agent
 from tests.server.conftest import ServerFactory, client_for
 
 
@@ -15,15 +16,15 @@ async def test_root_and_version_name_parley(client: httpx.AsyncClient) -> None:
     assert set(version) == {"version", "minimum_compatible_version"}
 
 
-async def test_health_live_and_ready(client: httpx.AsyncClient) -> None:
+async def test_health_live_and_ready(client: httpx.AsyncClient, agent: Agent) -> None:
     assert (await client.get("/health/live")).json() == {"status": "ok"}
     ready = await client.get("/health/ready")
-    assert ready.status_code == 200 and ready.json()["model_id"] == "echo-model"
+    assert ready.status_code == 200 and ready.json()["model_id"] == agent.model_id
 
 
-async def test_status_names_the_model(client: httpx.AsyncClient) -> None:
+async def test_status_names_the_model(client: httpx.AsyncClient, agent: Agent) -> None:
     status = (await client.get("/status")).json()
-    assert status["model_id"] == "echo-model"
+    assert status["model_id"] == agent.model_id
     assert status["num_active_training_jobs"] == 0
 
 
@@ -58,7 +59,9 @@ async def test_tracker_after_a_message_holds_its_events(client: httpx.AsyncClien
     await client.post("/webhooks/rest/webhook", json={"sender": "ann", "message": "hi"})
     tracker = (await client.get("/conversations/ann/tracker")).json()
     assert tracker["sender_id"] == "ann"
-    assert [e["event"] for e in tracker["events"]][:2] == ["user", "bot"]
+    kinds = [e["event"] for e in tracker["events"]]
+    assert kinds.index("user") < kinds.index("bot")
+    assert tracker["latest_message"]["intent"]["name"] == "greet"
 
 
 async def test_tracker_rejects_unknown_verbosity(client: httpx.AsyncClient) -> None:
@@ -125,6 +128,8 @@ async def test_execute_returns_tracker_and_messages(client: httpx.AsyncClient) -
 async def test_execute_unknown_action_is_400(client: httpx.AsyncClient) -> None:
     reply = await client.post("/conversations/ed/execute", json={"name": "no_such_action"})
     assert reply.status_code == 400 and "no_such_action" in reply.json()["message"]
+    intent = await client.post("/conversations/ed/trigger_intent", json={"name": "no_such"})
+    assert intent.status_code == 404
 
 
 async def test_trigger_intent_returns_messages(client: httpx.AsyncClient) -> None:

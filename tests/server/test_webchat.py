@@ -9,7 +9,7 @@ import httpx
 
 from parley.server import AgentHolder, ServerConfig, create_app
 from tests.server.conftest import client_for
-from tests.server.fake_agent import EchoAgent
+from tests.server.helpdesk import helpdesk_agent
 
 
 def _config(page: str) -> dict[str, object]:
@@ -21,7 +21,7 @@ def _config(page: str) -> dict[str, object]:
 
 async def test_chat_page_uses_socketio_when_configured() -> None:
     settings = {"socketio": {"bot_message_evt": "bot_says", "socketio_path": "/ws"}}
-    server = create_app(AgentHolder(EchoAgent(), None), ServerConfig(credentials=settings))
+    server = create_app(AgentHolder(helpdesk_agent(), None), ServerConfig(credentials=settings))
     async with client_for(server) as c:
         page = await c.get("/chat")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
@@ -35,7 +35,9 @@ async def test_chat_page_uses_socketio_when_configured() -> None:
 
 
 async def test_chat_page_falls_back_to_rest(client: httpx.AsyncClient) -> None:
-    server = create_app(AgentHolder(EchoAgent(), None), ServerConfig(credentials={"rest": None}))
+    server = create_app(
+        AgentHolder(helpdesk_agent(), None), ServerConfig(credentials={"rest": None})
+    )
     async with client_for(server) as c:
         page = await c.get("/chat")
     assert _config(page.text)["rest_url"] == "/webhooks/rest/webhook"

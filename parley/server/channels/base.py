@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from starlette.types import ASGIApp
 
 from parley.server.config import ServerConfig
+from parley.server.fastpath import FastRoute
 from parley.server.metrics import ServerMetrics
 from parley.server.runtime import AgentHolder
 
@@ -49,6 +50,10 @@ class InputChannel:
 
     def router(self) -> APIRouter | None:
         return None
+
+    def fast_routes(self) -> list[FastRoute]:
+        """Hot routes to serve ahead of FastAPI's router (see `parley.server.fastpath`)."""
+        return []
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
         return app

@@ -2,7 +2,8 @@
 
 The reply is the list of the bot's messages in Rasa's REST shape (`recipient_id`, `text`,
 `buttons`, `image`, `custom`, `attachment`). This is the hot path of the load benchmark, so the
-body is parsed and checked by hand rather than through a pydantic model.
+body is parsed and checked by hand rather than through a pydantic model, and the route is
+also served through `fastpath.FastRoutes`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from parley.server.channels.base import (
     parse_user_body,
 )
 from parley.server.errors import ApiError
+from parley.server.fastpath import FastRoute
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +39,21 @@ async def read_json(request: Request) -> object:
 class RestChannel(InputChannel):
     name = "rest"
 
+    async def webhook(self, request: Request) -> Response:
+        """One user message in, the bot's messages out."""
+        try:
+            sender, text, metadata = parse_user_body(await read_json(request))
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        channel = request.query_params.get("input_channel") or self.name
+        messages = await self.context.handle(channel, sender, text, metadata)
+        return Response(json.dumps(messages, ensure_ascii=False), media_type=_JSON)
+
+    def fast_routes(self) -> list[FastRoute]:
+        return [FastRoute("POST", f"{self.url_prefix}/webhook", self.webhook)]
+
     def router(self) -> APIRouter:
         router = APIRouter(prefix=self.url_prefix, tags=["channels"])
-        context = self.context
-        channel_name = self.name
 
         @router.get("/", summary="REST channel health")
         async def health() -> dict[str, str]:
@@ -64,12 +77,6 @@ class RestChannel(InputChannel):
             },
         )
         async def webhook(request: Request) -> Response:
-            try:
-                sender, text, metadata = parse_user_body(await read_json(request))
-            except ValueError as exc:
-                raise ApiError(400, str(exc)) from None
-            channel = request.query_params.get("input_channel") or channel_name
-            messages = await context.handle(channel, sender, text, metadata)
-            return Response(json.dumps(messages, ensure_ascii=False), media_type=_JSON)
+            return await self.webhook(request)
 
         return router

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from parley.server import AgentHolder, ServerConfig, ServerConfigError, create_app
 from tests.server.conftest import client_for
-from tests.server.fake_agent import EchoAgent
+from tests.server.helpdesk import helpdesk_agent
 from tests.server.live import free_port
 
 
@@ -32,7 +32,7 @@ async def test_bot_messages_are_posted_to_the_callback_url() -> None:
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         config = ServerConfig(credentials={"callback": {"url": f"http://127.0.0.1:{port}/bot"}})
-        server = create_app(AgentHolder(EchoAgent(), None), config)
+        server = create_app(AgentHolder(helpdesk_agent(), None), config)
         async with client_for(server) as c:
             reply = await c.post(
                 "/webhooks/callback/webhook", json={"sender": "cb", "message": "hi"}
@@ -48,17 +48,17 @@ async def test_bot_messages_are_posted_to_the_callback_url() -> None:
 
 async def test_callback_without_url_is_a_config_error() -> None:
     with pytest.raises(ServerConfigError, match="url"):
-        create_app(AgentHolder(EchoAgent(), None), ServerConfig(credentials={"callback": {}}))
+        create_app(AgentHolder(helpdesk_agent(), None), ServerConfig(credentials={"callback": {}}))
 
 
 async def test_bad_body_is_400_and_nothing_is_posted() -> None:
     config = ServerConfig(credentials={"callback": {"url": "http://127.0.0.1:9/none"}})
-    async with client_for(create_app(AgentHolder(EchoAgent(), None), config)) as c:
+    async with client_for(create_app(AgentHolder(helpdesk_agent(), None), config)) as c:
         reply = await c.post("/webhooks/callback/webhook", json={"sender": "cb"})
     assert reply.status_code == 400
 
 
 async def test_unknown_channels_are_skipped(client: httpx.AsyncClient) -> None:
     config = ServerConfig(credentials={"slack": {"token": "x"}, "rest": None})
-    server = create_app(AgentHolder(EchoAgent(), None), config)
+    server = create_app(AgentHolder(helpdesk_agent(), None), config)
     assert [c.name for c in server.channels] == ["rest"]

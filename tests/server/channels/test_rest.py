@@ -20,3 +20,12 @@ async def test_sender_defaults_and_numbers_are_accepted(client: httpx.AsyncClien
 
 async def test_channel_health(client: httpx.AsyncClient) -> None:
     assert (await client.get("/webhooks/rest/")).json() == {"status": "ok"}
+
+
+async def test_webhook_is_listed_in_openapi_and_metered(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    assert "post" in schema["paths"]["/webhooks/rest/webhook"]
+    reply = await client.post("/webhooks/rest/webhook", json={"sender": "f", "message": "hi"})
+    assert reply.status_code == 200 and reply.headers["x-request-id"]
+    metrics = (await client.get("/metrics")).text
+    assert 'route="/webhooks/rest/webhook",status="200"' in metrics

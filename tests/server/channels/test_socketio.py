@@ -11,7 +11,7 @@ import socketio
 
 from parley.server import AgentHolder, ServerConfig, create_app
 from parley.server.channels.socketio import to_socketio
-from tests.server.fake_agent import EchoAgent
+from tests.server.helpdesk import GREETING, helpdesk_agent
 from tests.server.live import running
 
 WIDGET_SETTINGS = {
@@ -50,21 +50,22 @@ async def _chat(port: int, path: str = "socket.io", auth: Any = None) -> tuple[s
 
 
 async def test_widget_session_and_message_round_trip() -> None:
-    agent = EchoAgent()
+    agent = helpdesk_agent()
     server = create_app(
         AgentHolder(agent, None), ServerConfig(credentials={"socketio": WIDGET_SETTINGS})
     )
     async with running(server) as port:
         session_id, answers = await _chat(port)
     assert session_id == "widget-1"
-    assert answers == [{"text": "Hi! I'm the help desk."}]
-    assert agent.handled == [("widget-1", "hi")]
+    assert answers[0]["text"].startswith(GREETING)
+    tracker = await agent.get_tracker("widget-1")
+    assert [e.text for e in tracker.events if e.type_name == "user"] == ["hi"]
 
 
 async def test_custom_socketio_path() -> None:
     settings = {**WIDGET_SETTINGS, "socketio_path": "/chat-socket"}
     server = create_app(
-        AgentHolder(EchoAgent(), None), ServerConfig(credentials={"socketio": settings})
+        AgentHolder(helpdesk_agent(), None), ServerConfig(credentials={"socketio": settings})
     )
     async with running(server) as port:
         _, answers = await _chat(port, path="chat-socket")
@@ -74,7 +75,7 @@ async def test_custom_socketio_path() -> None:
 async def test_jwt_key_refuses_connections_without_a_valid_token() -> None:
     settings = {**WIDGET_SETTINGS, "jwt_key": "widget-secret-widget-secret-widget-secret"}
     server = create_app(
-        AgentHolder(EchoAgent(), None), ServerConfig(credentials={"socketio": settings})
+        AgentHolder(helpdesk_agent(), None), ServerConfig(credentials={"socketio": settings})
     )
     async with running(server) as port:
         with pytest.raises(socketio.exceptions.ConnectionError):
