@@ -54,6 +54,12 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process and its threads so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_ready(port: int, process: subprocess.Popen[bytes], limit: float = 60) -> float:
     start = time.perf_counter()
     while time.perf_counter() - start < limit:
@@ -138,11 +144,18 @@ def main() -> None:
     )
     try:
         start_s = round(wait_ready(port, server) - launched, 2)
+        start_cpu_s = round(cpu_seconds(server.pid), 2)
         rss_idle = rss_mb(server.pid)
         parse = parse_latency(port)
         levels = []
         for level in (int(c) for c in args.levels.split(",")):
+            cpu_before = cpu_seconds(server.pid)
+            load_before = os.getloadavg()[0]
             result = load(port, level, args.duration)
+            handled = int(result["ok"]) + int(result["errors"]) + 3  # type: ignore[call-overload]
+            cpu_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / handled
+            result["server_cpu_ms_per_msg"] = round(cpu_ms, 2)
+            result["machine_load_avg_1m"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
             result["server_rss_mb"] = rss_mb(server.pid)
             print(json.dumps(result), flush=True)
             levels.append(result)
@@ -157,6 +170,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "duration_per_level_s": args.duration,
         "start_s": start_s,
+        "start_cpu_s": start_cpu_s,
         "rss_idle_mb": rss_idle,
         "rss_peak_mb": peak,
         "model_parse": parse,
@@ -171,6 +185,11 @@ def main() -> None:
             and peak <= TARGETS["rss_mb"]
         ),
         "load_generator": "bench/load_gen.py (aiohttp, own process, conversations of 10 turns)",
+        "note": (
+            "machine_load_avg_1m is the 2-core machine's load while the level ran (other work "
+            "shares the cores); server_cpu_ms_per_msg is the server's own CPU time per message, "
+            "so 1000 / it bounds one server process's rate on a free core"
+        ),
     }
     print(json.dumps(report, indent=2))
     if not args.no_write:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -13,9 +14,11 @@ from parley.cli.progress import progress_bar
 from parley.cli.train import _read_config
 from parley.models.archive import latest_model
 from parley.nlu import NLUError, load
-from parley.nlu.evaluate import Evaluation, cross_validate, evaluate, write_reports
 from parley.project.config import ProjectConfig
 from parley.project.loader import load_nlu_data
+
+if TYPE_CHECKING:
+    from parley.nlu.evaluate import Evaluation
 
 
 def _model(model: Path | None) -> Path:
@@ -83,6 +86,9 @@ def test_nlu(
     ),
 ) -> None:
     """Evaluate intents and entities: intent_report.json, entity_report.json, errors.json, plots."""
+    # scikit-learn loads here, not when any `parley` command starts (start-up time).
+    from parley.nlu.evaluate import cross_validate, evaluate, write_reports
+
     data = load_nlu_data(list(nlu))
     if not data.examples:
         raise NLUError(f"no labelled NLU examples in {', '.join(map(str, nlu))}")

@@ -51,6 +51,9 @@ def run(
     ),
     max_body_kb: int = typer.Option(1000, "--max-body-kb", help="Largest request body (kB)."),
     log_format: str = typer.Option("json", "--log-format", help="'json' or 'text'."),
+    access_log: bool = typer.Option(
+        True, "--access-log/--no-access-log", help="Log each request (route, status, time)."
+    ),
 ) -> None:
     """Serve the assistant: REST, socket.io and callback channels, web chat at /chat, metrics."""
     if ctx.invoked_subcommand is not None:
@@ -89,6 +92,7 @@ def run(
         jwt_method=jwt_method or server.jwt_method,
         cors_origins=tuple(cors),
         max_body_bytes=max_body_kb * 1000,
+        access_log=access_log,
     )
     if enable_api and not config.auth_enabled and host not in ("127.0.0.1", "localhost", "::1"):
         logger.warning(

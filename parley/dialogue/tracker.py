@@ -220,6 +220,15 @@ class Tracker:
                 seen += 1
         return None
 
+    def rejected_action(self) -> str | None:
+        """The action rejected since the latest executed action, if any."""
+        for event in reversed(self.events):
+            if isinstance(event, ActionExecutionRejected):
+                return event.name
+            if isinstance(event, ActionExecuted):
+                return None
+        return None
+
     @property
     def latest_event_time(self) -> float | None:
         return self.events[-1].timestamp if self.events else None

@@ -6,6 +6,8 @@ Viterbi + forward-backward, so a model folder holds data only and parsing needs 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import tempfile
 from pathlib import Path
@@ -69,6 +71,7 @@ class CRFEntityExtractor:
             )
         with tempfile.TemporaryDirectory(prefix="parley-crf-") as tmp:
             path = str(Path(tmp) / "model.crfsuite")
+            _seed_crfsuite(int(self.options.get("random_seed", 1)))
             trainer.train(path)
             tagger = pycrfsuite.Tagger()
             tagger.open(path)
@@ -237,3 +240,12 @@ def _marginals(emissions: np.ndarray, transitions: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["SEPARATOR", "CRFEntityExtractor"]
+
+
+def _seed_crfsuite(seed: int) -> None:
+    """CRFsuite's averaged perceptron shuffles the examples with the C library's `rand()`, whose
+    state carries over from earlier trainings in the process: seed it, so the same data always
+    gives the same model."""
+    name = ctypes.util.find_library("c") or ctypes.util.find_library("msvcrt")
+    if name:
+        ctypes.CDLL(name).srand(ctypes.c_uint(seed))

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import minimize_scalar
-from sklearn.svm import LinearSVC
+
+if TYPE_CHECKING:
+    from sklearn.svm import LinearSVC
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,8 @@ def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
 
 
 def _fit_svc(features: sparse.csr_matrix, labels: np.ndarray, c: float, seed: int) -> LinearSVC:
+    from sklearn.svm import LinearSVC  # training only: serving a model never loads sklearn
+
     model = LinearSVC(C=c, random_state=seed, tol=1e-3, max_iter=2000)
     model.fit(features, labels)
     return model
@@ -47,6 +51,8 @@ def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
     def nll(temperature: float) -> float:
         probs = softmax(scores, temperature)
         return float(-np.mean(np.log(probs[np.arange(len(truth)), truth] + 1e-12)))
+
+    from scipy.optimize import minimize_scalar
 
     result = minimize_scalar(nll, bounds=(0.01, 5.0), method="bounded")
     return float(result.x)

@@ -1,7 +1,8 @@
 """The action server behind `parley run actions`: Rasa's webhook on FastAPI.
 
 POST /webhook runs an action (200 reply, 400 rejection, 404 unknown action, 401 when the
-configured JWT / HMAC / token check fails, 500 when the action raised); GET /health and
+configured JWT / HMAC / token check fails, 413 for a body over 64 MiB, 500 when the action
+raised); GET /health and
 GET /actions as rasa_sdk serves them.
 """
 
@@ -21,7 +22,7 @@ from parley.sdk.interfaces import ActionExecutionRejection, ActionNotFoundExcept
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024 * 1024  # a deflated body may not inflate beyond this
+MAX_BODY_BYTES = 64 * 1024 * 1024  # largest request body, also after inflating a deflated one
 
 
 def create_app(executor: ActionExecutor, verifier: RequestVerifier | None = None) -> FastAPI:
@@ -38,6 +39,9 @@ def create_app(executor: ActionExecutor, verifier: RequestVerifier | None = None
 
     @app.post("/webhook")
     async def webhook(request: Request) -> JSONResponse:
+        declared = request.headers.get("content-length", "0")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "request body too large"}, status_code=413)
         body = await request.body()
         try:
             verifier.verify(request.headers, request.query_params, body)

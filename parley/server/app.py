@@ -137,7 +137,12 @@ def create_app(
     fast_routes = [route for channel in channels for route in channel.fast_routes()]
     if fast_routes:
         app.add_middleware(FastRoutes, routes=fast_routes)  # innermost: after id, limits, CORS
-    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=config.max_body_bytes)
+    app.add_middleware(
+        RequestMiddleware,
+        metrics=metrics,
+        max_body_bytes=config.max_body_bytes,
+        access_log=config.access_log,
+    )
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -31,6 +31,7 @@ class ServerConfig:
     cors_origins: tuple[str, ...] = ()
     webchat: bool = True
     metrics: bool = True
+    access_log: bool = True
     response_timeout: float = 3600.0
 
     def __post_init__(self) -> None:

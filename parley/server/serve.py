@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
@@ -37,20 +39,32 @@ async def serve(
         timeout_graceful_shutdown=10,
         server_header=False,
     )
-    uvicorn_server = uvicorn.Server(config)
-    original_startup = uvicorn_server.startup
+    await _Server(config, started).serve()
 
-    async def startup(sockets: object = None) -> None:
-        await original_startup(sockets=sockets)  # type: ignore[arg-type]
-        if started is not None:
-            logger.info(
-                "ready in %.2f s",
-                time.perf_counter() - started,
-                extra={"start_seconds": round(time.perf_counter() - started, 3)},
-            )
 
-    uvicorn_server.startup = startup  # type: ignore[method-assign]
-    await uvicorn_server.serve()
+class _Server(uvicorn.Server):
+    """uvicorn's server, logging when it is ready and exiting 0 after a graceful stop."""
+
+    def __init__(self, config: uvicorn.Config, started: float | None) -> None:
+        super().__init__(config)
+        self.started_at = started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started_at is not None and not self.should_exit:
+            seconds = time.perf_counter() - self.started_at
+            logger.info("ready in %.2f s", seconds, extra={"start_seconds": round(seconds, 3)})
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown, which ends the process
+        # with the signal's status; a stop that went well should exit 0 (systemd, containers).
+        with super().capture_signals():
+            yield
+            captured = getattr(self, "_captured_signals", None)
+            if isinstance(captured, list):
+                captured.clear()
+                logger.info("stopped")
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:

@@ -10,10 +10,10 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+if TYPE_CHECKING:  # aio-pika loads only when a pika broker is configured (start-up time)
+    from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 
 from parley.stores.base import EventDict
 from parley.stores.broker_sql import broker_message
@@ -77,6 +77,8 @@ class PikaEventBroker:
 
     @classmethod
     async def open(cls, settings: PikaSettings) -> PikaEventBroker:
+        import aio_pika
+
         try:
             if settings.full_url is not None:
                 connection = await aio_pika.connect_robust(settings.full_url)
@@ -102,6 +104,8 @@ class PikaEventBroker:
         return cls(settings, connection, channel, exchange)
 
     async def publish(self, sender_id: str, events: Sequence[EventDict]) -> None:
+        import aio_pika
+
         try:
             for event in events:
                 body = json.dumps(broker_message(sender_id, event), ensure_ascii=False)

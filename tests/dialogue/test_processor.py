@@ -213,3 +213,40 @@ async def test_restart_intent_starts_over(make_agent: AgentFactory, files: dict[
     assert tracker.latest_action_name == "action_listen"
     assert tracker.get_slot("name") == "friend"  # initial value again
     assert texts(await agent.handle_message("u", "/greet")) == ["Hello friend!"]
+
+
+class RefusingActions:
+    """An action server that refuses one action and answers another with a broken event."""
+
+    async def run(self, action_name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        from parley.dialogue.custom import ActionRejected
+
+        if action_name == "action_loop":
+            raise ActionRejected(action_name, "not now")
+        return {"events": [{"name": "no type"}], "responses": []}
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_rejected_custom_action_lets_another_action_answer(
+    make_agent: AgentFactory, files: dict[str, str]
+) -> None:
+    agent = make_agent(files, RefusingActions())
+    reply = await agent.handle_message("u", "/loop")
+    assert texts(reply) == ["Sorry, I didn't get that. Could you rephrase?"]  # the core fallback
+    kinds = [e.as_dict()["event"] for e in (await agent.get_tracker("u")).events]
+    assert "action_execution_rejected" in kinds
+
+
+async def test_broken_action_reply_is_an_error_event_not_a_crash(
+    make_agent: AgentFactory, files: dict[str, str]
+) -> None:
+    agent = make_agent(files, RefusingActions())
+    await agent.handle_message("u", "/remind")
+    tracker = await agent.get_tracker("u")
+    rejected = [
+        e.as_dict() for e in tracker.events if e.as_dict()["event"] == "action_execution_rejected"
+    ]
+    assert "bad event" in rejected[0]["metadata"]["error"]
+    assert tracker.latest_action_name == "action_listen"

@@ -46,9 +46,9 @@ def test_starter_assistant_passes_its_own_tests(
     assert runner.invoke(app, ["init", str(project)]).exit_code == 0
     code, lines = _parley_test(project, trained_model(project), tmp_path / "results")
     assert code == 0, "\n".join(lines)
-    assert lines[-1] == "7 passed, 0 failed"
+    assert lines[-1] == "8 passed, 0 failed"
     # live: its custom actions (parley.sdk, actions/actions.py) run in-process
     live = ("--live", "--project", str(project))
     code, lines = _parley_test(project, trained_model(project), tmp_path / "live", *live)
     assert code == 0, "\n".join(lines)
-    assert lines[-1] == "7 passed, 0 failed"
+    assert lines[-1] == "8 passed, 0 failed"

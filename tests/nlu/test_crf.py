@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from parley.nlu import Interpreter
+from parley.project import Project
 
 
 def _entities(interpreter: Interpreter, text: str, extractor: str) -> list[dict[str, object]]:
@@ -49,3 +50,20 @@ def test_viterbi_and_marginals_match_brute_force_enumeration() -> None:
         for t, label in enumerate(path):
             expected[t, label] += p
     assert np.allclose(_marginals(emissions, transitions), expected, atol=1e-5)
+
+
+def test_same_data_trains_the_same_crf_however_many_trainings_came_before(
+    nlubot: Project,
+) -> None:
+    from parley.nlu.component import TrainingSet
+    from parley.nlu.crf import CRFEntityExtractor
+    from parley.nlu.pipeline import training_messages
+
+    def weights() -> list[float]:
+        crf = CRFEntityExtractor("CRFEntityExtractor", {})
+        crf.train(TrainingSet(training_messages(nlubot.nlu), nlubot.nlu, {}, "en"))
+        return [float(w) for w in crf.state_weights]
+
+    first = weights()
+    assert weights() == first
+    assert weights() == first

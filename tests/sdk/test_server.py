@@ -46,6 +46,8 @@ async def test_invalid_bodies_are_400_not_500() -> None:
     answer = await api.post("/webhook", content=bomb, headers={"Content-Encoding": "deflate"})
     assert answer.status_code == 400
     assert "larger than" in answer.json()["error"]
+    huge = {"Content-Length": str(MAX_BODY_BYTES + 1)}
+    assert (await api.post("/webhook", content=b"{}", headers=huge)).status_code == 413
 
 
 async def test_health_and_action_list() -> None:

@@ -95,3 +95,12 @@ async def test_access_log_has_request_id_and_no_user_text(
 def _filtered(record: logging.LogRecord) -> logging.LogRecord:
     RequestIdFilter().filter(record)
     return record
+
+
+async def test_access_log_can_be_turned_off(
+    make_server: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with client_for(make_server(ServerConfig(access_log=False))) as c:
+        assert (await c.get("/version")).status_code == 200
+    assert not [r for r in caplog.records if r.name == "parley.server.access"]

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from parley.dialogue.events import ActionExecuted, ActionExecutionRejected
 from parley.dialogue.policies.base import Policy, PolicyError, PolicyPrediction, TrainingData
 from parley.dialogue.policies.memoization import AugmentedMemoizationPolicy, MemoizationPolicy
 from parley.dialogue.policies.rule import RulePolicy
@@ -53,16 +52,6 @@ def build_policies(configs: tuple[ComponentConfig, ...]) -> list[Policy]:
     return policies
 
 
-def _rejected_action(tracker: Tracker) -> str | None:
-    """The action rejected since the latest executed action, if any."""
-    for event in reversed(tracker.events):
-        if isinstance(event, ActionExecutionRejected):
-            return event.name
-        if isinstance(event, ActionExecuted):
-            return None
-    return None
-
-
 @dataclass
 class PolicyEnsemble:
     policies: list[Policy]
@@ -78,7 +67,7 @@ class PolicyEnsemble:
     def predict(self, tracker: Tracker, domain: Domain) -> PolicyPrediction:
         """The winner: highest confidence, ties broken by priority; listen when nobody knows."""
         states = tracker_states(tracker, domain)
-        rejected = _rejected_action(tracker)
+        rejected = tracker.rejected_action()
         best: PolicyPrediction | None = None
         for policy in self.policies:
             prediction = policy.predict(tracker, states, domain)

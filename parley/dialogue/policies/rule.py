@@ -254,6 +254,8 @@ class RulePolicy:
 
     def predict(self, tracker: Tracker, states: list[State], domain: Domain) -> PolicyPrediction:
         action, _why = self._predict_action(tracker, domain)
+        if action is not None and action == tracker.rejected_action():
+            action = None  # the rule's action refused to run: the fallback answers instead
         if action is not None:
             return PolicyPrediction({action: 1.0}, self.name, self.priority, is_rule=True)
         if not self.options.get("enable_fallback_prediction", True):

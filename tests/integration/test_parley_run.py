@@ -1,0 +1,98 @@
+"""`parley run` as users start it: a real process, flags, TLS with an encrypted key, auth."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.test_server_tls import make_certificate
+from tests.server.helpdesk import GREETING, helpdesk_model
+from tests.server.live import free_port
+
+pytestmark = pytest.mark.integration
+PARLEY = [sys.executable, "-m", "parley.cli.main"]
+TOKEN = "a-long-enough-test-token-for-the-api-0123"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The trained help-desk project, copied so its SQLite file is this test's own."""
+    root = tmp_path / "bot"
+    shutil.copytree(helpdesk_model().parents[1], root, ignore=shutil.ignore_patterns("*.db*"))
+    return root
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], verify: ssl.SSLContext) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"parley run exited with {process.returncode}"
+        try:
+            if httpx.get(f"{url}/health/ready", verify=verify, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise AssertionError("parley run did not become ready within 60 s")
+
+
+def test_https_with_token_auth(project: Path, tmp_path: Path) -> None:
+    cert, key = make_certificate(tmp_path, b"tls-key-password")
+    port = free_port()
+    log = tmp_path / "server.log"
+    with open(log, "wb") as stderr:
+        process = subprocess.Popen(
+            [
+                *PARLEY,
+                "run",
+                "--port",
+                str(port),
+                "--enable-api",
+                "--auth-token",
+                TOKEN,
+                "--ssl-certfile",
+                str(cert),
+                "--ssl-keyfile",
+                str(key),
+            ],
+            cwd=project,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env={**os.environ, "PARLEY_SSL_PASSWORD": "tls-key-password"},
+        )
+    url = f"https://127.0.0.1:{port}"
+    trusted = ssl.create_default_context(cafile=str(cert))
+    try:
+        _wait_ready(url, process, trusted)
+        with httpx.Client(base_url=url, verify=trusted) as client:
+            reply = client.post("/webhooks/rest/webhook", json={"sender": "t", "message": "hi"})
+            assert reply.json()[0]["text"].startswith(GREETING)
+            private = {"sender": "t", "message": "my badge number is zebra-7734219"}
+            assert client.post("/webhooks/rest/webhook", json=private).status_code == 200
+            assert client.get("/status").status_code == 401
+            status = client.get("/status", params={"token": TOKEN})
+            assert status.status_code == 200 and status.json()["model_id"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert any(line["message"].startswith("ready in") for line in lines)
+    assert all(line.get("text") != "hi" for line in lines)
+    assert TOKEN not in log.read_text()
+
+
+def test_without_a_model_it_says_what_to_do(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*PARLEY, "run"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "no model found" in result.stderr and "parley train" in result.stderr
+    assert "Traceback" not in result.stderr
