@@ -8,21 +8,29 @@ import pytest
 
 from parley.agent import Agent
 from parley.server import AgentHolder, ParleyServer, ServerConfig, create_app
+from parley.server.metrics import MetricsEventBroker, ServerMetrics
 from tests.server.helpdesk import helpdesk_agent
 
 ServerFactory = Callable[..., ParleyServer]
 
 
 @pytest.fixture
-def agent() -> Agent:
-    return helpdesk_agent()
+def metrics() -> ServerMetrics:
+    return ServerMetrics()
 
 
 @pytest.fixture
-def make_server(agent: Agent) -> ServerFactory:
+def agent(metrics: ServerMetrics) -> Agent:
+    """The trained help-desk Agent, its events observed by the server's metrics (as in
+    `parley run`)."""
+    return helpdesk_agent(event_broker=MetricsEventBroker(metrics))
+
+
+@pytest.fixture
+def make_server(agent: Agent, metrics: ServerMetrics) -> ServerFactory:
     def make(config: ServerConfig | None = None, **options: Any) -> ParleyServer:
         config = config or ServerConfig(enable_api=True, **options)
-        return create_app(AgentHolder(agent, None), config)
+        return create_app(AgentHolder(agent, None), config, metrics)
 
     return make
 

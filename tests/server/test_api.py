@@ -174,3 +174,20 @@ async def test_api_routes_are_absent_without_enable_api(make_server: ServerFacto
 async def test_conversation_id_longer_than_255_is_400(client: httpx.AsyncClient) -> None:
     reply = await client.get(f"/conversations/{'x' * 256}/tracker")
     assert reply.status_code == 400
+
+
+async def test_handoff_pauses_the_bot_until_an_admin_releases_it(
+    client: httpx.AsyncClient,
+) -> None:
+    async def say(text: str) -> list[str]:
+        reply = await client.post("/webhooks/rest/webhook", json={"sender": "hu", "message": text})
+        return [m.get("text", "") for m in reply.json()]
+
+    assert await say("/human_handoff")  # the bot announces the handoff
+    assert await say("hi") == []  # a person answers now, not the bot
+    released = await client.post("/admin/conversations/hu/handoff/release")
+    assert released.status_code == 200 and released.json()["paused"] is False
+    assert (await say("hi"))[0].startswith("Hi!")
+    metrics = (await client.get("/metrics")).text
+    assert "parley_handoffs_total 1.0" in metrics
+    assert "parley_handoff_releases_total 1.0" in metrics
