@@ -128,25 +128,32 @@ class CRFEntityExtractor:
         self._compiled = [(name, re.compile(pattern)) for name, pattern in self.patterns]
 
     def _emissions(self, features: list[list[str]]) -> np.ndarray:
+        """Per-token label scores: the sum of the weights of each token's known attributes."""
         n_labels = len(self.labels)
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
-        weights: list[np.ndarray] = []
+        positions: list[int] = []
+        ids: list[int] = []
+        lookup = self.attributes.get
         for position, token_attrs in enumerate(features):
             for attr in token_attrs:
-                a = self.attributes.get(attr)
-                if a is None:
-                    continue
-                lo, hi = self.state_indptr[a], self.state_indptr[a + 1]
-                cols.append(self.state_labels[lo:hi])
-                weights.append(self.state_weights[lo:hi])
-                rows.append(np.full(hi - lo, position, np.int64))
-        if not rows:
-            return np.zeros((len(features), n_labels), np.float32)
-        flat = np.concatenate(rows) * n_labels + np.concatenate(cols)
-        scores = np.bincount(
-            flat, weights=np.concatenate(weights), minlength=len(features) * n_labels
-        )
+                a = lookup(attr)
+                if a is not None:
+                    ids.append(a)
+                    positions.append(position)
+        scores: np.ndarray = np.zeros(len(features) * n_labels, np.float64)
+        if ids:
+            attr_ids = np.array(ids, np.int64)
+            starts = self.state_indptr[attr_ids]
+            lengths = self.state_indptr[attr_ids + 1] - starts
+            total = int(lengths.sum())
+            # the concatenated ranges starts[k] .. starts[k] + lengths[k], without a Python loop
+            offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            entries = np.repeat(starts, lengths) + offsets
+            rows = np.repeat(np.array(positions, np.int64), lengths)
+            scores = np.bincount(
+                rows * n_labels + self.state_labels[entries],
+                weights=self.state_weights[entries],
+                minlength=len(features) * n_labels,
+            )
         return scores.reshape(len(features), n_labels)
 
     def process(self, message: Message) -> None:

