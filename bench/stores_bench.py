@@ -171,7 +171,7 @@ async def long_conversation(store: ManagedTrackerStore, turns: int = 1000) -> di
 async def open_backend(
     name: str, folder: Path, cipher: EventCipher, tag: str
 ) -> ManagedTrackerStore:
-    if name == "sqlite":
+    if name.startswith("sqlite"):
         return await SQLTrackerStore.open(SQLSettings(), folder, cipher)
     if name == "postgresql":
         return await SQLTrackerStore.open(
@@ -195,7 +195,8 @@ async def clean_up(name: str, store: ManagedTrackerStore, tag: str) -> None:
 
 
 async def run_backend(name: str, seconds: float, concurrency: int) -> dict[str, Any]:
-    cipher = EventCipher(EncryptionKey.generate())
+    # "sqlite-plain": the same store without encryption at rest, to show what sealing costs.
+    cipher = EventCipher(None if name.endswith("-plain") else EncryptionKey.generate())
     tag = f"parley_bench_{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory() as folder:
         try:
@@ -217,7 +218,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement and backend")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--backends", default="sqlite,postgresql,redis")
+    parser.add_argument("--backends", default="sqlite,sqlite-plain,postgresql,redis")
     args = parser.parse_args()
     results: dict[str, Any] = {
         "benchmark": "stores",
@@ -228,7 +229,8 @@ async def main() -> None:
             "cpus": os.cpu_count(),
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         },
-        "turn": "load + append of 5 events (user, slot, action, bot, action_listen), AES-GCM on",
+        "turn": "load + append of 5 events (user, slot, action, bot, action_listen); AES-GCM on "
+        "except for sqlite-plain",
         "backends": {},
     }
     for name in args.backends.split(","):

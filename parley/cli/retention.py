@@ -10,7 +10,8 @@ import typer
 
 from parley.cli._stores import ENDPOINTS_OPTION, PROJECT_OPTION, parse_duration, read_endpoints
 from parley.cli.app import console, data_app
-from parley.stores.factory import create_tracker_store
+from parley.stores.broker_sql import SQLEventBroker
+from parley.stores.factory import create_event_broker, create_tracker_store
 
 
 @data_app.command("purge")
@@ -42,17 +43,37 @@ def delete(
     project: Path = PROJECT_OPTION,
     endpoints: Path | None = ENDPOINTS_OPTION,
 ) -> None:
-    """Erase one conversation and all its events (a user's deletion request)."""
+    """Erase one conversation and all its events (a user's deletion request), including the
+    copies an SQL event broker holds."""
     config = read_endpoints(project, endpoints)
 
-    async def run() -> bool:
+    async def run() -> tuple[bool, int | None]:
         store = await create_tracker_store(config, project)
         try:
-            return await store.delete(sender_id)
+            existed = await store.delete(sender_id)
         finally:
             await store.close()
+        broker = await create_event_broker(config, project)
+        if broker is None:
+            return existed, None
+        try:
+            published = (
+                await broker.delete(sender_id) if isinstance(broker, SQLEventBroker) else None
+            )
+        finally:
+            await broker.close()
+        return existed, published
 
-    if asyncio.run(run()):
+    existed, published = asyncio.run(run())
+    if published is not None:
+        console.print(f"Deleted {published} published event(s) from the SQL event broker.")
+    elif config.get("event_broker"):
+        console.print(
+            "Events already published to the message broker are outside Parley: erase them "
+            "in its consumers too.",
+            style="yellow",
+        )
+    if existed:
         console.print(f"Deleted conversation {sender_id!r}.", highlight=False)
     else:
         console.print(f"No conversation {sender_id!r} is stored.", highlight=False)

@@ -54,5 +54,13 @@ class SQLEventBroker:
         async with writer(self.engine).begin() as connection:
             await connection.execute(broker_events.insert(), rows)
 
+    async def delete(self, sender_id: str) -> int:
+        """Erase the published events of one conversation (GDPR); returns how many."""
+        async with writer(self.engine).begin() as connection:
+            result = await connection.execute(
+                broker_events.delete().where(broker_events.c.sender_id == sender_id)
+            )
+        return int(result.rowcount or 0)
+
     async def close(self) -> None:
         await self.engine.dispose()

@@ -29,6 +29,12 @@ _ISSUE = (
     _NOW_MS
     + """
 local ticket = redis.call('INCR', KEYS[1])
+local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]
+if last and ticket <= tonumber(last) then
+  -- the counter expired while tickets were still queued: never jump ahead of them
+  ticket = tonumber(last) + 1
+  redis.call('SET', KEYS[1], ticket)
+end
 redis.call('ZADD', KEYS[2], ticket, ticket)
 redis.call('HSET', KEYS[3], ticket, now + tonumber(ARGV[1]))
 for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[2]) end

@@ -20,6 +20,21 @@ from parley.stores.crypto import EventCipher
 from parley.stores.errors import StoreError
 from parley.stores.redis_conn import RedisSettings
 
+# Append a turn's records atomically. A client retrying after a lost reply must not store the turn
+# twice: if the turn's first event id already sits where the turn would have started, skip.
+# KEYS: events list, index. ARGV: sender id, latest time, expiry seconds, first event id, records…
+_APPEND = """
+local count = #ARGV - 4
+if ARGV[4] ~= '' then
+  local previous = redis.call('LINDEX', KEYS[1], -count)
+  if previous and cjson.decode(previous)[3] == ARGV[4] then return 0 end
+end
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 5))
+redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[1])
+if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+return count
+"""
+
 # Delete a conversation only if it is still stale when the script runs (atomic in Redis).
 _PURGE_ONE = """
 local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
@@ -65,6 +80,7 @@ class RedisTrackerStore:
         self._events = settings.namespace("events")
         self._index = settings.namespace("index") + "conversations"
         self._purge_one = redis.register_script(_PURGE_ONE)
+        self._append = redis.register_script(_APPEND)
 
     @classmethod
     async def open(
@@ -98,13 +114,16 @@ class RedisTrackerStore:
             return
         records = [encode_event(self.cipher, sender_id, event) for event in events]
         latest = max(record.timestamp for record in records)
-        key = self._key(sender_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, *[_pack(record) for record in records])
-            pipe.zadd(self._index, {sender_id: latest}, gt=True)
-            if self.settings.record_exp:
-                pipe.expire(key, int(self.settings.record_exp))
-            await pipe.execute()
+        await self._append(
+            keys=[self._key(sender_id), self._index],
+            args=[
+                sender_id,
+                latest,
+                int(self.settings.record_exp or 0),
+                records[0].event_id or "",
+                *[_pack(record) for record in records],
+            ],
+        )
 
     async def delete(self, sender_id: str) -> bool:
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -19,17 +19,19 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.stores.base import EventDict
-from parley.stores.codec import decode_event, encode_event
+from parley.stores.codec import StoredEvent, decode_event, encode_event
 from parley.stores.crypto import EventCipher
 from parley.stores.errors import StoreError
 from parley.stores.sql_engine import (
     SQLSettings,
     create_engine,
     describe_error,
+    ensure_database,
     migrate,
     writer,
 )
@@ -72,11 +74,14 @@ class SQLTrackerStore:
     ) -> SQLTrackerStore:
         """Connect and bring the schema up to date (migrations run here)."""
         store = cls(create_engine(settings, project_root), cipher, settings.schema)
-        await store.start()
+        await store.start(settings.login_url(project_root))
         return store
 
-    async def start(self) -> None:
+    async def start(self, login_url: URL | None = None) -> None:
+        """Create the database if `login_url` is given and it is missing, then migrate."""
         try:
+            if login_url is not None and self.engine.url.database:
+                await ensure_database(login_url, self.engine.url.database)
             await migrate(self.engine, self.schema)
         except (OperationalError, DBAPIError, OSError) as exc:
             raise StoreError(
@@ -105,6 +110,10 @@ class SQLTrackerStore:
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
                 async with self._write() as connection:
+                    if attempt > 1 and await self._already_stored(
+                        connection, sender_id, records[0]
+                    ):
+                        return  # the failed attempt had committed after all: never store twice
                     first = await self._reserve(connection, sender_id, len(records), latest)
                     await connection.execute(
                         events.insert(),
@@ -131,6 +140,18 @@ class SQLTrackerStore:
                     ) from exc
                 logger.debug("append to %s conflicted (%s); retrying", sender_id, exc)
                 await asyncio.sleep(random.uniform(0, 0.005 * attempt))
+
+    async def _already_stored(
+        self, connection: AsyncConnection, sender_id: str, record: StoredEvent
+    ) -> bool:
+        if record.event_id is None:
+            return False
+        found = await connection.execute(
+            select(events.c.id)
+            .where(events.c.sender_id == sender_id, events.c.event_id == record.event_id)
+            .limit(1)
+        )
+        return found.first() is not None
 
     async def _reserve(
         self, connection: AsyncConnection, sender_id: str, count: int, latest: float

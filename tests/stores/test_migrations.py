@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from parley.stores import SQLSettings, SQLTrackerStore
 from tests.stores.conftest import drop_schema, postgres_settings, unique_name
@@ -38,3 +39,25 @@ async def test_postgres_replicas_starting_together_migrate_once(tmp_path: Path) 
         assert await _open_concurrently(postgres_settings(schema), tmp_path) == ["0001"] * 4
     finally:
         await drop_schema(schema)
+
+
+@pytest.mark.integration
+async def test_login_db_creates_the_database_first(tmp_path: Path) -> None:
+    name = unique_name("db")
+    settings = SQLSettings.from_endpoint(
+        {"dialect": "postgresql", "url": "127.0.0.1", "db": name, "login_db": "test"}, "test"
+    )
+    try:
+        store = await SQLTrackerStore.open(settings, tmp_path)
+        await store.append("a", [{"event": "user", "timestamp": 1.0, "text": "x"}])
+        await store.close()
+        again = await SQLTrackerStore.open(settings, tmp_path)  # exists now: nothing to create
+        assert len(await again.load("a") or []) == 1
+        await again.close()
+    finally:
+        engine = create_async_engine(
+            "postgresql+psycopg://127.0.0.1:5432/test", isolation_level="AUTOCOMMIT"
+        )
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        await engine.dispose()

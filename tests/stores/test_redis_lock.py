@@ -103,3 +103,29 @@ async def test_waiting_too_long_raises_lock_error(prefix: str) -> None:
         pass
     await holder.close()
     await impatient.close()
+
+
+async def test_a_lost_ticket_counter_never_lets_a_turn_jump_the_queue(prefix: str) -> None:
+    store = await RedisLockStore.open(redis_settings(prefix))
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with store.lock("c"):
+            order.append("holder")
+            await release.wait()
+
+    async def latecomer() -> None:
+        async with store.lock("c"):
+            order.append("latecomer")
+
+    first = asyncio.create_task(holder())
+    await asyncio.sleep(0.05)
+    await store.redis.delete(store._keys("c")[0])  # the counter key expired or was evicted
+    second = asyncio.create_task(latecomer())
+    await asyncio.sleep(0.2)
+    assert order == ["holder"]  # still excluded
+    release.set()
+    await asyncio.gather(first, second)
+    assert order == ["holder", "latecomer"]
+    await store.close()
