@@ -1,8 +1,10 @@
 """The Agent: one path for every message, from any channel, through a trained model.
 
-Per conversation the Agent takes the lock, loads the events from the tracker store, lets the
-processor run the turn, appends only the turn's new events in one call, then publishes them to
-the event broker. Events the engine creates carry `metadata.model_id` and `metadata.event_id`.
+Per conversation the Agent takes the lock, brings its tracker up to date (a recently used
+tracker is kept with the store position it reflects, and only the events stored after that
+position are loaded — another replica may have added them), lets the processor run the turn,
+appends only the turn's new events in one call, then publishes them to the event broker.
+Events the engine creates carry `metadata.model_id` and `metadata.event_id`.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ from parley.dialogue.slots import slot_defaults
 from parley.dialogue.tracker import ACTION_LISTEN, Tracker
 from parley.models.archive import ModelManifest, unpack_archive
 from parley.project.domain import Domain
-from parley.stores.base import EventBroker, LockStore, TrackerStore
+from parley.stores.base import EventBroker, LockStore, StorePosition, TrackerStore
 from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
+from parley.tracker_cache import DEFAULT_SIZE, TrackerCache
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +83,7 @@ class Agent:
         lock_store: LockStore | None = None,
         action_runner: CustomActionRunner | None = None,
         event_broker: EventBroker | None = None,
+        tracker_cache_size: int = DEFAULT_SIZE,
     ) -> None:
         self.model = model
         self.manifest = manifest
@@ -90,6 +94,7 @@ class Agent:
         self.event_broker = event_broker
         self.processor = Processor(model, action_runner)
         self.reminders = ReminderScheduler(self._fire_reminder)
+        self.trackers = TrackerCache(tracker_cache_size)
 
     @classmethod
     def load(
@@ -160,11 +165,35 @@ class Agent:
         events = events_from_dicts(stored, copy_values=False)
         return Tracker(sender_id, slot_defaults(self.domain), events)
 
-    async def _save(self, tracker: Tracker, new: list[Event]) -> list[EventDict]:
+    async def _checkout(self, sender_id: str) -> tuple[Tracker, StorePosition | None]:
+        """The conversation's tracker, up to date with the store (call under its lock): the
+        cached one plus the events stored since, or one rebuilt from all events."""
+        cached = self.trackers.take(sender_id)
+        loaded = await self.tracker_store.load_after(sender_id, cached.position if cached else None)
+        # stores hand out fresh dicts (decoded or copied): the events may keep them
+        events = events_from_dicts(loaded.events, copy_values=False)
+        if cached is None or loaded.complete:
+            return Tracker(sender_id, slot_defaults(self.domain), events), loaded.position
+        cached.tracker.update_all(events)
+        return cached.tracker, loaded.position
+
+    async def _save(
+        self, tracker: Tracker, new: list[Event], position: StorePosition | None = None
+    ) -> list[EventDict]:
+        """Store and publish the turn's events; the tracker goes back to the cache when the
+        store confirms nobody else wrote in between (`position` is where it was loaded)."""
         if not new:
+            self.trackers.put(tracker.sender_id, tracker, position)
             return []
         dicts = [e.as_dict() for e in new]
-        await self.tracker_store.append(tracker.sender_id, dicts)
+        reached = await self.tracker_store.append(tracker.sender_id, dicts)
+        expected = (position.sequence if position else 0) + len(new)
+        if (
+            reached is not None
+            and reached.sequence == expected
+            and (position is None or position.generation == reached.generation)
+        ):
+            self.trackers.put(tracker.sender_id, tracker, reached)
         if self.event_broker is not None:
             await self.event_broker.publish(tracker.sender_id, dicts)
         self.reminders.apply(tracker.sender_id, new)
@@ -179,10 +208,10 @@ class Agent:
 
     async def _user_turn(self, sender_id: str, message: UserUttered) -> list[dict[str, Any]]:
         async with self.lock_store.lock(sender_id):
-            tracker = await self._load(sender_id)
+            tracker, position = await self._checkout(sender_id)
             new = await self.processor.handle_user(tracker, message)
             stamp(new, self.model_id)
-            await self._save(tracker, new)
+            await self._save(tracker, new, position)
         return self._messages(sender_id, new)
 
     async def handle_message(
@@ -237,12 +266,12 @@ class Agent:
     ) -> list[dict[str, Any]]:
         """Run one action in the conversation now (Rasa's `execute` endpoint)."""
         async with self.lock_store.lock(sender_id):
-            tracker = await self._load(sender_id)
+            tracker, position = await self._checkout(sender_id)
             start = len(tracker.events)
             await self.processor.update_session(tracker)
             await self.processor.run_action(tracker, action_name, policy, confidence)
             new = stamp(tracker.events[start:], self.model_id)
-            await self._save(tracker, new)
+            await self._save(tracker, new, position)
         return self._messages(sender_id, new)
 
     async def predict_next(self, sender_id: str) -> dict[str, Any]:
@@ -263,31 +292,33 @@ class Agent:
         for event in parsed:
             event.metadata.setdefault("event_id", new_event_id())
         async with self.lock_store.lock(sender_id):
-            tracker = await self._load(sender_id)
+            tracker, position = await self._checkout(sender_id)
             tracker.update_all(parsed)
-            await self._save(tracker, parsed)
-        return tracker
+            await self._save(tracker, parsed, position)
+        return tracker.copy()
 
     async def replace_events(self, sender_id: str, events: list[EventDict]) -> Tracker:
         """Replace a conversation's events (Rasa's `PUT /conversations/<id>/tracker/events`)."""
         parsed = events_from_dicts(events)
         async with self.lock_store.lock(sender_id):
+            self.trackers.discard(sender_id)
             await self.tracker_store.delete(sender_id)
             tracker = Tracker(sender_id, slot_defaults(self.domain), parsed)
             await self._save(tracker, parsed)
-        return tracker
+        return tracker.copy()
 
     async def release_handoff(self, sender_id: str) -> Tracker:
         """A human agent is done: the bot answers this conversation again."""
         async with self.lock_store.lock(sender_id):
-            tracker = await self._load(sender_id)
+            tracker, position = await self._checkout(sender_id)
             if not tracker.paused:
-                return tracker
+                self.trackers.put(sender_id, tracker, position)
+                return tracker.copy()
             start = len(tracker.events)
             tracker.update(ConversationResumed(metadata={HANDOFF_RELEASED: True}))
             tracker.update(ActionExecuted(name=ACTION_LISTEN))
-            await self._save(tracker, stamp(tracker.events[start:], self.model_id))
-        return tracker
+            await self._save(tracker, stamp(tracker.events[start:], self.model_id), position)
+        return tracker.copy()
 
     # -- reminders ---------------------------------------------------------------------------
 

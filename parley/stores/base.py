@@ -9,9 +9,37 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 EventDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StorePosition:
+    """How far a reader has seen a conversation: `sequence` events of one incarnation of it.
+
+    `generation` changes whenever the conversation is deleted (delete, replace, purge, expiry)
+    and started again, so a reader's position never applies to a different conversation that
+    happens to have the same id and at least as many events.
+    """
+
+    generation: str
+    sequence: int
+
+
+@dataclass(frozen=True)
+class EventsAfter:
+    """The answer of `TrackerStore.load_after`.
+
+    `complete` is True when `events` is the whole conversation (no position was given, or it no
+    longer applies): the reader must rebuild from them instead of appending them. `position` is
+    None when the conversation has no events.
+    """
+
+    events: list[EventDict]
+    position: StorePosition | None
+    complete: bool
 
 
 class TrackerStore(Protocol):
@@ -21,8 +49,14 @@ class TrackerStore(Protocol):
         """All events of a conversation in order, or None when it has none."""
         ...
 
-    async def append(self, sender_id: str, events: Sequence[EventDict]) -> None:
-        """Store a turn's new events after the existing ones, all or nothing."""
+    async def load_after(self, sender_id: str, after: StorePosition | None) -> EventsAfter:
+        """The events stored after `after` (all events when it is None or no longer applies)
+        and the position reached, in one round trip."""
+        ...
+
+    async def append(self, sender_id: str, events: Sequence[EventDict]) -> StorePosition | None:
+        """Store a turn's new events after the existing ones, all or nothing; returns the
+        position right after them (None when `events` is empty)."""
         ...
 
     async def delete(self, sender_id: str) -> bool:

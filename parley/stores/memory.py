@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from parley.stores.base import EventDict
+from parley.stores.base import EventDict, EventsAfter, StorePosition
 
 
 class InMemoryTrackerStore:
@@ -16,17 +17,33 @@ class InMemoryTrackerStore:
 
     def __init__(self) -> None:
         self._events: dict[str, list[EventDict]] = {}
+        self._generations: dict[str, str] = {}
+        self._counter = itertools.count(1)
 
     async def load(self, sender_id: str) -> list[EventDict] | None:
         events = self._events.get(sender_id)
         return copy.deepcopy(events) if events else None
 
-    async def append(self, sender_id: str, events: Sequence[EventDict]) -> None:
+    async def load_after(self, sender_id: str, after: StorePosition | None) -> EventsAfter:
+        events = self._events.get(sender_id)
         if not events:
-            return
-        self._events.setdefault(sender_id, []).extend(copy.deepcopy(list(events)))
+            return EventsAfter([], None, complete=True)
+        position = StorePosition(self._generations[sender_id], len(events))
+        if after is None or after.generation != position.generation or after.sequence > len(events):
+            return EventsAfter(copy.deepcopy(events), position, complete=True)
+        return EventsAfter(copy.deepcopy(events[after.sequence :]), position, complete=False)
+
+    async def append(self, sender_id: str, events: Sequence[EventDict]) -> StorePosition | None:
+        if not events:
+            return None
+        if sender_id not in self._events:
+            self._generations[sender_id] = str(next(self._counter))
+        stored = self._events.setdefault(sender_id, [])
+        stored.extend(copy.deepcopy(list(events)))
+        return StorePosition(self._generations[sender_id], len(stored))
 
     async def delete(self, sender_id: str) -> bool:
+        self._generations.pop(sender_id, None)
         return self._events.pop(sender_id, None) is not None
 
     async def senders(self) -> list[str]:
@@ -40,6 +57,7 @@ class InMemoryTrackerStore:
         ]
         for sender_id in stale:
             del self._events[sender_id]
+            self._generations.pop(sender_id, None)
         return len(stale)
 
     async def stream_events(

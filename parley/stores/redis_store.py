@@ -7,6 +7,7 @@ their latest event time serves `senders`, retention and export.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -14,7 +15,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, WatchError
 
-from parley.stores.base import EventDict
+from parley.stores.base import EventDict, EventsAfter, StorePosition
 from parley.stores.codec import StoredEvent, decode_event, encode_event
 from parley.stores.crypto import EventCipher
 from parley.stores.errors import StoreError
@@ -23,16 +24,19 @@ from parley.stores.redis_conn import RedisSettings
 # Append a turn's records atomically. A client retrying after a lost reply must not store the turn
 # twice: if the turn's first event id already sits where the turn would have started, skip.
 # KEYS: events list, index. ARGV: sender id, latest time, expiry seconds, first event id, records…
+# Returns {records added, list length, first record} (the last two make the reader's position).
 _APPEND = """
 local count = #ARGV - 4
 if ARGV[4] ~= '' then
   local previous = redis.call('LINDEX', KEYS[1], -count)
-  if previous and cjson.decode(previous)[3] == ARGV[4] then return 0 end
+  if previous and cjson.decode(previous)[3] == ARGV[4] then
+    return {0, redis.call('LLEN', KEYS[1]), redis.call('LINDEX', KEYS[1], 0)}
+  end
 end
 redis.call('RPUSH', KEYS[1], unpack(ARGV, 5))
 redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[1])
 if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
-return count
+return {count, redis.call('LLEN', KEYS[1]), redis.call('LINDEX', KEYS[1], 0)}
 """
 
 # Delete a conversation only if it is still stale when the script runs (atomic in Redis).
@@ -62,6 +66,13 @@ def _pack(record: StoredEvent) -> str:
 def _unpack(raw: bytes | str) -> StoredEvent:
     type_name, timestamp, event_id, model_id, key_id, body = orjson.loads(raw)
     return StoredEvent(type_name, timestamp, event_id, model_id, key_id, body)
+
+
+def _generation(first: bytes | str) -> str:
+    """A conversation's incarnation, named after its first stored record: a conversation that
+    is deleted (or expires) and started again begins with a different record."""
+    raw = first.encode() if isinstance(first, str) else first
+    return hashlib.blake2b(raw, digest_size=12).hexdigest()
 
 
 def _text(value: Any) -> str:
@@ -109,12 +120,31 @@ class RedisTrackerStore:
     def _decode(self, sender_id: str, record: StoredEvent) -> EventDict:
         return decode_event(self.cipher, sender_id, record.key_id, record.body)
 
-    async def append(self, sender_id: str, events: Sequence[EventDict]) -> None:
+    async def load_after(self, sender_id: str, after: StorePosition | None) -> EventsAfter:
+        key = self._key(sender_id)
+        skip = after.sequence if after is not None else 0
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lindex(key, 0)
+            pipe.llen(key)
+            pipe.lrange(key, skip, -1)
+            first, length, raw = await pipe.execute()
+        if first is None:
+            return EventsAfter([], None, complete=True)
+        position = StorePosition(_generation(first), int(length))
+        stale = after is not None and (
+            after.generation != position.generation or after.sequence > position.sequence
+        )
+        if stale:
+            return await self.load_after(sender_id, None)
+        decoded = [self._decode(sender_id, _unpack(item)) for item in raw]
+        return EventsAfter(decoded, position, complete=after is None)
+
+    async def append(self, sender_id: str, events: Sequence[EventDict]) -> StorePosition | None:
         if not events:
-            return
+            return None
         records = [encode_event(self.cipher, sender_id, event) for event in events]
         latest = max(record.timestamp for record in records)
-        await self._append(
+        _, length, first = await self._append(
             keys=[self._key(sender_id), self._index],
             args=[
                 sender_id,
@@ -124,6 +154,7 @@ class RedisTrackerStore:
                 *[_pack(record) for record in records],
             ],
         )
+        return StorePosition(_generation(first), int(length))
 
     async def delete(self, sender_id: str) -> bool:
         async with self.redis.pipeline(transaction=True) as pipe:

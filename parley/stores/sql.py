@@ -17,13 +17,13 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, and_, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from parley.stores.base import EventDict
+from parley.stores.base import EventDict, EventsAfter, StorePosition
 from parley.stores.codec import StoredEvent, decode_event, encode_event
 from parley.stores.crypto import EventCipher
 from parley.stores.errors import StoreError
@@ -102,9 +102,33 @@ class SQLTrackerStore:
             return None
         return [decode_event(self.cipher, sender_id, key_id, body) for key_id, body in rows]
 
-    async def append(self, sender_id: str, new_events: Sequence[EventDict]) -> None:
+    async def load_after(self, sender_id: str, after: StorePosition | None) -> EventsAfter:
+        """One query for the conversation's counter and the events after `after`; a second one
+        only when `after` belongs to an earlier incarnation of the conversation."""
+        skip = after.sequence if after is not None else 0
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(_rows_after(sender_id, skip))).all()
+            if not rows:
+                return EventsAfter([], None, complete=True)
+            position = StorePosition(repr(float(rows[0][0])), int(rows[0][1]))
+            stale = after is not None and (
+                after.generation != position.generation or after.sequence > position.sequence
+            )
+            if stale:
+                rows = (await connection.execute(_rows_after(sender_id, 0))).all()
+                if not rows:
+                    return EventsAfter([], None, complete=True)
+                position = StorePosition(repr(float(rows[0][0])), int(rows[0][1]))
+        decoded = [
+            decode_event(self.cipher, sender_id, key_id, body)
+            for _, _, key_id, body in rows
+            if body is not None
+        ]
+        return EventsAfter(decoded, position, complete=after is None or stale)
+
+    async def append(self, sender_id: str, new_events: Sequence[EventDict]) -> StorePosition | None:
         if not new_events:
-            return
+            return None
         records = [encode_event(self.cipher, sender_id, event) for event in new_events]
         latest = max(record.timestamp for record in records)
         for attempt in range(1, _MAX_ATTEMPTS + 1):
@@ -113,8 +137,12 @@ class SQLTrackerStore:
                     if attempt > 1 and await self._already_stored(
                         connection, sender_id, records[0]
                     ):
-                        return  # the failed attempt had committed after all: never store twice
-                    first = await self._reserve(connection, sender_id, len(records), latest)
+                        # the failed attempt had committed after all: never store twice (the
+                        # position is unknown, so a caching reader reloads)
+                        return None
+                    first, generation = await self._reserve(
+                        connection, sender_id, len(records), latest
+                    )
                     await connection.execute(
                         events.insert(),
                         [
@@ -131,7 +159,7 @@ class SQLTrackerStore:
                             for offset, record in enumerate(records)
                         ],
                     )
-                return
+                return StorePosition(generation, first + len(records) - 1)
             except (IntegrityError, OperationalError) as exc:
                 if attempt == _MAX_ATTEMPTS or not _retryable(exc):
                     raise StoreError(
@@ -140,6 +168,7 @@ class SQLTrackerStore:
                     ) from exc
                 logger.debug("append to %s conflicted (%s); retrying", sender_id, exc)
                 await asyncio.sleep(random.uniform(0, 0.005 * attempt))
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _already_stored(
         self, connection: AsyncConnection, sender_id: str, record: StoredEvent
@@ -155,9 +184,10 @@ class SQLTrackerStore:
 
     async def _reserve(
         self, connection: AsyncConnection, sender_id: str, count: int, latest: float
-    ) -> int:
+    ) -> tuple[int, str]:
         """Claim `count` sequence numbers, creating the conversation row if needed (one upsert:
-        the row lock it takes serialises concurrent appends to this conversation)."""
+        the row lock it takes serialises concurrent appends to this conversation); returns the
+        first of them and the conversation's generation (its creation time)."""
         is_postgres = connection.dialect.name == "postgresql"
         insert = postgresql.insert if is_postgres else sqlite.insert
         statement = insert(conversations).values(
@@ -172,9 +202,9 @@ class SQLTrackerStore:
                     conversations.c.latest_event_time, statement.excluded.latest_event_time
                 ),
             },
-        ).returning(conversations.c.event_count)
-        total = (await connection.execute(upsert)).scalar_one()
-        return int(total) - count + 1
+        ).returning(conversations.c.event_count, conversations.c.created_at)
+        total, created_at = (await connection.execute(upsert)).one()
+        return int(total) - count + 1, repr(float(created_at))
 
     async def delete(self, sender_id: str) -> bool:
         async with self._write() as connection:
@@ -250,6 +280,23 @@ class SQLTrackerStore:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def _rows_after(sender_id: str, skip: int) -> Select[float, int, str | None, str | None]:
+    """The conversation's creation time and counter on every row, with the events whose
+    sequence is above `skip` (one row with null event columns when there are none)."""
+    after = and_(events.c.sender_id == conversations.c.sender_id, events.c.sequence > skip)
+    return (
+        select(
+            conversations.c.created_at,
+            conversations.c.event_count,
+            events.c.key_id,
+            events.c.body,
+        )
+        .select_from(conversations.outerjoin(events, after))
+        .where(conversations.c.sender_id == sender_id)
+        .order_by(events.c.sequence)
+    )
 
 
 def _retryable(exc: Exception) -> bool:

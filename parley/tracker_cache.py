@@ -1,0 +1,56 @@
+"""Recently used trackers of one process, each with the store position it reflects.
+
+A turn takes its conversation's tracker out (under the conversation's lock), asks the store only
+for the events after the cached position, and puts the tracker back once the turn's events are
+stored. A tracker is never shared between a running turn and the cache, so a turn that fails
+half-way leaves nothing stale behind.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from parley.dialogue.tracker import Tracker
+from parley.stores.base import StorePosition
+
+DEFAULT_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class CachedTracker:
+    tracker: Tracker
+    position: StorePosition
+
+
+class TrackerCache:
+    """A bounded LRU map from sender id to the tracker built from the store up to `position`."""
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, CachedTracker] = OrderedDict()
+
+    def take(self, sender_id: str) -> CachedTracker | None:
+        """Remove and return the conversation's entry (the caller owns the tracker now)."""
+        return self._entries.pop(sender_id, None)
+
+    def put(self, sender_id: str, tracker: Tracker, position: StorePosition | None) -> None:
+        if position is None or self.size <= 0:
+            self._entries.pop(sender_id, None)
+            return
+        self._entries[sender_id] = CachedTracker(tracker, position)
+        self._entries.move_to_end(sender_id)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def discard(self, sender_id: str) -> None:
+        self._entries.pop(sender_id, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, sender_id: object) -> bool:
+        return sender_id in self._entries

@@ -1,0 +1,132 @@
+"""The Agent's tracker cache stays equal to a rebuild from the store, whoever wrote to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from parley.agent import Agent
+from parley.dialogue.part import DialoguePart
+from parley.project import load_project
+from parley.stores import InMemoryLockStore, SQLSettings, SQLTrackerStore
+from parley.tracker_cache import TrackerCache
+from parley.training import train_project
+from tests.conftest import EXAMPLES
+
+
+@pytest.fixture(scope="module")
+def moodbot_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("models")
+    return train_project(load_project(EXAMPLES / "moodbot"), out, parts=[DialoguePart()]).model
+
+
+@pytest.fixture
+async def replicas(moodbot_model: Path, tmp_path: Path) -> AsyncIterator[tuple[Agent, Agent]]:
+    """Two Agents on one SQLite file and one lock store, as two replicas of a deployment."""
+    locks = InMemoryLockStore()
+    stores = [await SQLTrackerStore.open(SQLSettings(), tmp_path) for _ in range(2)]
+    yield (
+        Agent.load(moodbot_model, tracker_store=stores[0], lock_store=locks),
+        Agent.load(moodbot_model, tracker_store=stores[1], lock_store=locks),
+    )
+    for store in stores:
+        await store.close()
+
+
+async def assert_cache_is_current(agent: Agent, sender_id: str) -> None:
+    cached = agent.trackers.take(sender_id)
+    assert cached is not None, "the conversation's tracker should be cached after a turn"
+    stored = await agent.tracker_store.load(sender_id) or []
+    assert [event.as_dict() for event in cached.tracker.events] == stored
+    rebuilt = await agent.get_tracker(sender_id)
+    assert cached.tracker.slots == rebuilt.slots
+    assert cached.tracker.current_state(include_events=False) == rebuilt.current_state(
+        include_events=False
+    )
+    assert cached.position.sequence == len(stored)
+    agent.trackers.put(sender_id, cached.tracker, cached.position)
+
+
+def texts(messages: list[dict]) -> list[str]:
+    return [m.get("text", "") for m in messages]
+
+
+async def test_a_turn_sees_what_another_replica_appended(replicas: tuple[Agent, Agent]) -> None:
+    a, b = replicas
+    await a.handle_message("ann", "/greet")
+    assert "ann" in a.trackers
+    await b.handle_message("ann", "/mood_unhappy")  # a's cached tracker does not know this
+    # only after b's cheer-up question does "yes" mean it helped
+    assert texts(await a.handle_message("ann", "/affirm")) == ["Great, carry on!"]
+    await assert_cache_is_current(a, "ann")
+
+
+async def test_a_conversation_deleted_and_restarted_elsewhere_is_rebuilt(
+    replicas: tuple[Agent, Agent],
+) -> None:
+    a, b = replicas
+    await a.handle_message("ann", "/greet")
+    await b.handle_message("ann", "/mood_great")
+    cached_length = len((await a.get_tracker("ann")).events)
+    # b replaces the conversation by a longer one: a's position points inside it
+    replacement = (await b.get_tracker("ann")).as_dicts()
+    replacement = replacement[:3] + replacement  # a different first event order
+    await b.replace_events("ann", replacement)
+    assert len(replacement) > cached_length
+    await a.handle_message("ann", "/greet")
+    await assert_cache_is_current(a, "ann")
+    assert (await a.get_tracker("ann")).as_dicts()[: len(replacement)] == replacement
+
+
+async def test_deleted_conversation_starts_fresh(replicas: tuple[Agent, Agent]) -> None:
+    a, b = replicas
+    await a.handle_message("ann", "/greet")
+    await a.handle_message("ann", "/mood_unhappy")
+    assert await b.tracker_store.delete("ann")
+    await a.handle_message("ann", "/greet")
+    stored = await a.tracker_store.load("ann") or []
+    assert [e["text"] for e in stored if e["event"] == "user"] == ["/greet"]
+    await assert_cache_is_current(a, "ann")
+
+
+async def test_replace_and_append_through_the_same_agent(replicas: tuple[Agent, Agent]) -> None:
+    a, _ = replicas
+    await a.handle_message("ann", "/greet")
+    first_turn = (await a.get_tracker("ann")).as_dicts()
+    await a.handle_message("ann", "/mood_unhappy")
+    await a.replace_events("ann", first_turn)
+    await assert_cache_is_current(a, "ann")
+    await a.append_events("ann", [{"event": "slot", "name": "unknown", "value": 1}])
+    await a.handle_message("ann", "/mood_great")
+    await assert_cache_is_current(a, "ann")
+
+
+async def test_a_failed_turn_leaves_no_cached_tracker(
+    replicas: tuple[Agent, Agent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, _ = replicas
+    await a.handle_message("ann", "/greet")
+
+    async def broken(*_: object) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(a.tracker_store, "append", broken)
+    with pytest.raises(RuntimeError):
+        await a.handle_message("ann", "/mood_great")
+    assert "ann" not in a.trackers  # the tracker holds events that were never stored
+    monkeypatch.undo()
+    await a.handle_message("ann", "/mood_great")
+    await assert_cache_is_current(a, "ann")
+
+
+def test_the_cache_keeps_only_the_most_recently_used_trackers() -> None:
+    from parley.dialogue.tracker import Tracker
+    from parley.stores.base import StorePosition
+
+    cache = TrackerCache(size=2)
+    for name in ["a", "b", "c"]:
+        cache.put(name, Tracker(name), StorePosition("1", 1))
+    assert "a" not in cache and len(cache) == 2
+    assert cache.take("b") is not None and "b" not in cache
