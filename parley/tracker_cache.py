@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from parley.dialogue.tracker import Tracker
 from parley.stores.base import StorePosition
 
-DEFAULT_SIZE = 1024
+DEFAULT_SIZE = 256  # conversations active at once per process; each keeps its events
 
 
 @dataclass(frozen=True)

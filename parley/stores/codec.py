@@ -25,6 +25,17 @@ class StoredEvent:
     key_id: str | None
     body: str
 
+    def columns(self) -> tuple[str, float, str | None, str | None, str | None, str]:
+        """The fields in storage order: type, timestamp, event id, model id, key id, body."""
+        return (
+            self.type_name,
+            self.timestamp,
+            self.event_id,
+            self.model_id,
+            self.key_id,
+            self.body,
+        )
+
 
 def event_id_of(event: EventDict) -> str | None:
     metadata = event.get("metadata")

@@ -52,15 +52,7 @@ return 0
 
 
 def _pack(record: StoredEvent) -> str:
-    fields = [
-        record.type_name,
-        record.timestamp,
-        record.event_id,
-        record.model_id,
-        record.key_id,
-        record.body,
-    ]
-    return orjson.dumps(fields).decode("utf-8")
+    return orjson.dumps(list(record.columns())).decode("utf-8")
 
 
 def _unpack(raw: bytes | str) -> StoredEvent:

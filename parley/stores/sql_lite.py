@@ -99,16 +99,7 @@ class SQLiteTurns:
             db.executemany(
                 _INSERT,
                 [
-                    (
-                        sender_id,
-                        first + offset,
-                        record.type_name,
-                        record.timestamp,
-                        record.event_id,
-                        record.model_id,
-                        record.key_id,
-                        record.body,
-                    )
+                    (sender_id, first + offset, *record.columns())
                     for offset, record in enumerate(records)
                 ],
             )
