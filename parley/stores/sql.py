@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Select, and_, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -35,6 +37,7 @@ from parley.stores.sql_engine import (
     migrate,
     writer,
 )
+from parley.stores.sql_lite import SQLiteTurns
 from parley.stores.sql_schema import conversations, events
 
 logger = logging.getLogger(__name__)
@@ -57,6 +60,13 @@ class SQLTrackerStore:
         # loop, instead of each pooled connection sleeping in SQLite's busy handler (which
         # turned 32 concurrent turns into seconds of back-off).
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        # On a SQLite file a turn's load and append skip the async driver (see sql_lite).
+        database = engine.url.database
+        self._turns = (
+            SQLiteTurns(database)
+            if self._write_lock is not None and database and database != ":memory:"
+            else None
+        )
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
@@ -106,25 +116,30 @@ class SQLTrackerStore:
         """One query for the conversation's counter and the events after `after`; a second one
         only when `after` belongs to an earlier incarnation of the conversation."""
         skip = after.sequence if after is not None else 0
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(_rows_after(sender_id, skip))).all()
+        rows = await self._rows_after(sender_id, skip)
+        if not rows:
+            return EventsAfter([], None, complete=True)
+        position = StorePosition(repr(float(rows[0][0])), int(rows[0][1]))
+        stale = after is not None and (
+            after.generation != position.generation or after.sequence > position.sequence
+        )
+        if stale:
+            rows = await self._rows_after(sender_id, 0)
             if not rows:
                 return EventsAfter([], None, complete=True)
             position = StorePosition(repr(float(rows[0][0])), int(rows[0][1]))
-            stale = after is not None and (
-                after.generation != position.generation or after.sequence > position.sequence
-            )
-            if stale:
-                rows = (await connection.execute(_rows_after(sender_id, 0))).all()
-                if not rows:
-                    return EventsAfter([], None, complete=True)
-                position = StorePosition(repr(float(rows[0][0])), int(rows[0][1]))
         decoded = [
             decode_event(self.cipher, sender_id, key_id, body)
             for _, _, key_id, body in rows
             if body is not None
         ]
         return EventsAfter(decoded, position, complete=after is None or stale)
+
+    async def _rows_after(self, sender_id: str, skip: int) -> list[Any]:
+        if self._turns is not None:
+            return await self._turns.rows_after(sender_id, skip)
+        async with self.engine.connect() as connection:
+            return list((await connection.execute(_rows_after(sender_id, skip))).all())
 
     async def append(self, sender_id: str, new_events: Sequence[EventDict]) -> StorePosition | None:
         if not new_events:
@@ -133,6 +148,13 @@ class SQLTrackerStore:
         latest = max(record.timestamp for record in records)
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
+                if self._turns is not None and self._write_lock is not None:
+                    async with self._write_lock:
+                        done = await self._turns.append(sender_id, records, latest, attempt > 1)
+                    if done is None:
+                        return None  # a failed attempt had committed after all
+                    first, created_at = done
+                    return StorePosition(repr(created_at), first + len(records) - 1)
                 async with self._write() as connection:
                     if attempt > 1 and await self._already_stored(
                         connection, sender_id, records[0]
@@ -160,7 +182,7 @@ class SQLTrackerStore:
                         ],
                     )
                 return StorePosition(generation, first + len(records) - 1)
-            except (IntegrityError, OperationalError) as exc:
+            except (IntegrityError, OperationalError, sqlite3.Error) as exc:
                 if attempt == _MAX_ATTEMPTS or not _retryable(exc):
                     raise StoreError(
                         f"could not append {len(records)} event(s) to conversation "
@@ -279,6 +301,8 @@ class SQLTrackerStore:
                 last_id = rows[-1][0]
 
     async def close(self) -> None:
+        if self._turns is not None:
+            await self._turns.close()
         await self.engine.dispose()
 
 
@@ -300,7 +324,7 @@ def _rows_after(sender_id: str, skip: int) -> Select[float, int, str | None, str
 
 
 def _retryable(exc: Exception) -> bool:
-    if isinstance(exc, IntegrityError):
+    if isinstance(exc, IntegrityError | sqlite3.IntegrityError):
         return True
     message = str(exc).lower()
     return any(hint in message for hint in ("locked", "busy", "deadlock", "serializ"))
