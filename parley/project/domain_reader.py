@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,65 +91,59 @@ def _str_list(path: Path, node: Any, key: str, sink: ProblemSink, where: str) ->
     return ()
 
 
-def _parse_intents(path: Path, node: Any, sink: ProblemSink) -> list[Intent]:
+def _named_items(
+    path: Path, node: Any, section: str, kind: str, sink: ProblemSink
+) -> Iterator[tuple[str, dict[str, Any], Location]]:
+    """(name, properties, location) for a list of `name` or `name: {properties}` items."""
     if not isinstance(node, list):
-        sink.error(node_location(path, node), "'intents' must be a list")
-        return []
-    intents: list[Intent] = []
+        sink.error(node_location(path, node), f"'{section}' must be a list")
+        return
     for index, item in enumerate(node):
         loc = item_location(path, node, index)
         if isinstance(item, str):
-            intents.append(Intent(item, location=loc))
+            yield item, {}, loc
         elif isinstance(item, dict) and len(item) == 1:
             name = str(next(iter(item)))
             props = item[name] or {}
-            if not isinstance(props, dict):
-                sink.error(loc, f"properties of intent '{name}' must be a mapping")
-                continue
-            where = f"intent '{name}'"
-            check_keys(path, props, {"use_entities", "ignore_entities", "triggers"}, sink, where)
-            use = props.get("use_entities", True)
-            use_entities: tuple[str, ...] | None
-            if use is True or use is None:
-                use_entities = None
-            elif use is False:
-                use_entities = ()
+            if isinstance(props, dict):
+                yield name, props, loc
             else:
-                use_entities = _str_list(path, props, "use_entities", sink, where)
-            ignore = _str_list(path, props, "ignore_entities", sink, where)
-            intents.append(Intent(name, use_entities, ignore, loc))
+                sink.error(loc, f"properties of {kind} '{name}' must be a mapping")
         else:
-            sink.error(loc, "an intent must be a name or a mapping of a name to its properties")
+            sink.error(loc, f"an {kind} must be a name or a mapping of a name to its properties")
+
+
+def _parse_intents(path: Path, node: Any, sink: ProblemSink) -> list[Intent]:
+    intents: list[Intent] = []
+    for name, props, loc in _named_items(path, node, "intents", "intent", sink):
+        where = f"intent '{name}'"
+        check_keys(path, props, {"use_entities", "ignore_entities", "triggers"}, sink, where)
+        use = props.get("use_entities", True)
+        use_entities: tuple[str, ...] | None
+        if use is True or use is None:
+            use_entities = None
+        elif use is False:
+            use_entities = ()
+        else:
+            use_entities = _str_list(path, props, "use_entities", sink, where)
+        ignore = _str_list(path, props, "ignore_entities", sink, where)
+        intents.append(Intent(name, use_entities, ignore, loc))
     return intents
 
 
 def _parse_entities(path: Path, node: Any, sink: ProblemSink) -> list[EntityType]:
-    if not isinstance(node, list):
-        sink.error(node_location(path, node), "'entities' must be a list")
-        return []
     entities: list[EntityType] = []
-    for index, item in enumerate(node):
-        loc = item_location(path, node, index)
-        if isinstance(item, str):
-            entities.append(EntityType(item))
-        elif isinstance(item, dict) and len(item) == 1:
-            name = str(next(iter(item)))
-            props = item[name] or {}
-            if not isinstance(props, dict):
-                sink.error(loc, f"properties of entity '{name}' must be a mapping")
-                continue
-            where = f"entity '{name}'"
-            check_keys(path, props, {"roles", "groups", "influence_conversation"}, sink, where)
-            entities.append(
-                EntityType(
-                    name,
-                    _str_list(path, props, "roles", sink, where),
-                    _str_list(path, props, "groups", sink, where),
-                    bool(props.get("influence_conversation", True)),
-                )
+    for name, props, _ in _named_items(path, node, "entities", "entity", sink):
+        where = f"entity '{name}'"
+        check_keys(path, props, {"roles", "groups", "influence_conversation"}, sink, where)
+        entities.append(
+            EntityType(
+                name,
+                _str_list(path, props, "roles", sink, where),
+                _str_list(path, props, "groups", sink, where),
+                bool(props.get("influence_conversation", True)),
             )
-        else:
-            sink.error(loc, "an entity must be a name or a mapping of a name to its properties")
+        )
     return entities
 
 
