@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from parley.stores.errors import StoreConfigError
+from parley.stores.errors import StoreConfigError, StoreError
 
 _PREFIX = re.compile(r"^[A-Za-z0-9_\-]*$")
 
@@ -74,6 +75,20 @@ class RedisSettings:
             ssl=self.use_ssl,
             socket_timeout=self.socket_timeout,
         )
+
+    async def connect_checked(self, store: str) -> Redis:
+        """A connection that answered PING; `store` is the endpoints.yml section it serves."""
+        redis = self.connect()
+        try:
+            await redis.ping()
+        except (RedisError, OSError) as exc:
+            await redis.aclose()
+            what = store.replace("_", " ")
+            raise StoreError(
+                f"cannot reach the Redis {what} at {self.host}:{self.port}: {exc}; "
+                f"check {store} in endpoints.yml and that Redis is running"
+            ) from exc
+        return redis
 
 
 def _truthy(value: Any) -> bool:

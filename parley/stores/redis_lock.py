@@ -15,9 +15,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from parley.stores.errors import LockError, StoreError
+from parley.stores.errors import LockError
 from parley.stores.redis_conn import RedisSettings
 
 logger = logging.getLogger(__name__)
@@ -104,15 +103,7 @@ class RedisLockStore:
 
     @classmethod
     async def open(cls, settings: RedisSettings, **options: float) -> RedisLockStore:
-        redis = settings.connect()
-        try:
-            await redis.ping()
-        except (RedisError, OSError) as exc:
-            await redis.aclose()
-            raise StoreError(
-                f"cannot reach the Redis lock store at {settings.host}:{settings.port}: {exc}; "
-                "check lock_store in endpoints.yml and that Redis is running"
-            ) from exc
+        redis = await settings.connect_checked("lock_store")
         return cls(redis, settings, **options)
 
     def _keys(self, sender_id: str) -> list[str]:

@@ -13,12 +13,11 @@ from typing import Any
 
 import orjson
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, WatchError
+from redis.exceptions import WatchError
 
 from parley.stores.base import EventDict, EventsAfter, StorePosition
 from parley.stores.codec import StoredEvent, decode_event, encode_event
 from parley.stores.crypto import EventCipher
-from parley.stores.errors import StoreError
 from parley.stores.redis_conn import RedisSettings
 
 # Append a turn's records atomically. A client retrying after a lost reply must not store the turn
@@ -89,15 +88,7 @@ class RedisTrackerStore:
     async def open(
         cls, settings: RedisSettings, cipher: EventCipher | None = None
     ) -> RedisTrackerStore:
-        redis = settings.connect()
-        try:
-            await redis.ping()
-        except (RedisError, OSError) as exc:
-            await redis.aclose()
-            raise StoreError(
-                f"cannot reach the Redis tracker store at {settings.host}:{settings.port}: {exc}; "
-                "check tracker_store in endpoints.yml and that Redis is running"
-            ) from exc
+        redis = await settings.connect_checked("tracker_store")
         return cls(redis, settings, cipher)
 
     def _key(self, sender_id: str) -> str:
