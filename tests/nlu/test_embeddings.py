@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from parley.nlu.embeddings import embeddings_available
+from parley.nlu.embeddings import embeddings_available, shared_encoder
 from parley.nlu.pipeline import Pipeline
 from parley.project import NLUData, NLUExample
 from parley.project.config import ComponentConfig, ProjectConfig
@@ -19,17 +22,14 @@ EXAMPLES = {
 }
 
 
-def test_sentence_embeddings_classify_paraphrases_without_shared_words(tmp_path: Path) -> None:
+def train(dense: str, classifier: str) -> Pipeline:
     data = NLUData(tuple(NLUExample(t, i) for i, texts in EXAMPLES.items() for t in texts))
-    config = ProjectConfig(
-        pipeline=(
-            ComponentConfig("WhitespaceTokenizer"),
-            ComponentConfig("CountVectorsFeaturizer"),
-            ComponentConfig("LanguageModelFeaturizer"),
-            ComponentConfig("DIETClassifier"),
-        )
-    )
-    pipeline = Pipeline.train(config, data)
+    names = ("WhitespaceTokenizer", "CountVectorsFeaturizer", dense, classifier)
+    return Pipeline.train(ProjectConfig(pipeline=tuple(ComponentConfig(n) for n in names)), data)
+
+
+def test_sentence_embeddings_classify_paraphrases_without_shared_words(tmp_path: Path) -> None:
+    pipeline = train("LanguageModelFeaturizer", "DIETClassifier")
     assert "dense_features" in [s.kind for s in pipeline.steps]
     for text, intent in [
         ("do I need an umbrella today", "weather"),
@@ -42,3 +42,33 @@ def test_sentence_embeddings_classify_paraphrases_without_shared_words(tmp_path:
     assert loaded.parse("do I need an umbrella today") == pipeline.parse(
         "do I need an umbrella today"
     )
+
+
+def test_a_text_gets_the_same_vector_alone_as_among_training_texts() -> None:
+    encoder = shared_encoder()
+    texts = [
+        "wake me up at seven",
+        "play jazz",
+        "wake me up at seven",
+        "what's the weather in Rome",
+    ]
+    together = encoder.encode(texts)
+    assert together.shape == (4, encoder.dimension)
+    for row, text in enumerate(texts):
+        assert np.array_equal(together[row], encoder.encode([text])[0])
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+
+
+def test_model_from_another_encoder_build_loads_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    train("SentenceEmbeddingFeaturizer", "LinearIntentClassifier").persist(tmp_path)
+    (meta_file,) = tmp_path.rglob("embeddings.json")
+    meta = json.loads(meta_file.read_text())
+    assert meta["encoder"] == "onnx-int8" and len(meta["graph_sha256"]) == 64
+    meta["graph_sha256"] = "0" * 64
+    meta_file.write_text(json.dumps(meta))
+    with caplog.at_level(logging.WARNING):
+        loaded = Pipeline.load(tmp_path)
+    assert "another build of the sentence encoder" in caplog.text
+    assert loaded.parse("is it cold")["intent"]["name"] == "weather"
