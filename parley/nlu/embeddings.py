@@ -49,7 +49,8 @@ def encoder_threads() -> int:
 
 
 class SentenceEncoder:
-    """Mean-pooled, L2-normalised MiniLM sentence vectors from an ONNX Runtime session.
+    """MiniLM sentence vectors from an ONNX Runtime session: the token states of each layer in
+    `POOLED_LAYERS` mean-pooled and L2-normalised, then concatenated.
 
     Every text is encoded on its own, on one thread: int8 dynamic quantisation scales the
     activations of a whole batch together, so a text batched with others would get a slightly
@@ -72,7 +73,7 @@ class SentenceEncoder:
         self.session = onnxruntime.InferenceSession(
             str(graph), options, providers=["CPUExecutionProvider"]
         )
-        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+        self.dimension = sum(int(o.shape[-1]) for o in self.session.get_outputs())
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """One row per text."""
@@ -95,8 +96,11 @@ class SentenceEncoder:
             "attention_mask": np.ones_like(ids),
             "token_type_ids": np.zeros_like(ids),
         }
-        pooled = self.session.run(None, feeds)[0][0].mean(axis=0)
-        return np.asarray(pooled / max(float(np.linalg.norm(pooled)), 1e-12), dtype=np.float32)
+        blocks = []
+        for hidden in self.session.run(None, feeds):  # one per pooled layer
+            pooled = hidden[0].mean(axis=0)
+            blocks.append(pooled / max(float(np.linalg.norm(pooled)), 1e-12))
+        return np.concatenate(blocks).astype(np.float32)
 
 
 _LOADING = threading.Lock()
@@ -154,6 +158,11 @@ class SentenceEmbeddingFeaturizer:
         if meta.get("model") != MODEL_NAME:
             raise NLUError(f"{folder}: embedding model {meta.get('model')} is not supported")
         encoder = self.encoder()  # load now, not on the first message
+        if meta.get("dimension") != encoder.dimension:
+            raise NLUError(
+                f"{folder}: the model was trained on {meta.get('dimension')}-dimensional sentence"
+                f" vectors, this Parley's encoder gives {encoder.dimension}; retrain the model"
+            )
         if meta.get("graph_sha256") != encoder.graph_sha256:
             logger.warning(
                 "%s: the model was trained with another build of the sentence encoder (%s; other"

@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from parley.nlu.component import NLUError
 from parley.nlu.embeddings import embeddings_available, shared_encoder
+from parley.nlu.encoder_graph import POOLED_LAYERS
 from parley.nlu.pipeline import Pipeline
 from parley.project import NLUData, NLUExample
 from parley.project.config import ComponentConfig, ProjectConfig
@@ -56,7 +58,8 @@ def test_a_text_gets_the_same_vector_alone_as_among_training_texts() -> None:
     assert together.shape == (4, encoder.dimension)
     for row, text in enumerate(texts):
         assert np.array_equal(together[row], encoder.encode([text])[0])
-    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    layers = together.reshape(len(texts), len(POOLED_LAYERS), -1)  # one unit vector per layer
+    assert np.allclose(np.linalg.norm(layers, axis=2), 1.0, atol=1e-5)
 
 
 def test_model_from_another_encoder_build_loads_with_a_warning(
@@ -72,3 +75,11 @@ def test_model_from_another_encoder_build_loads_with_a_warning(
         loaded = Pipeline.load(tmp_path)
     assert "another build of the sentence encoder" in caplog.text
     assert loaded.parse("is it cold")["intent"]["name"] == "weather"
+
+
+def test_model_trained_on_vectors_of_another_size_asks_for_retraining(tmp_path: Path) -> None:
+    train("SentenceEmbeddingFeaturizer", "LinearIntentClassifier").persist(tmp_path)
+    (meta_file,) = tmp_path.rglob("embeddings.json")
+    meta_file.write_text(json.dumps({**json.loads(meta_file.read_text()), "dimension": 384 - 1}))
+    with pytest.raises(NLUError, match="retrain"):
+        Pipeline.load(tmp_path)
