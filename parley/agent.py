@@ -185,13 +185,13 @@ class Agent:
 
     async def _save(
         self, tracker: Tracker, new: list[Event], position: StorePosition | None = None
-    ) -> list[EventDict]:
+    ) -> None:
         """Store and publish the turn's events; the tracker goes back to the cache when the
         store confirms nobody else wrote in between (`position` is where it was loaded)."""
         if not new:
             self.trackers.put(tracker.sender_id, tracker, position)
-            return []
-        dicts = [e.as_dict() for e in new]
+            return
+        dicts = [e.as_dict(copy=False) for e in new]  # only serialised by stores and brokers
         reached = await self.tracker_store.append(tracker.sender_id, dicts)
         expected = (position.sequence if position else 0) + len(new)
         if (
@@ -203,7 +203,6 @@ class Agent:
         if self.event_broker is not None:
             await self.event_broker.publish(tracker.sender_id, dicts)
         self.reminders.apply(tracker.sender_id, new)
-        return dicts
 
     def _messages(self, sender_id: str, new: list[Event]) -> list[dict[str, Any]]:
         return [e.message(sender_id) for e in new if isinstance(e, BotUttered)]
