@@ -108,6 +108,15 @@ class AgentHolder:
             return agent
 
 
+async def restore_at_start(holder: AgentHolder) -> None:
+    """Resume the served agent's background work once the server runs (reminders still due),
+    logging rather than failing: a store hiccup must not stop the server from serving."""
+    try:
+        await _start(holder.agent)
+    except Exception:
+        logger.exception("could not restore the reminders due in stored conversations")
+
+
 async def _start(agent: ServedAgent) -> None:
     """Background work an agent resumes after loading (reminders due in stored conversations)."""
     restore = getattr(agent, "restore_reminders", None)
