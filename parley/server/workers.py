@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import errno
 import gc
 import logging
@@ -37,6 +38,7 @@ logger = logging.getLogger("parley.server")
 CRASH_WINDOW_SECONDS = 10.0  # a worker that dies this soon after starting counts as crashing
 MAX_CRASHES = 3  # crashes in a row before the supervisor gives up
 STOP_TIMEOUT_SECONDS = 15.0
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class WorkersError(RuntimeError):
@@ -95,6 +97,7 @@ class Supervisor:
         self.started: dict[int, float] = {}  # worker index -> when its process started
         self.crashes: dict[int, int] = {}
         self.stopping = False
+        self.supervisor_pid = os.getpid()
         self._ready_read, self._ready_write = os.pipe()
 
     def run(self, started: float) -> int:
@@ -121,6 +124,8 @@ class Supervisor:
             try:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     signal.signal(sig, signal.SIG_DFL)
+                self.pids.clear()  # the supervisor's, not this worker's to signal
+                _stop_with_parent(self.supervisor_pid)
                 os.close(self._ready_read)
                 for other, sock in enumerate(self.sockets):
                     if other != index:
@@ -216,6 +221,18 @@ class Supervisor:
         for pid in list(self.pids):  # did not stop in time
             _signal(pid, signal.SIGKILL)
             self.pids.pop(pid, None)
+
+
+def _stop_with_parent(parent: int) -> None:
+    """Have the kernel send this worker SIGTERM if the supervisor dies, even by SIGKILL (on
+    Linux; elsewhere workers outlive a killed supervisor)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the supervisor died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _signal(pid: int, sig: int) -> None:

@@ -65,7 +65,7 @@ def server(project: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Pope
         yield url, process, log
     finally:
         if process.poll() is None:
-            process.kill()
+            process.kill()  # the workers follow their supervisor, even after SIGKILL
             process.wait(10)
 
 
@@ -117,6 +117,27 @@ def test_workers_share_conversations_metrics_and_model_swaps(
             break
         time.sleep(0.3)
     assert files == {str(other)}
+
+
+def test_workers_stop_when_their_supervisor_is_killed(
+    server: tuple[str, subprocess.Popen[bytes], Path],
+) -> None:
+    _, process, _ = server
+    workers = _children(process.pid)
+    process.kill()
+    process.wait(10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z"
 
 
 def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
