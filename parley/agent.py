@@ -13,6 +13,7 @@ import gc
 import logging
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -185,13 +186,13 @@ class Agent:
 
     async def _save(
         self, tracker: Tracker, new: list[Event], position: StorePosition | None = None
-    ) -> list[EventDict]:
+    ) -> None:
         """Store and publish the turn's events; the tracker goes back to the cache when the
         store confirms nobody else wrote in between (`position` is where it was loaded)."""
         if not new:
             self.trackers.put(tracker.sender_id, tracker, position)
-            return []
-        dicts = [e.as_dict() for e in new]
+            return
+        dicts = [e.as_dict(copy=False) for e in new]  # only serialised by stores and brokers
         reached = await self.tracker_store.append(tracker.sender_id, dicts)
         expected = (position.sequence if position else 0) + len(new)
         if (
@@ -203,7 +204,6 @@ class Agent:
         if self.event_broker is not None:
             await self.event_broker.publish(tracker.sender_id, dicts)
         self.reminders.apply(tracker.sender_id, new)
-        return dicts
 
     def _messages(self, sender_id: str, new: list[Event]) -> list[dict[str, Any]]:
         return [e.message(sender_id) for e in new if isinstance(e, BotUttered)]
@@ -212,9 +212,19 @@ class Agent:
         """The conversation's tracker (empty when it has no events yet)."""
         return await self._load(sender_id)
 
-    async def _user_turn(self, sender_id: str, message: UserUttered) -> list[dict[str, Any]]:
+    async def _user_turn(
+        self,
+        sender_id: str,
+        message: UserUttered,
+        only_if: Callable[[Tracker], bool] | None = None,
+    ) -> list[dict[str, Any]]:
+        """One turn under the conversation's lock; `only_if` may call it off after looking at
+        the tracker (decided under the lock, so two processes cannot both go ahead)."""
         async with self.lock_store.lock(sender_id):
             tracker, position = await self._checkout(sender_id)
+            if only_if is not None and not only_if(tracker):
+                self.trackers.put(sender_id, tracker, position)
+                return []
             new = await self.processor.handle_user(tracker, message)
             stamp(new, self.model_id)
             await self._save(tracker, new, position)
@@ -250,18 +260,7 @@ class Agent:
         metadata: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """Act as if the user expressed `intent` (Rasa's external events / reminders)."""
-        if isinstance(entities, dict):
-            entities = [{"entity": k, "value": v} for k, v in entities.items()]
-        meta = {"is_external": True, **(metadata or {})}
-        text = f"{EXTERNAL_PREFIX}{intent}"
-        parse: dict[str, Any] = {
-            "text": text,
-            "intent": {"name": intent, "confidence": 1.0},
-            "intent_ranking": [{"name": intent, "confidence": 1.0}],
-            "entities": list(entities or []),
-        }
-        message = UserUttered(text=text, parse_data=parse, metadata=meta)
-        return await self._user_turn(sender_id, message)
+        return await self._user_turn(sender_id, external_message(intent, entities, metadata))
 
     async def execute_action(
         self,
@@ -329,15 +328,23 @@ class Agent:
     # -- reminders ---------------------------------------------------------------------------
 
     async def _fire_reminder(self, sender_id: str, reminder: ReminderScheduled) -> None:
-        tracker = await self._load(sender_id)
-        if reminder.name not in {r.name for r in pending_reminders(tracker.events)}:
-            return
-        if killed_by_user(tracker.events, reminder):
-            logger.info("Reminder '%s' of %s dropped: the user spoke.", reminder.name, sender_id)
-            return
-        await self.trigger_intent(
-            sender_id, reminder.intent, reminder.entities, {REMINDER_KEY: reminder.name}
+        """Fire `reminder` unless it was cancelled, already fired (by this or another process:
+        every worker schedules every pending reminder) or killed by the user speaking."""
+
+        def still_due(tracker: Tracker) -> bool:
+            if reminder.name not in {r.name for r in pending_reminders(tracker.events)}:
+                return False
+            if killed_by_user(tracker.events, reminder):
+                logger.info(
+                    "Reminder '%s' of %s dropped: the user spoke.", reminder.name, sender_id
+                )
+                return False
+            return True
+
+        message = external_message(
+            reminder.intent, reminder.entities, {REMINDER_KEY: reminder.name}
         )
+        await self._user_turn(sender_id, message, only_if=still_due)
 
     async def restore_reminders(self) -> int:
         """Schedule reminders still due in stored conversations (call once after start)."""
@@ -351,3 +358,23 @@ class Agent:
 
     async def close(self) -> None:
         await self.reminders.close()
+
+
+def external_message(
+    intent: str,
+    entities: list[dict[str, Any]] | dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> UserUttered:
+    """The user message of an external event: `intent` with confidence 1 (Rasa's shape)."""
+    if isinstance(entities, dict):
+        entities = [{"entity": k, "value": v} for k, v in entities.items()]
+    text = f"{EXTERNAL_PREFIX}{intent}"
+    parse: dict[str, Any] = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 1.0},
+        "intent_ranking": [{"name": intent, "confidence": 1.0}],
+        "entities": list(entities or []),
+    }
+    return UserUttered(
+        text=text, parse_data=parse, metadata={"is_external": True, **(metadata or {})}
+    )

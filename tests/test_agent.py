@@ -126,3 +126,25 @@ async def test_moodbot_trained_end_to_end_with_nlu(tmp_path: Path) -> None:
     ]
     parsed = await agent.parse("goodbye")
     assert parsed["intent"]["name"] == "goodbye"
+
+
+def test_serving_a_model_never_imports_training_libraries() -> None:
+    """Loading and answering need numpy and scipy only: scikit-learn (and torch) stay out of
+    a server's start time and memory."""
+    import subprocess
+    import sys
+
+    from tests.server.helpdesk import helpdesk_model
+
+    script = (
+        "import asyncio, sys\n"
+        "from parley.agent import Agent\n"
+        f"agent = Agent.load({str(helpdesk_model())!r})\n"
+        "print(asyncio.run(agent.handle_message('u', 'how do I connect to the vpn'))[0]['text'])\n"
+        "print(sorted(m for m in ('sklearn', 'torch') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert "VPN" in out[0]
+    assert out[-1] == "[]"

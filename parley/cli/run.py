@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import ssl
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 import parley.actions  # noqa: F401  (registers its `parley data validate` check)
 from parley.cli.app import app, console
+
+if TYPE_CHECKING:
+    from parley.server.bootstrap import ProjectFiles
+    from parley.server.config import ServerConfig
 
 run_app = typer.Typer(help="Serve the assistant; `parley run actions` serves custom actions.")
 app.add_typer(run_app, name="run")
@@ -53,6 +60,9 @@ def run(
     log_format: str = typer.Option("json", "--log-format", help="'json' or 'text'."),
     access_log: bool = typer.Option(
         True, "--access-log/--no-access-log", help="Log each request (route, status, time)."
+    ),
+    workers: int = typer.Option(
+        None, "--workers", "-w", min=1, max=64, help="Server processes (one per core; default 1)."
     ),
 ) -> None:
     """Serve the assistant: REST, socket.io and callback channels, web chat at /chat, metrics."""
@@ -93,6 +103,7 @@ def run(
         cors_origins=tuple(cors),
         max_body_bytes=max_body_kb * 1000,
         access_log=access_log,
+        workers=workers or server.workers,
     )
     if enable_api and not config.auth_enabled and host not in ("127.0.0.1", "localhost", "::1"):
         logger.warning(
@@ -103,6 +114,15 @@ def run(
     scheme = "https" if certfile else "http"
     shown_host = "127.0.0.1" if host == "0.0.0.0" else host
 
+    tls: dict[str, Any] = {
+        "ssl_certfile": certfile,
+        "ssl_keyfile": keyfile,
+        "ssl_password": secret(ssl_password, server.ssl_password),
+    }
+    if config.workers > 1:
+        _serve_workers(files, config, host, port, tls, started)
+        return
+
     async def main() -> None:
         built = await build_server(files, config)
         console.print(
@@ -112,18 +132,70 @@ def run(
             highlight=False,
             soft_wrap=True,
         )
-        await serve(
-            built,
-            host=host,
-            port=port,
-            ssl_certfile=certfile,
-            ssl_keyfile=keyfile,
-            ssl_password=secret(ssl_password, server.ssl_password),
-            started=started,
-        )
+        await serve(built, host=host, port=port, started=started, **tls)
 
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         runner.run(main())
+
+
+def _serve_workers(
+    files: ProjectFiles,
+    config: ServerConfig,
+    host: str,
+    port: int,
+    tls: dict[str, Any],
+    started: float,
+) -> None:
+    """Serve with `config.workers` processes (see parley.server.workers)."""
+    import shutil
+    import tempfile
+
+    from prometheus_client import values
+
+    from parley.server.bootstrap import build_server, check_stores
+    from parley.server.metrics import MULTIPROCESS_ENV, forget_process
+    from parley.server.serve import event_loop_factory, serve
+    from parley.server.workers import Supervisor, Worker, listening_sockets
+
+    shared = Path(tempfile.mkdtemp(prefix="parley-workers-"))
+    try:
+        (shared / "metrics").mkdir()
+        os.environ[MULTIPROCESS_ENV] = str(shared / "metrics")
+        # prometheus_client picks its value class at import; no metric exists yet in this
+        # process, so choosing again now puts every worker's values in the shared files.
+        values.ValueClass = values.get_value_class()
+        # Every worker starts on the same model, even if a newer one is trained meanwhile.
+        pinned = replace(files, model=files.model_path().resolve())
+        config = replace(config, model_pointer=shared / "model")
+        # Loaded once here, shared by the forked workers' memory.
+        import parley.agent
+        import parley.nlu  # noqa: F401
+
+        # Stores are opened once before the workers exist: schema migrations run once, and a
+        # configuration error stops here with one message instead of once per worker.
+        asyncio.run(check_stores(pinned, config))
+        sockets = listening_sockets(host, port, config.workers)
+
+        def run_worker(worker: Worker) -> int:
+            async def main() -> None:
+                built = await build_server(pinned, config)
+                await serve(built, sockets=[worker.socket], on_ready=worker.ready, **tls)
+
+            with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+                runner.run(main())
+            return 0
+
+        scheme = "https" if tls["ssl_certfile"] else "http"
+        console.print(
+            f"Serving {pinned.model} with {config.workers} workers on {scheme}://{host}:{port}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        status = Supervisor(sockets, run_worker, forget_process).run(started)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+    if status:
+        raise typer.Exit(status)
 
 
 @run_app.command("actions")

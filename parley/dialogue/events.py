@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from parley.ids import random_id
+
 EventDict = dict[str, Any]
 
 _BASE_FIELDS = ("timestamp", "metadata")
@@ -30,7 +32,7 @@ def clone(value: Any) -> Any:
 
 def new_event_id() -> str:
     """An id that lets brokers' consumers drop duplicates."""
-    return uuid.uuid4().hex
+    return random_id()
 
 
 @dataclass(kw_only=True)
@@ -42,13 +44,15 @@ class Event:
     timestamp: float = field(default_factory=time.time)
     metadata: dict[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> EventDict:
+    def as_dict(self, copy: bool = True) -> EventDict:
+        """Rasa's JSON of the event. `copy=False` shares the nested values with the event: for
+        callers that only serialise the result (storing, publishing), never change it."""
+        take = clone if copy else _same
         data: EventDict = {"event": self.type_name, "timestamp": self.timestamp}
         if self.metadata or self.always_metadata:
-            data["metadata"] = clone(self.metadata)
-        for f in dataclasses.fields(self):
-            if f.name not in _BASE_FIELDS:
-                data[f.name] = clone(getattr(self, f.name))
+            data["metadata"] = take(self.metadata)
+        for name in _own_field_names(type(self)):
+            data[name] = take(getattr(self, name))
         return data
 
     @classmethod
@@ -66,6 +70,19 @@ def _same(value: Any) -> Any:
 
 
 _FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
+_OWN_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _own_field_names(cls: type) -> tuple[str, ...]:
+    """The event type's own JSON fields (all but timestamp and metadata), in declared order."""
+    names = _OWN_FIELD_NAMES.get(cls)
+    if names is None:
+        names = _OWN_FIELD_NAMES[cls] = tuple(
+            f.name for f in dataclasses.fields(cls) if f.name not in _BASE_FIELDS
+        )
+    return names
 
 
 def _field_names(cls: type) -> frozenset[str]:
@@ -253,8 +270,8 @@ class UnknownEvent(Event):
 
     raw: dict[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> EventDict:
-        return dict(clone(self.raw))
+    def as_dict(self, copy: bool = True) -> EventDict:
+        return dict(clone(self.raw)) if copy else dict(self.raw)
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

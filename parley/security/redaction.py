@@ -46,6 +46,19 @@ _TOKEN_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+def _any_of(patterns: Iterable[re.Pattern[str]]) -> re.Pattern[str]:
+    """One pattern matching wherever any of `patterns` would (their leading (?i) scoped)."""
+    parts = []
+    for pattern in patterns:
+        text = pattern.pattern
+        parts.append(f"(?i:{text[4:]})" if text.startswith("(?i)") else f"(?:{text})")
+    return re.compile("|".join(parts))
+
+
+# Most texts hold no token shape at all: one scan finds that, instead of one per shape.
+_ANY_TOKEN = _any_of(pattern for pattern, _ in _TOKEN_PATTERNS)
+
+
 class SecretRegistry:
     """The secret values known to this process; thread-safe, values are never exposed."""
 
@@ -93,6 +106,8 @@ SECRETS = SecretRegistry()
 def redact(text: str, registry: SecretRegistry | None = None) -> str:
     """Mask known secret values and common token shapes in `text` (for logs, errors, APIs)."""
     masked = (registry or SECRETS).redact(text)
+    if _ANY_TOKEN.search(masked) is None:
+        return masked
     for pattern, replacement in _TOKEN_PATTERNS:
         masked = pattern.sub(replacement, masked)
     return masked
@@ -124,6 +139,10 @@ class RedactingFilter(logging.Filter):
         self.registry = registry
 
     def filter(self, record: logging.LogRecord) -> bool:
+        done: set[int] = record.__dict__.setdefault("_parley_redacted_by", set())
+        if id(self) in done:
+            return True  # done at the record's creation; the handler passes it here again
+        done.add(id(self))
         args = record.args
         if (
             isinstance(record.msg, str)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 SETTINGS_FILE = "parley.yml"
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -37,6 +37,7 @@ class ServerSettings(BaseModel):
     auth_token: SecretStr | None = None
     jwt_secret: SecretStr | None = None
     jwt_method: str = "HS256"
+    workers: int = Field(default=1, ge=1, le=64)
 
     @property
     def tls(self) -> bool:

@@ -36,6 +36,7 @@ from parley.server.schemas import (
     ParseRequest,
     TriggerIntentRequest,
 )
+from parley.server.workers import ModelPointer
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +78,13 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
             raise ApiError(400, "Only 'model_file' (a path on the server) is supported.")
         if not body.model_file:
             raise ApiError(400, "Give 'model_file': the path of a model archive on the server.")
+        model = Path(body.model_file).resolve()
         try:
-            await holder.swap(Path(body.model_file))
+            await holder.swap(model)
         except ModelSwapError as exc:
             raise ApiError(400, str(exc), reason="LoadingFailed") from None
+        if config.model_pointer is not None:  # the other workers follow
+            ModelPointer(config.model_pointer).write(model)
         return Response(status_code=204)
 
     @router.get("/conversations/{conversation_id}/tracker", summary="A conversation's tracker")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -24,8 +25,9 @@ from parley.server.errors import error_body, install_error_handlers
 from parley.server.fastpath import FastRoutes
 from parley.server.metrics import CONTENT_TYPE, ServerMetrics
 from parley.server.middleware import RequestMiddleware
-from parley.server.runtime import AgentHolder
+from parley.server.runtime import AgentHolder, restore_at_start
 from parley.server.webchat import webchat_router
+from parley.server.workers import ModelPointer, follow_model
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +110,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(restore_at_start(holder))]
+        if config.model_pointer is not None:
+            pointer = ModelPointer(config.model_pointer)
+            tasks.append(asyncio.create_task(follow_model(holder, pointer)))
         yield
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         for channel in channels:
             await channel.close()
         for close in closers:

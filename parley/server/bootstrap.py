@@ -19,7 +19,11 @@ from parley.server.app import Closer, ParleyServer, create_app
 from parley.server.config import ServerConfig
 from parley.server.metrics import MetricsActionRunner, MetricsEventBroker, ServerMetrics
 from parley.server.runtime import AgentHolder, ServedAgent
-from parley.stores.persistence import create_stores
+from parley.stores.errors import StoreConfigError
+from parley.stores.factory import DEFAULT_LOCK_FILE
+from parley.stores.file_lock import FileLockStore
+from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
+from parley.stores.persistence import Stores, create_stores
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +77,30 @@ def _action_runner(endpoints: dict[str, Any], project: Path) -> CustomActionRunn
     return create_action_runner(endpoints, project)
 
 
+async def _shared_by_workers(stores: Stores, project: Path) -> Stores:
+    """The stores, fit for several worker processes: in-process locks become a lock file;
+    an in-memory tracker store cannot be shared at all."""
+    if isinstance(stores.tracker_store, InMemoryTrackerStore):
+        raise StoreConfigError(
+            "endpoints.yml: tracker_store: an in_memory store lives in one process; with "
+            "--workers use sql (the default SQLite file) or redis"
+        )
+    if not isinstance(stores.lock_store, InMemoryLockStore):
+        return stores
+    await stores.lock_store.close()
+    path = project / DEFAULT_LOCK_FILE
+    logger.info("workers share conversation locks through %s", path)
+    return replace(stores, lock_store=FileLockStore(path))
+
+
+async def check_stores(files: ProjectFiles, config: ServerConfig) -> None:
+    """Open (migrating if needed) and close the configured stores, as workers will use them."""
+    stores = await create_stores(files.secrets().endpoints(), files.project.resolve())
+    if config.workers > 1:
+        stores = await _shared_by_workers(stores, files.project.resolve())
+    await stores.close()
+
+
 async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServer:
     """Open the stores, load the model and wire every configured part into one app.
 
@@ -90,6 +118,9 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
     stores = await create_stores(endpoints, files.project.resolve())
     closers: list[Closer] = [stores.close]
     try:
+        if config.workers > 1:
+            stores = await _shared_by_workers(stores, files.project.resolve())
+            closers = [stores.close]
         event_broker = MetricsEventBroker(metrics, stores.event_broker)
         runner = _action_runner(endpoints, files.project.resolve())
         action_runner = MetricsActionRunner(metrics, runner) if runner is not None else None

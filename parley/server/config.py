@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 DEFAULT_MAX_BODY_BYTES = 1_000_000  # 1 MB: ample for a tracker, small enough to refuse floods
@@ -33,6 +34,8 @@ class ServerConfig:
     metrics: bool = True
     access_log: bool = True
     response_timeout: float = 3600.0
+    workers: int = 1  # server processes on this host (`parley run --workers`)
+    model_pointer: Path | None = None  # with workers: the file that shares model swaps
 
     def __post_init__(self) -> None:
         if self.jwt_method not in JWT_METHODS:
@@ -40,6 +43,8 @@ class ServerConfig:
                 f"--jwt-method {self.jwt_method!r} is not supported; use one of "
                 + ", ".join(JWT_METHODS)
             )
+        if self.workers < 1:
+            raise ServerConfigError("--workers must be at least 1")
         if self.max_body_bytes < 1024:
             raise ServerConfigError("the request size limit must be at least 1024 bytes")
         if self.auth_token is not None and not self.auth_token:

@@ -6,11 +6,12 @@ only DEBUG records (off in production) may carry content.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+
+import orjson
 
 request_id_var: ContextVar[str | None] = ContextVar("parley_request_id", default=None)
 
@@ -45,7 +46,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return orjson.dumps(entry, default=str).decode("utf-8")
 
 
 def configure_logging(level: int = logging.INFO, json_lines: bool = True) -> None:

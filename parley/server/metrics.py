@@ -1,18 +1,29 @@
 """Prometheus metrics: HTTP latency, messages, NLU confidence, fallbacks, handoffs, actions.
 
 Each app owns its registry (no process-global state), so two servers in one process (tests)
-keep separate counts. Conversation-level figures come from the events the engine publishes:
-`MetricsEventBroker` sits in front of the configured broker, and `MetricsActionRunner` in front
-of the custom-action runner, so the engine needs no metrics code of its own.
+keep separate counts. With `parley run --workers N` the values go to prometheus_client's shared
+files instead, and `/metrics` on any worker sums them over all workers.
+
+Conversation-level figures come from the events the engine publishes: `MetricsEventBroker` sits
+in front of the configured broker, and `MetricsActionRunner` in front of the custom-action
+runner, so the engine needs no metrics code of its own.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from parley.dialogue.custom import ActionServerError, CustomActionRunner
@@ -24,6 +35,20 @@ FALLBACK_INTENT = "nlu_fallback"
 HANDOFF_ACTIONS = frozenset({"action_handoff_to_human", "action_handoff"})
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _CONFIDENCE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
+
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's switch to shared files
+
+
+def shared_directory() -> str | None:
+    """Where workers keep their metric values (set before prometheus_client is first used)."""
+    return os.environ.get(MULTIPROCESS_ENV) or None
+
+
+def forget_process(pid: int) -> None:
+    """Drop a dead worker's live gauges (its counters and histograms keep counting)."""
+    if shared_directory():
+        multiprocess.mark_process_dead(pid)
 
 
 class ServerMetrics:
@@ -77,15 +102,31 @@ class ServerMetrics:
             "parley_model_loads_total", "Models loaded (start and swaps).", registry=r
         )
         self.model_info = Gauge(
-            "parley_model_info", "The model being served (value 1).", ("model_id",), registry=r
+            "parley_model_info",
+            "The model being served (value: the processes serving it).",
+            ("model_id",),
+            registry=r,
+            multiprocess_mode="livesum",
         )
+        self._model_label: str | None = None
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        """The text format; with workers, the sum over all of them (their shared files)."""
+        if not shared_directory():
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
 
     def set_model(self, model_id: str | None) -> None:
-        self.model_info.clear()
-        self.model_info.labels(model_id=model_id or "unknown").set(1)
+        label = model_id or "unknown"
+        if self._model_label is not None and self._model_label != label:
+            if shared_directory():  # the other workers' values live on: zero ours
+                self.model_info.labels(model_id=self._model_label).set(0)
+            else:
+                self.model_info.remove(self._model_label)
+        self.model_info.labels(model_id=label).set(1)
+        self._model_label = label
         self.model_loads.inc()
 
     def observe_events(self, events: Sequence[EventDict]) -> None:

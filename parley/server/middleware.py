@@ -8,12 +8,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from parley.ids import random_id
 from parley.server.logs import request_id_var
 from parley.server.metrics import ServerMetrics
 
@@ -63,7 +63,7 @@ class RequestMiddleware:
         request_id = (
             given.decode("latin-1")
             if given and _VALID_REQUEST_ID.match(given.decode("latin-1"))
-            else uuid.uuid4().hex
+            else random_id()
         )
         token = request_id_var.set(request_id)
         start = time.perf_counter()

@@ -8,6 +8,7 @@ old and new agent, so per-conversation locks still order turns across a swap.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Any, Protocol
 from parley.project.domain import Domain
 
 logger = logging.getLogger(__name__)
+
+RELEASE_DELAY_SECONDS = 30.0  # requests still on a replaced model finish before it is freed
 
 
 class ServedAgent(Protocol):
@@ -72,8 +75,11 @@ class AgentHolder:
         model_path: Path | None,
         loader: AgentLoader | None = None,
         on_load: Callable[[ServedAgent], None] | None = None,
+        release_delay: float = RELEASE_DELAY_SECONDS,
     ) -> None:
         self._agent = agent
+        self._release_delay = release_delay
+        self._releases: set[asyncio.Task[None]] = set()
         self._model_path = model_path
         self._loader = loader
         self._on_load = on_load
@@ -105,7 +111,31 @@ class AgentHolder:
             logger.info("now serving model %s", agent.model_id)
             await _start(agent)
             await old.close()  # stops its timers; requests still on it finish normally
+            del old
+            release = asyncio.create_task(_release_frozen(self._release_delay))
+            self._releases.add(release)
+            release.add_done_callback(self._releases.discard)
             return agent
+
+
+async def _release_frozen(delay: float) -> None:
+    """Free the replaced agent once requests still on it are done. Loading froze every model
+    out of the cyclic collector (`Agent.load`); the old agent's cycles are only found after
+    unfreezing, so collect once, then freeze what is still in use again."""
+    await asyncio.sleep(delay)
+    gc.unfreeze()
+    freed = gc.collect()
+    gc.freeze()
+    logger.info("released the previous model (%d objects)", freed)
+
+
+async def restore_at_start(holder: AgentHolder) -> None:
+    """Resume the served agent's background work once the server runs (reminders still due),
+    logging rather than failing: a store hiccup must not stop the server from serving."""
+    try:
+        await _start(holder.agent)
+    except Exception:
+        logger.exception("could not restore the reminders due in stored conversations")
 
 
 async def _start(agent: ServedAgent) -> None:

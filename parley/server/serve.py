@@ -25,8 +25,14 @@ async def serve(
     ssl_keyfile: Path | None = None,
     ssl_password: str | None = None,
     started: float | None = None,
+    sockets: list[socket.socket] | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Serve until interrupted (in the running loop); logs the start time once listening."""
+    """Serve until interrupted (in the running loop); logs the start time once listening.
+
+    `sockets`: already listening sockets to serve on (a worker's) instead of host and port;
+    `on_ready` is called once the server accepts connections.
+    """
     config = uvicorn.Config(
         server,
         host=host,
@@ -39,18 +45,27 @@ async def serve(
         timeout_graceful_shutdown=10,
         server_header=False,
     )
-    await _Server(config, started).serve()
+    await _Server(config, started, on_ready).serve(sockets=sockets)
 
 
 class _Server(uvicorn.Server):
     """uvicorn's server, logging when it is ready and exiting 0 after a graceful stop."""
 
-    def __init__(self, config: uvicorn.Config, started: float | None) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        started: float | None,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(config)
         self.started_at = started
+        self.on_ready = on_ready
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
+        if self.on_ready is not None and not self.should_exit:
+            self.on_ready()
+            return  # the supervisor logs when all workers are ready
         if self.started_at is not None and not self.should_exit:
             seconds = time.perf_counter() - self.started_at
             logger.info("ready in %.2f s", seconds, extra={"start_seconds": round(seconds, 3)})

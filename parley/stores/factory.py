@@ -6,6 +6,8 @@
                    absent: SQLite `parley.db` in the project folder
     lock_store:    {type: redis, url, port, db, password, key_prefix, use_ssl, lock_lifetime,
                     wait_timeout}  (lock_lifetime also from TICKET_LOCK_LIFETIME, as in Rasa)
+                   {type: file, path}  locks shared by the processes of one host
+                                       (`parley run --workers N`); path: .parley/locks
                    absent / {type: in_memory}: in-process locks (one replica only)
     event_broker:  {type: pika, url, port, username, password, queues, exchange_name}
                    {type: sql, dialect, url, db, …}
@@ -28,6 +30,7 @@ from parley.stores.broker_pika import PikaEventBroker, PikaSettings
 from parley.stores.broker_sql import SQLEventBroker
 from parley.stores.crypto import EventCipher
 from parley.stores.errors import StoreConfigError
+from parley.stores.file_lock import FileLockStore
 from parley.stores.keys import load_cipher
 from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
 from parley.stores.redis_conn import RedisSettings
@@ -37,6 +40,7 @@ from parley.stores.sql import SQLTrackerStore
 from parley.stores.sql_engine import SQLSettings
 
 _MEMORY = ("in_memory", "memory", "inmemory")
+DEFAULT_LOCK_FILE = ".parley/locks"
 _RASA_LOCK_LIFETIME_ENV = "TICKET_LOCK_LIFETIME"  # Rasa's way to set the lock lifetime
 
 
@@ -107,9 +111,11 @@ async def create_lock_store(
         # Rasa's lock store defaults to Redis database 1, apart from a tracker store in db 0.
         settings = RedisSettings.from_endpoint(section, where, default_db=1)
         return await RedisLockStore.open(settings, **options)
+    if kind == "file":
+        return FileLockStore(project_root / str(section.get("path") or DEFAULT_LOCK_FILE))
     if kind in _MEMORY:
         return InMemoryLockStore()
-    raise StoreConfigError(f"{where}: unknown type {kind!r}; use redis or in_memory")
+    raise StoreConfigError(f"{where}: unknown type {kind!r}; use redis, file or in_memory")
 
 
 async def create_event_broker(

@@ -9,15 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from parley.stores.errors import StoreConfigError
+from parley.stores.migrations import HEAD_REVISION
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +179,12 @@ async def migrate(engine: AsyncEngine, schema: str | None = None) -> None:
 
 
 def _upgrade(connection: Connection) -> None:
+    if _current_revision(connection) == HEAD_REVISION:
+        return
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
@@ -192,6 +196,14 @@ def _upgrade(connection: Connection) -> None:
     after = MigrationContext.configure(connection).get_current_revision()
     if after != before:
         logger.info("database schema migrated from %s to %s", before or "empty", after)
+
+
+def _current_revision(connection: Connection) -> str | None:
+    """The schema's Alembic revision, read directly; None if there is none yet."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+    return str(row[0]) if row is not None else None
 
 
 def describe_error(exc: BaseException) -> str:

@@ -2,9 +2,16 @@
 
 Through SQLAlchemy's async engine and aiosqlite every statement, BEGIN, fetch and COMMIT is a
 separate hand-off to the driver's thread (about forty per turn). Here a turn's load and a turn's
-append each run as one call on a dedicated thread that owns a plain `sqlite3` connection on the
-same file (WAL, same busy timeout), so a turn costs two hand-offs. Everything else the store
-does (delete, purge, export, migrations) stays on the engine.
+append each run as one call on a plain `sqlite3` connection on the same file (WAL, same busy
+timeout).
+
+The call runs inline, in the event loop's thread: on a local file it takes a fraction of a
+millisecond, less than handing it to a thread and taking the GIL back (measured: 20 % of a
+message's CPU time at 32 concurrent users). It never waits there: the inline connection has no
+busy timeout, so when another connection (another worker or replica, or this store's own
+maintenance) holds the write lock, the call moves to a dedicated thread whose connection waits
+as long as the store's busy timeout allows. WAL checkpoints, which write and sync the database
+file, also run on that thread instead of inside a committing turn.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from parley.stores.codec import StoredEvent
@@ -40,78 +47,137 @@ _INSERT = (
     f"INSERT INTO {_E} (sender_id, sequence, type_name, timestamp, event_id, model_id, key_id, "
     "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+BUSY_TIMEOUT_MS = 30000
+CHECKPOINT_EVERY = 256  # inline commits between two WAL checkpoints on the thread
 
 Row = tuple[Any, ...]
 
 
+def _connect(path: str, busy_timeout_ms: int, autocheckpoint: bool) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    if not autocheckpoint:
+        connection.execute("PRAGMA wal_autocheckpoint=0")
+    return connection
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(error) or "busy" in str(error)
+
+
 class SQLiteTurns:
-    """One thread, one connection: `rows_after` and `append` of the SQL tracker store."""
+    """`rows_after` and `append` of the SQL tracker store: inline when the file is free, on a
+    dedicated thread (which may wait for the write lock) when it is not."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parley-sqlite")
-        self._connection: sqlite3.Connection | None = None
+        self._inline: sqlite3.Connection | None = None  # event loop thread only
+        self._waiting: sqlite3.Connection | None = None  # executor thread only
+        self._commits = 0
+        self._checkpoint: Future[None] | None = None
 
-    async def _run(self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+    def _inline_db(self) -> sqlite3.Connection:
+        if self._inline is None:
+            self._inline = _connect(self.path, 0, autocheckpoint=False)
+        return self._inline
 
-    def _db(self) -> sqlite3.Connection:
-        if self._connection is None:
-            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("PRAGMA busy_timeout=30000")
-            self._connection = connection
-        return self._connection
+    def _waiting_db(self) -> sqlite3.Connection:
+        if self._waiting is None:
+            self._waiting = _connect(self.path, BUSY_TIMEOUT_MS, autocheckpoint=True)
+        return self._waiting
+
+    async def _call(self, function: Callable[..., T], *args: Any) -> T:
+        """`function(connection, *args)` inline; on the thread if the database is busy."""
+        try:
+            return function(self._inline_db(), *args)
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, lambda: function(self._waiting_db(), *args)
+        )
 
     async def rows_after(self, sender_id: str, skip: int) -> list[Row]:
         """(created_at, event_count, key_id, body) rows as the engine query `_rows_after`."""
-        return await self._run(self._rows_after, sender_id, skip)
-
-    def _rows_after(self, sender_id: str, skip: int) -> list[Row]:
-        return self._db().execute(_ROWS_AFTER, (skip, sender_id)).fetchall()
+        return await self._call(_rows_after, sender_id, skip)
 
     async def append(
         self, sender_id: str, records: Sequence[StoredEvent], latest: float, retry: bool
     ) -> tuple[int, float] | None:
         """Reserve the sequence range and insert the rows in one write transaction; returns
         (first sequence, created_at), or None when `retry` finds the turn already stored."""
-        return await self._run(self._append, sender_id, records, latest, retry)
+        done = await self._call(_append, sender_id, records, latest, retry)
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0:
+            self._start_checkpoint()
+        return done
 
-    def _append(
-        self, sender_id: str, records: Sequence[StoredEvent], latest: float, retry: bool
-    ) -> tuple[int, float] | None:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            event_id = records[0].event_id
-            if (
-                retry
-                and event_id is not None
-                and db.execute(_ALREADY_STORED, (sender_id, event_id)).fetchone() is not None
-            ):
-                db.execute("ROLLBACK")
-                return None
-            total, created_at = db.execute(
-                _RESERVE, (sender_id, time.time(), latest, len(records))
-            ).fetchone()
-            first = int(total) - len(records) + 1
-            db.executemany(
-                _INSERT,
-                [
-                    (sender_id, first + offset, *record.columns())
-                    for offset, record in enumerate(records)
-                ],
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        return first, float(created_at)
+    def _start_checkpoint(self) -> None:
+        """Move the WAL's pages into the database file, on the thread (it syncs the file)."""
+        if self._checkpoint is None or self._checkpoint.done():
+            self._checkpoint = self._executor.submit(self._run_checkpoint)
+
+    def _run_checkpoint(self) -> None:
+        # RESTART, not PASSIVE: under steady writes a passive checkpoint never catches up with
+        # the log, which then grows without end. RESTART holds writers off while it copies (they
+        # queue on this thread, the event loop goes on) and lets the next one reuse the log.
+        self._waiting_db().execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._run(self._connection.close)
-            self._connection = None
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._close_waiting)
         self._executor.shutdown(wait=True)
+
+    def _close_waiting(self) -> None:
+        if self._waiting is not None:
+            self._waiting.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self._waiting.close()
+            self._waiting = None
+
+
+def _rows_after(db: sqlite3.Connection, sender_id: str, skip: int) -> list[Row]:
+    return db.execute(_ROWS_AFTER, (skip, sender_id)).fetchall()
+
+
+def _append(
+    db: sqlite3.Connection,
+    sender_id: str,
+    records: Sequence[StoredEvent],
+    latest: float,
+    retry: bool,
+) -> tuple[int, float] | None:
+    db.execute("BEGIN IMMEDIATE")  # busy here (inline) means: wait on the thread instead
+    try:
+        event_id = records[0].event_id
+        if (
+            retry
+            and event_id is not None
+            and db.execute(_ALREADY_STORED, (sender_id, event_id)).fetchone() is not None
+        ):
+            db.execute("ROLLBACK")
+            return None
+        total, created_at = db.execute(
+            _RESERVE, (sender_id, time.time(), latest, len(records))
+        ).fetchone()
+        first = int(total) - len(records) + 1
+        db.executemany(
+            _INSERT,
+            [
+                (sender_id, first + offset, *record.columns())
+                for offset, record in enumerate(records)
+            ],
+        )
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return first, float(created_at)

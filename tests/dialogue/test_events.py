@@ -95,3 +95,15 @@ def test_restart_at_the_end_of_the_dump_resets_everything() -> None:
     assert tracker.active_loop == {}
     assert tracker.followup_action == "action_session_start"
     assert tracker.applied_events() == []
+
+
+def test_as_dict_copies_unless_told_the_result_is_only_serialised() -> None:
+    from parley.dialogue.events import UserUttered
+
+    event = UserUttered(text="hi", parse_data={"intent": {"name": "greet", "confidence": 0.9}})
+    copied = event.as_dict()
+    copied["parse_data"]["intent"]["name"] = "changed"
+    assert event.parse_data["intent"]["name"] == "greet"
+    shared = event.as_dict(copy=False)
+    assert shared == event.as_dict()
+    assert shared["parse_data"] is event.parse_data

@@ -223,3 +223,26 @@ policies:
     tracker = await agent.get_tracker("a")
     fallback = [e for e in tracker.events if isinstance(e, ActionExecuted)][-2]
     assert (fallback.name, fallback.policy) == ("action_default_fallback", "RulePolicy")
+
+
+def test_rule_index_finds_every_rule_a_full_scan_finds() -> None:
+    from parley.dialogue.policies.rule import RuleIndex, sample_matches
+    from parley.dialogue.state import states_and_actions
+    from tests.conftest import EXAMPLES
+
+    for name in ("helpdesk", "moodbot"):
+        project = load_project(EXAMPLES / name)
+        domain = project.domain
+        rules = _trained(RulePolicy, project)
+        samples = rules.samples  # type: ignore[attr-defined]
+        index = RuleIndex.build(samples)
+        checked = 0
+        for _, events in training_stories([*project.stories, *project.rules]):
+            states, _ = states_and_actions(events, domain, all_slots=True)
+            for end in range(1, len(states) + 1):
+                window = states[:end]
+                scanned = [s for s in samples if sample_matches(s, window, domain)]
+                indexed = [s for s in index.candidates(window) if sample_matches(s, window, domain)]
+                assert indexed == scanned
+                checked += bool(scanned)
+        assert checked >= 5  # the walk did reach states where rules apply

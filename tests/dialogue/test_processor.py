@@ -11,7 +11,7 @@ import pytest
 
 from parley.agent import Agent
 from parley.dialogue.events import BotUttered
-from parley.stores.memory import InMemoryTrackerStore
+from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
 from tests.dialogue.conftest import AgentFactory, texts
 
 DOMAIN = """
@@ -163,6 +163,36 @@ async def test_reminder_survives_a_restart(make_agent: AgentFactory, files: dict
     assert bots[-1] == "Wake up!"
     assert await second.restore_reminders() == 0  # fired once, never again
     await second.close()
+
+
+@pytest.mark.integration
+async def test_a_reminder_every_worker_restored_fires_once(
+    make_agent: AgentFactory, files: dict[str, str]
+) -> None:
+    from parley.stores import RedisTrackerStore
+    from tests.stores.conftest import drop_redis_keys, redis_settings, unique_name
+
+    prefix = unique_name("reminders")
+    store = await RedisTrackerStore.open(redis_settings(prefix))  # a store that really waits
+    locks = InMemoryLockStore()
+    try:
+        first = make_agent(files, ScriptedActions(), tracker_store=store, lock_store=locks)
+        await first.handle_message("u", "/remind")
+        await first.close()
+        workers = [
+            make_agent(files, ScriptedActions(), tracker_store=store, lock_store=locks)
+            for _ in range(3)
+        ]
+        restored = await asyncio.gather(*(w.restore_reminders() for w in workers))
+        assert restored == [1, 1, 1]
+        await asyncio.sleep(0.8)  # all three timers go off at the same moment
+        events = (await workers[0].get_tracker("u")).events
+        assert [e.text for e in events if isinstance(e, BotUttered)].count("Wake up!") == 1
+        for worker in workers:
+            await worker.close()
+    finally:
+        await store.close()
+        await drop_redis_keys(prefix)
 
 
 async def test_handoff_keeps_the_bot_silent_until_released(

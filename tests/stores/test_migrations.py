@@ -61,3 +61,15 @@ async def test_login_db_creates_the_database_first(tmp_path: Path) -> None:
         async with engine.connect() as connection:
             await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         await engine.dispose()
+
+
+def test_the_recorded_head_is_alembics_newest_revision() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from parley.stores import migrations
+    from parley.stores.migrations import HEAD_REVISION
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION

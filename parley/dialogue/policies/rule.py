@@ -193,6 +193,48 @@ def sample_matches(sample: RuleSample, states: list[State], domain: Domain) -> b
     return False
 
 
+_ANY = "\x00any"  # a partial state that does not constrain this part of the state
+
+
+def _last_key(sample: RuleSample) -> tuple[str | None, str | None]:
+    """(prev action, intent) the conversation's last state must have for `sample` to apply."""
+    last = sample.history[-1]
+    action = last.get("prev_action", _ANY)
+    intent = last["user"].get("intent") if "user" in last else _ANY
+    return action, intent
+
+
+@dataclass(frozen=True)
+class RuleIndex:
+    """The samples by what their last partial state requires, so a prediction only tests the
+    few that can apply (every sample's last partial state must match the last state)."""
+
+    buckets: dict[tuple[str | None, str | None], list[tuple[int, RuleSample]]]
+    unconstrained: list[tuple[int, RuleSample]]
+
+    @classmethod
+    def build(cls, samples: list[RuleSample]) -> RuleIndex:
+        buckets: dict[tuple[str | None, str | None], list[tuple[int, RuleSample]]] = {}
+        unconstrained: list[tuple[int, RuleSample]] = []
+        for position, sample in enumerate(samples):
+            if not sample.history:
+                unconstrained.append((position, sample))
+            else:
+                buckets.setdefault(_last_key(sample), []).append((position, sample))
+        return cls(buckets, unconstrained)
+
+    def candidates(self, states: list[State]) -> list[RuleSample]:
+        """The samples that may match `states`, in training order (ties go to the first)."""
+        last = states[-1] if states else {}
+        action = last.get("prev_action", {}).get("action_name")
+        intent = (last.get("user") or {}).get("intent")
+        found = list(self.unconstrained)
+        for key in ((action, intent), (action, _ANY), (_ANY, intent), (_ANY, _ANY)):
+            found.extend(self.buckets.get(key, ()))
+        found.sort(key=lambda pair: pair[0])
+        return [sample for _, sample in found]
+
+
 def listen_inside_loop(sample: RuleSample, loop: str | None) -> bool:
     """A rule that knows nothing of loops ends with listening; inside an active loop (a form
     interrupted by an FAQ) stories decide what follows instead, e.g. returning to the form."""
@@ -211,6 +253,13 @@ class RulePolicy:
     samples: list[RuleSample] = field(default_factory=list)
     name: str = "RulePolicy"
     priority: int = 6
+    _index: RuleIndex | None = field(default=None, init=False, repr=False, compare=False)
+    _indexed: list[RuleSample] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def _candidates(self, states: list[State]) -> list[RuleSample]:
+        if self._index is None or self._indexed is not self.samples:
+            self._index, self._indexed = RuleIndex.build(self.samples), self.samples
+        return self._index.candidates(states)
 
     @property
     def fallback_threshold(self) -> float:
@@ -242,7 +291,7 @@ class RulePolicy:
             if topic is not None:
                 return (topic if latest == ACTION_LISTEN else ACTION_LISTEN), "topic fallback"
         states = tracker_states(tracker, domain, all_slots=True)
-        matches = [s for s in self.samples if sample_matches(s, states, domain)]
+        matches = [s for s in self._candidates(states) if sample_matches(s, states, domain)]
         if loop and any(listen_inside_loop(s, loop) for s in matches):
             matches = [s for s in matches if not listen_inside_loop(s, loop)]
             if not matches:  # the interruption is answered: back to the form

@@ -8,9 +8,9 @@ also served through `fastpath.FastRoutes`.
 
 from __future__ import annotations
 
-import json
 import logging
 
+import orjson
 from fastapi import APIRouter, Request, Response
 
 from parley.server.channels.base import (
@@ -31,8 +31,8 @@ async def read_json(request: Request) -> object:
     """The request body as JSON; ApiError(400) with the parser's message when it is not."""
     raw = await request.body()
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise ApiError(400, f"The request body is not valid JSON: {exc}") from None
 
 
@@ -47,7 +47,7 @@ class RestChannel(InputChannel):
             raise ApiError(400, str(exc)) from None
         channel = request.query_params.get("input_channel") or self.name
         messages = await self.context.handle(channel, sender, text, metadata)
-        return Response(json.dumps(messages, ensure_ascii=False), media_type=_JSON)
+        return Response(orjson.dumps(messages, default=str), media_type=_JSON)
 
     def fast_routes(self) -> list[FastRoute]:
         return [FastRoute("POST", f"{self.url_prefix}/webhook", self.webhook)]

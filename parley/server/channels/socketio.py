@@ -76,6 +76,9 @@ class SocketIOChannel(InputChannel):
         origins = list(context.config.cors_origins)
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
+            # Long-polling sends each request of a session anew, to any worker; only a
+            # websocket stays with the worker that holds the session.
+            transports=["websocket"] if context.config.workers > 1 else ["polling", "websocket"],
             cors_allowed_origins="*" if "*" in origins else (origins or None),
             logger=False,
             engineio_logger=False,

@@ -1,0 +1,92 @@
+"""The SQLite turn path: inline while the file is free, never stalling the event loop while
+another connection holds the write lock, and WAL checkpoints off the turn path."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+from parley.stores import EncryptionKey, EventCipher, SQLSettings, SQLTrackerStore
+from parley.stores.sql_lite import CHECKPOINT_EVERY
+from tests.stores.test_contract import bot, listen, user
+
+
+async def _open(tmp_path: Path) -> SQLTrackerStore:
+    return await SQLTrackerStore.open(
+        SQLSettings(), tmp_path, EventCipher(EncryptionKey.generate())
+    )
+
+
+def _database(tmp_path: Path) -> Path:
+    [path] = [p for p in tmp_path.iterdir() if p.suffix == ".db"]
+    return path
+
+
+async def test_a_held_write_lock_delays_the_turn_but_not_the_event_loop(tmp_path: Path) -> None:
+    store = await _open(tmp_path)
+    try:
+        await store.append("alice", [user("hi"), bot("Hello"), listen()])
+        other = sqlite3.connect(_database(tmp_path), isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # another worker or replica is writing
+        append = asyncio.create_task(store.append("alice", [user("still there?"), listen()]))
+        ticks = 0
+        for _ in range(20):  # the loop keeps serving while the turn waits for the lock
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 20
+        assert not append.done()
+        await asyncio.to_thread(other.execute, "COMMIT")
+        position = await asyncio.wait_for(append, 10)
+        assert position is not None and position.sequence == 5
+        events = await store.load("alice")
+        assert [e.get("text") for e in events or [] if e["event"] == "user"] == [
+            "hi",
+            "still there?",
+        ]
+        other.close()
+    finally:
+        await store.close()
+
+
+async def test_reads_and_writes_run_inline_when_the_file_is_free(tmp_path: Path) -> None:
+    store = await _open(tmp_path)
+    try:
+        threads: set[str] = set()
+        real_connect = sqlite3.connect
+
+        def recording_connect(*args: object, **kwargs: object) -> sqlite3.Connection:
+            threads.add(threading.current_thread().name)
+            return real_connect(*args, **kwargs)  # type: ignore[arg-type]
+
+        sqlite3.connect = recording_connect  # type: ignore[assignment]
+        try:
+            await store.append("bob", [user("hi"), listen()])
+            assert await store.load("bob")
+        finally:
+            sqlite3.connect = real_connect
+        assert threads == {threading.main_thread().name}
+    finally:
+        await store.close()
+
+
+async def test_the_write_ahead_log_is_checkpointed_as_turns_go_by(tmp_path: Path) -> None:
+    store = await _open(tmp_path)
+    try:
+
+        async def turns(count: int, offset: int) -> None:
+            for index in range(offset, offset + count):
+                await store.append(f"user-{index % 20}", [user(f"hi {index}"), bot("ok"), listen()])
+
+        wal = _database(tmp_path).with_name(_database(tmp_path).name + "-wal")
+        await turns(CHECKPOINT_EVERY - 1, 0)  # no checkpoint yet: every page is in the log
+        before_checkpoints = wal.stat().st_size
+        await turns(3 * CHECKPOINT_EVERY, CHECKPOINT_EVERY)
+        await asyncio.sleep(0.2)  # the last checkpoint runs on the store's thread
+        # Without checkpoints the log would be four times as long by now; with them it is
+        # reused from its start after each one.
+        assert wal.stat().st_size < 2 * before_checkpoints
+        assert len(await store.load("user-7") or []) == 3 * len(range(7, 4 * CHECKPOINT_EVERY, 20))
+    finally:
+        await store.close()
