@@ -195,6 +195,24 @@ async def test_a_reminder_every_worker_restored_fires_once(
         await drop_redis_keys(prefix)
 
 
+async def test_a_starting_server_resumes_the_reminders_of_stored_conversations(
+    make_agent: AgentFactory, files: dict[str, str]
+) -> None:
+    from parley.server.app import create_app
+    from parley.server.runtime import AgentHolder
+    from tests.server.live import running
+
+    store = InMemoryTrackerStore()
+    before = make_agent(files, ScriptedActions(), tracker_store=store)
+    await before.handle_message("u", "/remind")
+    await before.close()  # the old server stopped with the reminder pending
+    agent = make_agent(files, ScriptedActions(), tracker_store=store)
+    async with running(create_app(AgentHolder(agent, None))):
+        await asyncio.sleep(0.7)
+        events = (await agent.get_tracker("u")).events
+    assert [e.text for e in events if isinstance(e, BotUttered)][-1] == "Wake up!"
+
+
 async def test_handoff_keeps_the_bot_silent_until_released(
     make_agent: AgentFactory, files: dict[str, str]
 ) -> None:

@@ -178,3 +178,52 @@ def test_an_in_memory_tracker_store_is_refused_with_workers(project: Path) -> No
     )
     assert result.returncode != 0
     assert "in_memory store lives in one process" in result.stdout + result.stderr
+
+
+def test_workers_serve_https(project: Path, tmp_path: Path) -> None:  # noqa: F811
+    import ssl
+
+    from tests.integration.test_server_tls import make_certificate
+
+    cert, key = make_certificate(tmp_path, b"worker-key-password")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            *PARLEY,
+            "run",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--ssl-certfile",
+            str(cert),
+            "--ssl-keyfile",
+            str(key),
+            "--ssl-password",
+            "worker-key-password",
+        ],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    trusted = ssl.create_default_context(cafile=str(cert))
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert process.poll() is None
+            try:
+                metrics = httpx.get(f"https://127.0.0.1:{port}/metrics", verify=trusted).text
+                if _serving(metrics) == 2:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        for i in range(6):  # new connections: both workers answer over TLS
+            with httpx.Client(verify=trusted) as client:
+                reply = client.post(
+                    f"https://127.0.0.1:{port}/webhooks/rest/webhook",
+                    json={"sender": f"tls-{i}", "message": "hi"},
+                )
+            assert reply.json()[0]["text"].startswith(GREETING)
+    finally:
+        process.terminate()
+        assert process.wait(30) == 0

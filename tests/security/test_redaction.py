@@ -196,3 +196,25 @@ def test_secret_inside_a_dict_argument_is_masked() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "config %s", ({"pw": secret},), None)
     RedactingFilter(registry).filter(record)
     assert record.getMessage() == f"config {{'pw': '{MASK}'}}"
+
+
+def test_the_quick_check_never_skips_a_text_a_token_shape_matches() -> None:
+    from parley.security.redaction import _ANY_TOKEN, _TOKEN_PATTERNS
+
+    samples = [
+        "Authorization: Bearer abcdefgh12345678",
+        'headers {"authorization": "Basic dXNlcjpwYXNzd29yZA=="}',
+        "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig",
+        "vault hvs.CAESIJ0123456789abcdefghij and s.0123456789abcdefghijkl",
+        "slack xoxb-1234567890-abcdef github ghp_0123456789abcdefghij0123",
+        "aws AKIAABCDEFGHIJKLMNOP",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----",
+        "postgresql://bot:hunter22@db/bot",
+        "db_password=hunter22 API-KEY=abc123 my_token = xyz987",
+        '{"client_secret": "s3cr3tvalue", "Api_Key": \'k-123456\'}',
+    ]
+    for text in samples:
+        shapes = [p.pattern for p, _ in _TOKEN_PATTERNS if p.search(text)]
+        assert shapes, text  # each sample shows at least one shape
+        assert _ANY_TOKEN.search(text), (text, shapes)
+    assert _ANY_TOKEN.search("POST /webhooks/rest/webhook 200 3.1ms") is None
