@@ -62,6 +62,9 @@ def server(project: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Pope
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, process, 2)
+        deadline = time.monotonic() + 60  # and the supervisor knows (it logs it)
+        while "2 workers ready" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
         yield url, process, log
     finally:
         if process.poll() is None:
