@@ -151,7 +151,17 @@ def start_openbao(folder: Path, with_tls: bool = False) -> OpenBao:
         if process.poll() is not None:
             raise RuntimeError(f"OpenBao exited: {(folder / 'openbao.log').read_text()[-2000:]}")
         try:
-            if requests.get(f"{server.address}/v1/sys/health", timeout=1).status_code == 200:
+            # Healthy is not enough: the dev server's KV v2 mount answers "Upgrading from
+            # non-versioned to versioned data" for a moment after it starts.
+            if (
+                requests.get(f"{server.address}/v1/sys/health", timeout=1).status_code == 200
+                and requests.get(
+                    f"{server.address}/v1/secret/config",
+                    headers={"X-Vault-Token": token},
+                    timeout=1,
+                ).status_code
+                == 200
+            ):
                 return server
         except requests.RequestException:
             pass
