@@ -9,9 +9,9 @@ The call runs inline, in the event loop's thread: on a local file it takes a fra
 millisecond, less than handing it to a thread and taking the GIL back (measured: 20 % of a
 message's CPU time at 32 concurrent users). It never waits there: the inline connection has no
 busy timeout, so when another connection (another worker or replica, or this store's own
-maintenance) holds the write lock, the call moves to a dedicated thread whose connection waits
-as long as the store's busy timeout allows. WAL checkpoints, which write and sync the database
-file, also run on that thread instead of inside a committing turn.
+checkpoint) holds the write lock, the call is tried again after a short sleep of the event
+loop, as long as the store's busy timeout allows. WAL checkpoints, which write and sync the
+database file, run on a dedicated thread instead of inside a committing turn.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ _INSERT = (
     "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 BUSY_TIMEOUT_MS = 30000
+_FIRST_RETRY_SECONDS = 0.0002  # a turn holds the write lock for a fraction of a millisecond
+_LAST_RETRY_SECONDS = 0.005
 CHECKPOINT_EVERY = 256  # inline commits between two WAL checkpoints on the thread
 
 Row = tuple[Any, ...]
@@ -71,14 +73,14 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
 
 
 class SQLiteTurns:
-    """`rows_after` and `append` of the SQL tracker store: inline when the file is free, on a
-    dedicated thread (which may wait for the write lock) when it is not."""
+    """`rows_after` and `append` of the SQL tracker store, inline in the event loop (retried
+    after short sleeps while the write lock is taken); checkpoints on a thread of their own."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parley-sqlite")
         self._inline: sqlite3.Connection | None = None  # event loop thread only
-        self._waiting: sqlite3.Connection | None = None  # executor thread only
+        self._checkpointer: sqlite3.Connection | None = None  # executor thread only
         self._commits = 0
         self._checkpoint: Future[None] | None = None
 
@@ -87,21 +89,26 @@ class SQLiteTurns:
             self._inline = _connect(self.path, 0, autocheckpoint=False)
         return self._inline
 
-    def _waiting_db(self) -> sqlite3.Connection:
-        if self._waiting is None:
-            self._waiting = _connect(self.path, BUSY_TIMEOUT_MS, autocheckpoint=True)
-        return self._waiting
+    def _checkpoint_db(self) -> sqlite3.Connection:
+        if self._checkpointer is None:
+            self._checkpointer = _connect(self.path, BUSY_TIMEOUT_MS, autocheckpoint=True)
+        return self._checkpointer
 
     async def _call(self, function: Callable[..., T], *args: Any) -> T:
-        """`function(connection, *args)` inline; on the thread if the database is busy."""
-        try:
-            return function(self._inline_db(), *args)
-        except sqlite3.OperationalError as exc:
-            if not _is_busy(exc):
-                raise
-        return await asyncio.get_running_loop().run_in_executor(
-            self._executor, lambda: function(self._waiting_db(), *args)
-        )
+        """`function(connection, *args)` inline; while another connection holds the write lock,
+        tried again after short sleeps in the event loop (SQLite's own busy handler would sleep
+        1, 2, 5, 10 … ms, and block the loop), for as long as the busy timeout allows."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
+        delay = _FIRST_RETRY_SECONDS
+        while True:
+            try:
+                return function(self._inline_db(), *args)
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _LAST_RETRY_SECONDS)
 
     async def rows_after(self, sender_id: str, skip: int) -> list[Row]:
         """(created_at, event_count, key_id, body) rows as the engine query `_rows_after`."""
@@ -127,20 +134,20 @@ class SQLiteTurns:
         # RESTART, not PASSIVE: under steady writes a passive checkpoint never catches up with
         # the log, which then grows without end. RESTART holds writers off while it copies (they
         # queue on this thread, the event loop goes on) and lets the next one reuse the log.
-        self._waiting_db().execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+        self._checkpoint_db().execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
 
     async def close(self) -> None:
         if self._inline is not None:
             self._inline.close()
             self._inline = None
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._close_waiting)
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._close_checkpointer)
         self._executor.shutdown(wait=True)
 
-    def _close_waiting(self) -> None:
-        if self._waiting is not None:
-            self._waiting.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            self._waiting.close()
-            self._waiting = None
+    def _close_checkpointer(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self._checkpointer.close()
+            self._checkpointer = None
 
 
 def _rows_after(db: sqlite3.Connection, sender_id: str, skip: int) -> list[Row]:
