@@ -93,11 +93,21 @@ async def _shared_by_workers(stores: Stores, project: Path) -> Stores:
     return replace(stores, lock_store=FileLockStore(path))
 
 
+async def _open_stores(endpoints: dict[str, Any], project: Path, config: ServerConfig) -> Stores:
+    """The configured stores, made fit for `config.workers` processes (closed on failure)."""
+    stores = await create_stores(endpoints, project)
+    if config.workers == 1:
+        return stores
+    try:
+        return await _shared_by_workers(stores, project)
+    except BaseException:
+        await stores.close()
+        raise
+
+
 async def check_stores(files: ProjectFiles, config: ServerConfig) -> None:
     """Open (migrating if needed) and close the configured stores, as workers will use them."""
-    stores = await create_stores(files.secrets().endpoints(), files.project.resolve())
-    if config.workers > 1:
-        stores = await _shared_by_workers(stores, files.project.resolve())
+    stores = await _open_stores(files.secrets().endpoints(), files.project.resolve(), config)
     await stores.close()
 
 
@@ -115,12 +125,9 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
     if credentials is not None and config.credentials is None:
         config = replace(config, credentials=credentials)
     metrics = ServerMetrics()
-    stores = await create_stores(endpoints, files.project.resolve())
+    stores = await _open_stores(endpoints, files.project.resolve(), config)
     closers: list[Closer] = [stores.close]
     try:
-        if config.workers > 1:
-            stores = await _shared_by_workers(stores, files.project.resolve())
-            closers = [stores.close]
         event_broker = MetricsEventBroker(metrics, stores.event_broker)
         runner = _action_runner(endpoints, files.project.resolve())
         action_runner = MetricsActionRunner(metrics, runner) if runner is not None else None
