@@ -179,21 +179,20 @@ async def migrate(engine: AsyncEngine, schema: str | None = None) -> None:
 
 
 def _upgrade(connection: Connection) -> None:
-    if _current_revision(connection) == HEAD_REVISION:
+    before = _current_revision(connection)
+    if before == HEAD_REVISION:
         return
     alembic_logger = logging.getLogger("alembic")
     if alembic_logger.level == logging.NOTSET:
         alembic_logger.setLevel(logging.WARNING)  # its chatter (plugins, steps) is not news
     from alembic import command
     from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
-    before = MigrationContext.configure(connection).get_current_revision()
     command.upgrade(config, "head")
-    after = MigrationContext.configure(connection).get_current_revision()
+    after = _current_revision(connection)
     if after != before:
         logger.info("database schema migrated from %s to %s", before or "empty", after)
 
