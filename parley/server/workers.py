@@ -191,8 +191,7 @@ class Supervisor:
             if self.crashes[index] >= MAX_CRASHES:
                 logger.error("worker %d keeps failing (status %d); stopping", index, code)
                 self.stopping = True
-                self._stop_all()
-                return 1
+                return 1  # `run` stops the other workers
             logger.warning(
                 "worker %d (pid %d) exited with status %d; starting a new one", index, pid, code
             )

@@ -133,7 +133,7 @@ class SQLiteTurns:
     def _run_checkpoint(self) -> None:
         # RESTART, not PASSIVE: under steady writes a passive checkpoint never catches up with
         # the log, which then grows without end. RESTART holds writers off while it copies (they
-        # queue on this thread, the event loop goes on) and lets the next one reuse the log.
+        # retry from the event loop, which goes on) and lets the next one reuse the log.
         self._checkpoint_db().execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
 
     async def close(self) -> None:
