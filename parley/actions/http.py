@@ -12,9 +12,7 @@ import asyncio
 import json
 import logging
 import ssl
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from parley.actions.breaker import CircuitBreaker
 from parley.actions.config import ActionEndpointConfig
@@ -29,6 +27,9 @@ from parley.actions.errors import (
 )
 from parley.actions.protocol import check_reply
 from parley.actions.signing import create_jwt, hmac_headers
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ class HttpActionRunner:
             self._client = None
 
     async def _call(self, action_name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        import httpx  # imported on first use: httpx also loads its CLI (0.1 s at every start)
+
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         headers = self._headers(action_name, str(payload.get("sender_id", "")), body)
         client = self._http_client()
@@ -158,6 +161,8 @@ class HttpActionRunner:
 
     def _http_client(self) -> httpx.AsyncClient:
         if self._client is None:
+            import httpx
+
             config = self.config
             params = dict(config.params)
             if config.token:

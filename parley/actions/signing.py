@@ -15,8 +15,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-import jwt
-
 from parley.actions.config import HMACConfig, JWTConfig
 
 TIMESTAMP_HEADER = "X-Parley-Timestamp"
@@ -45,6 +43,8 @@ def create_jwt(
     if config.audience:
         claims["aud"] = config.audience
     headers = {"kid": config.key_id} if config.key_id else None
+    import jwt  # PyJWT is loaded by the assistants that sign their action calls
+
     return jwt.encode(claims, config.signing_key(), algorithm=config.algorithm, headers=headers)
 
 
@@ -103,6 +103,8 @@ class RequestVerifier:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationFailed("missing 'Authorization: Bearer <JWT>' header")
+        import jwt
+
         try:
             jwt.decode(
                 token,

@@ -170,6 +170,9 @@ def _serve_workers(
         # Loaded once here, shared by the forked workers' memory.
         import parley.agent
         import parley.nlu  # noqa: F401
+        from parley.server.channels.socketio import preload
+
+        preload()
 
         # Stores are opened once before the workers exist: schema migrations run once, and a
         # configuration error stops here with one message instead of once per worker.

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from scipy import sparse as sp
 
 from parley.nlu.message import Message
 from parley.project.nlu_data import NLUData
+
+if TYPE_CHECKING:  # scipy is imported by training only: parsing works on numpy arrays
+    from scipy import sparse as sp
 
 
 class NLUError(Exception):
@@ -30,6 +32,8 @@ class TrainingSet:
 
     def features(self) -> sp.csr_matrix:
         """Sparse features with the dense ones (if any) appended as extra columns."""
+        from scipy import sparse as sp
+
         blocks = []
         if self.sparse is not None:
             blocks.append(self.sparse)

@@ -13,8 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from parley.nlu import builtin
 from parley.nlu.component import TrainingSet
 from parley.nlu.message import Message
@@ -85,6 +83,8 @@ class DucklingEntityExtractor(BuiltinEntityExtractor):
     def _probe(self) -> bool:
         if not self.url:
             return False
+        import httpx  # imported when a Duckling URL is configured (httpx loads its CLI: 0.1 s)
+
         try:
             httpx.get(self.url, timeout=float(self.options.get("timeout", 3)) / 3)
         except httpx.HTTPError:
@@ -95,6 +95,8 @@ class DucklingEntityExtractor(BuiltinEntityExtractor):
         if not self._server_answers():
             self._builtin(message)
             return
+        import httpx
+
         try:
             found = self._duckling(message.text)
         except (httpx.HTTPError, ValueError) as exc:
@@ -111,6 +113,8 @@ class DucklingEntityExtractor(BuiltinEntityExtractor):
             "tz": self.options.get("timezone") or "UTC",
             "reftime": str(int(time.time() * 1000)),
         }
+        import httpx
+
         response = httpx.post(
             f"{str(self.url).rstrip('/')}/parse",
             data=payload,

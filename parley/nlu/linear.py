@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 if TYPE_CHECKING:
+    from scipy import sparse
     from sklearn.svm import LinearSVC
 
 logger = logging.getLogger(__name__)

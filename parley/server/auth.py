@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-import jwt
 from fastapi import Request
 
 from parley.server.config import ServerConfig
@@ -47,6 +46,8 @@ def _token_matches(given: str | None, expected: str) -> bool:
 
 def _from_jwt(encoded: str, config: ServerConfig) -> Principal | None:
     assert config.jwt_secret is not None
+    import jwt  # loaded by servers that accept JWTs
+
     try:
         payload = jwt.decode(encoded, config.jwt_secret, algorithms=[config.jwt_method])
     except jwt.PyJWTError as exc:

@@ -15,6 +15,9 @@
 
 Values may be secret references (`${VAR}`, `${file:…}`, `${vault:…}`), resolved by
 `parley.security` if the caller passes endpoints that are not resolved yet.
+
+The Redis and RabbitMQ stores are imported when configured (their client libraries take about
+0.1 s to import, which a server on SQLite does not spend at start).
 """
 
 from __future__ import annotations
@@ -26,16 +29,11 @@ from typing import Any
 
 from parley.security import resolve_config
 from parley.stores.base import EventBroker, LockStore, ManagedTrackerStore
-from parley.stores.broker_pika import PikaEventBroker, PikaSettings
-from parley.stores.broker_sql import SQLEventBroker
 from parley.stores.crypto import EventCipher
 from parley.stores.errors import StoreConfigError
 from parley.stores.file_lock import FileLockStore
 from parley.stores.keys import load_cipher
 from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
-from parley.stores.redis_conn import RedisSettings
-from parley.stores.redis_lock import RedisLockStore
-from parley.stores.redis_store import RedisTrackerStore
 from parley.stores.sql import SQLTrackerStore
 from parley.stores.sql_engine import SQLSettings
 
@@ -84,6 +82,9 @@ async def create_tracker_store(
             SQLSettings.from_endpoint(section, where), project_root, cipher
         )
     if kind == "redis":
+        from parley.stores.redis_conn import RedisSettings
+        from parley.stores.redis_store import RedisTrackerStore
+
         return await RedisTrackerStore.open(RedisSettings.from_endpoint(section, where), cipher)
     if kind in _MEMORY:
         return InMemoryTrackerStore()
@@ -100,6 +101,9 @@ async def create_lock_store(
         return InMemoryLockStore()
     kind = _store_type(section, "lock_store", "in_memory")
     if kind == "redis":
+        from parley.stores.redis_conn import RedisSettings
+        from parley.stores.redis_lock import RedisLockStore
+
         options = {
             name: float(section[name])
             for name in ("lock_lifetime", "wait_timeout")
@@ -128,7 +132,11 @@ async def create_event_broker(
         return None
     kind = _store_type(section, "event_broker", "pika")
     if kind == "pika":
+        from parley.stores.broker_pika import PikaEventBroker, PikaSettings
+
         return await PikaEventBroker.open(PikaSettings.from_endpoint(section, where))
     if kind == "sql":
+        from parley.stores.broker_sql import SQLEventBroker
+
         return await SQLEventBroker.open(SQLSettings.from_endpoint(section, where), project_root)
     raise StoreConfigError(f"{where}: unknown type {kind!r}; use pika or sql")

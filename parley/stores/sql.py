@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, and_, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -211,8 +210,12 @@ class SQLTrackerStore:
         the row lock it takes serialises concurrent appends to this conversation); returns the
         first of them and the conversation's generation (its creation time)."""
         is_postgres = connection.dialect.name == "postgresql"
-        insert = postgresql.insert if is_postgres else sqlite.insert
-        statement = insert(conversations).values(
+        # The dialect modules are imported by the store that uses them.
+        if is_postgres:
+            from sqlalchemy.dialects import postgresql as dialect
+        else:
+            from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+        statement = dialect.insert(conversations).values(
             sender_id=sender_id, created_at=time.time(), latest_event_time=latest, event_count=count
         )
         newest = func.greatest if is_postgres else func.max

@@ -9,13 +9,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from parley.stores.errors import StoreConfigError
 from parley.stores.migrations import HEAD_REVISION
+from parley.stores.sql_schema import metadata
 
 logger = logging.getLogger(__name__)
 
@@ -178,10 +189,43 @@ async def migrate(engine: AsyncEngine, schema: str | None = None) -> None:
         await connection.run_sync(_upgrade)
 
 
+# Alembic's own bookkeeping table, as `alembic stamp` creates it.
+_ALEMBIC_VERSION = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+
+
 def _upgrade(connection: Connection) -> None:
     before = _current_revision(connection)
     if before == HEAD_REVISION:
         return
+    if before is None and not _has_store_tables(connection):
+        create_current_schema(connection)
+        return
+    alembic_upgrade(connection)
+
+
+def create_current_schema(connection: Connection) -> None:
+    """A new database gets the newest schema straight from the table definitions, stamped with
+    the head revision: the same tables and indexes the migrations build (a test compares them),
+    without importing Alembic, which takes half a second of a first start."""
+    metadata.create_all(connection)
+    _ALEMBIC_VERSION.create(connection)
+    connection.execute(_ALEMBIC_VERSION.insert().values(version_num=HEAD_REVISION))
+    logger.info("database schema created at revision %s", HEAD_REVISION)
+
+
+def _has_store_tables(connection: Connection) -> bool:
+    existing = set(inspect(connection).get_table_names())
+    return any(name in existing for name in metadata.tables)
+
+
+def alembic_upgrade(connection: Connection) -> None:
+    """Apply the pending Alembic migrations on `connection`."""
+    before = _current_revision(connection)
     alembic_logger = logging.getLogger("alembic")
     if alembic_logger.level == logging.NOTSET:
         alembic_logger.setLevel(logging.WARNING)  # its chatter (plugins, steps) is not news

@@ -6,10 +6,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from parley.stores import SQLSettings, SQLTrackerStore
+from parley.stores import SQLSettings, SQLTrackerStore, StoreError
+from parley.stores.sql_engine import alembic_upgrade, create_current_schema
 from tests.stores.conftest import drop_schema, postgres_settings, unique_name
 
 
@@ -73,3 +74,80 @@ def test_the_recorded_head_is_alembics_newest_revision() -> None:
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
     assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+
+
+def _schema_of(connection: Connection) -> dict[str, object]:
+    """Tables, columns, keys and indexes as the database reports them."""
+    inspector = inspect(connection)
+    return {
+        table: {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+            ],
+            "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in inspector.get_indexes(table)
+            ),
+            "unique": sorted(
+                (u["name"], tuple(u["column_names"]))
+                for u in inspector.get_unique_constraints(table)
+            ),
+            "rows": connection.execute(text("SELECT version_num FROM alembic_version")).all()
+            if table == "alembic_version"
+            else None,
+        }
+        for table in sorted(inspector.get_table_names())
+    }
+
+
+def test_a_new_sqlite_database_gets_the_schema_the_migrations_build(tmp_path: Path) -> None:
+    """A first start creates the schema from the table definitions (no Alembic); it must be
+    exactly what the migrations make, so later migrations apply to either."""
+    built = {}
+    for name, build in (("migrated", alembic_upgrade), ("created", create_current_schema)):
+        engine = create_engine(f"sqlite:///{tmp_path / name}.db")
+        with engine.begin() as connection:
+            build(connection)
+        with engine.connect() as connection:
+            built[name] = _schema_of(connection)
+        engine.dispose()
+    assert built["created"] == built["migrated"]
+    assert set(built["created"]) == {
+        "alembic_version",
+        "parley_broker_events",
+        "parley_conversations",
+        "parley_events",
+    }
+
+
+@pytest.mark.integration
+def test_a_new_postgres_schema_gets_the_schema_the_migrations_build() -> None:
+    engine = create_engine("postgresql+psycopg://127.0.0.1:5432/test")
+    schemas = {name: unique_name(name) for name in ("migrated", "created")}
+    built = {}
+    try:
+        for name, build in (("migrated", alembic_upgrade), ("created", create_current_schema)):
+            with engine.begin() as connection:
+                connection.execute(text(f'CREATE SCHEMA "{schemas[name]}"'))
+                connection.execute(text(f'SET LOCAL search_path TO "{schemas[name]}"'))
+                build(connection)
+                built[name] = _schema_of(connection)
+    finally:
+        with engine.begin() as connection:
+            for schema in schemas.values():
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+    assert built["created"] == built["migrated"]
+    assert "parley_events" in built["created"]
+
+
+async def test_an_existing_older_database_is_still_migrated_by_alembic(tmp_path: Path) -> None:
+    """Store tables without a revision (a database from before versioning, or a half-made one)
+    are never re-created from the definitions: Alembic decides."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'parley.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE parley_conversations (sender_id TEXT)"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="parley_conversations"):
+        await SQLTrackerStore.open(SQLSettings(), tmp_path)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from fastapi import APIRouter, Request, Response
 
 from parley.server.channels.base import (
@@ -19,6 +18,9 @@ from parley.server.channels.base import (
 from parley.server.channels.rest import read_json
 from parley.server.config import ServerConfigError
 from parley.server.errors import ApiError
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,8 @@ class CallbackChannel(InputChannel):
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
+            import httpx  # imported by the servers that configure this channel
+
             self._client = httpx.AsyncClient(timeout=float(self.settings.get("timeout", 10)))
         return self._client
 

@@ -6,21 +6,31 @@ client: one bot event (`bot_uttered`) per bot message, in Rasa's socket.io shape
 `quick_replies`, `attachment`). Settings from credentials.yml: `user_message_evt`,
 `bot_message_evt`, `namespace`, `session_persistence`, `socketio_path`, `jwt_key`,
 `jwt_method`, `metadata_key`.
+
+python-socketio (with the HTTP client libraries its package imports, about 0.2 s) is loaded
+when the first request reaches the socket.io path, not while the server starts; a server with
+workers loads it before forking (`preload`).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jwt
-import socketio
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parley.server.channels.base import ChannelContext, InputChannel
 
+if TYPE_CHECKING:
+    import socketio
+
 logger = logging.getLogger(__name__)
+
+
+def preload() -> None:
+    """Import python-socketio now (before forking workers, so they share it)."""
+    import socketio  # noqa: F401
 
 
 def to_socketio(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -73,24 +83,37 @@ class SocketIOChannel(InputChannel):
         self.jwt_key = settings.get("jwt_key")
         self.jwt_method = str(settings.get("jwt_method") or "HS256")
         self.metadata_key = str(settings.get("metadata_key") or "metadata")
-        origins = list(context.config.cors_origins)
-        self.sio = socketio.AsyncServer(
-            async_mode="asgi",
-            # Long-polling sends each request of a session anew, to any worker; only a
-            # websocket stays with the worker that holds the session.
-            transports=["websocket"] if context.config.workers > 1 else ["polling", "websocket"],
-            cors_allowed_origins="*" if "*" in origins else (origins or None),
-            logger=False,
-            engineio_logger=False,
-        )
-        self._register()
+        self._sio: socketio.AsyncServer | None = None
+
+    @property
+    def sio(self) -> socketio.AsyncServer:
+        """The socket.io server, created on first use."""
+        if self._sio is None:
+            import socketio
+
+            origins = list(self.context.config.cors_origins)
+            self._sio = socketio.AsyncServer(
+                async_mode="asgi",
+                # Long-polling sends each request of a session anew, to any worker; only a
+                # websocket stays with the worker that holds the session.
+                transports=(
+                    ["websocket"] if self.context.config.workers > 1 else ["polling", "websocket"]
+                ),
+                cors_allowed_origins="*" if "*" in origins else (origins or None),
+                logger=False,
+                engineio_logger=False,
+            )
+            self._register(self._sio)
+        return self._sio
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
-        return socketio.ASGIApp(self.sio, other_asgi_app=app, socketio_path=self.path.strip("/"))
+        return _SocketIOMount(self, app)
 
     def _authorized(self, auth: Any) -> bool:
         if not self.jwt_key:
             return True
+        import jwt
+
         token = auth.get("token") if isinstance(auth, dict) else None
         if not isinstance(token, str):
             return False
@@ -100,8 +123,7 @@ class SocketIOChannel(InputChannel):
             return False
         return True
 
-    def _register(self) -> None:
-        sio = self.sio
+    def _register(self, sio: socketio.AsyncServer) -> None:
         namespace = self.namespace
 
         async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
@@ -146,3 +168,26 @@ class SocketIOChannel(InputChannel):
 
     async def close(self) -> None:
         return None
+
+
+class _SocketIOMount:
+    """Sends requests under the channel's path to python-socketio (created on the first one)
+    and everything else, lifespan included, straight to `app`."""
+
+    def __init__(self, channel: SocketIOChannel, app: ASGIApp) -> None:
+        self.channel = channel
+        self.app = app
+        self.prefix = channel.path.rstrip("/") + "/"
+        self._engine: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and (scope["path"] + "/").startswith(self.prefix):
+            if self._engine is None:
+                import socketio
+
+                self._engine = socketio.ASGIApp(
+                    self.channel.sio, other_asgi_app=self.app, socketio_path=self.prefix.strip("/")
+                )
+            await self._engine(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
