@@ -9,6 +9,7 @@ from parley.dialogue.policies import (
     AugmentedMemoizationPolicy,
     MemoizationPolicy,
     PolicyEnsemble,
+    PolicyPrediction,
     RulePolicy,
     TEDPolicy,
     TrainingData,
@@ -246,3 +247,35 @@ def test_rule_index_finds_every_rule_a_full_scan_finds() -> None:
                 assert indexed == scanned
                 checked += bool(scanned)
         assert checked >= 5  # the walk did reach states where rules apply
+
+
+class _Fixed:
+    """A policy that always predicts the same, and counts how often it is asked."""
+
+    def __init__(self, name: str, priority: int, probabilities: dict[str, float]) -> None:
+        self.name, self.priority, self.probabilities = name, priority, probabilities
+        self.asked = 0
+
+    def predict(self, tracker: Tracker, states: object, domain: object) -> PolicyPrediction:
+        self.asked += 1
+        return PolicyPrediction(self.probabilities, self.name, self.priority)
+
+
+def test_a_certain_prediction_is_not_second_guessed_by_lower_priorities(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    tracker = _conversation(project, ["greet"])
+    ml = _Fixed("ml", 1, {"utter_price": 1.0})
+    memo = _Fixed("memo", 3, {"utter_greet": 1.0})
+    rule = _Fixed("rule", 6, {"utter_other": 0.4})
+    # config order is not priority order: memo (3) wins, certain, so ml (1) is never asked
+    winner = PolicyEnsemble([ml, memo, rule]).predict(tracker, project.domain)  # type: ignore[list-item]
+    assert (winner.policy_name, winner.action) == ("memo", "utter_greet")
+    assert (rule.asked, memo.asked, ml.asked) == (1, 1, 0)
+    # an uncertain one is: a lower priority may be more confident
+    unsure = _Fixed("memo", 3, {"utter_greet": 0.9})
+    winner = PolicyEnsemble([ml, unsure]).predict(tracker, project.domain)  # type: ignore[list-item]
+    assert (winner.policy_name, ml.asked) == ("ml", 1)
+    # equal priority and confidence: the first configured keeps winning, the other is skipped
+    first, second = _Fixed("a", 3, {"x": 1.0}), _Fixed("b", 3, {"y": 1.0})
+    winner = PolicyEnsemble([first, second]).predict(tracker, project.domain)  # type: ignore[list-item]
+    assert (winner.policy_name, second.asked) == ("a", 0)

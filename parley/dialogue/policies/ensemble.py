@@ -34,6 +34,10 @@ DEFAULT_POLICIES = (
 MANIFEST = "policies.json"
 
 
+def _by_priority(policy: Policy) -> int:
+    return -policy.priority
+
+
 def build_policies(configs: tuple[ComponentConfig, ...]) -> list[Policy]:
     """Policies from config.yml's `policies:` (Rasa's defaults when empty)."""
     chosen = configs or DEFAULT_POLICIES
@@ -65,11 +69,17 @@ class PolicyEnsemble:
             policy.train(data)
 
     def predict(self, tracker: Tracker, domain: Domain) -> PolicyPrediction:
-        """The winner: highest confidence, ties broken by priority; listen when nobody knows."""
+        """The winner: highest confidence, ties broken by priority; listen when nobody knows.
+
+        Policies are asked in order of priority (config order among equals), and once one is
+        certain (confidence 1) the rest are not asked: none of them could win. Certain rule and
+        memoized turns, most of a conversation, so skip the ML policy's work."""
         states = tracker_states(tracker, domain)
         rejected = tracker.rejected_action()
         best: PolicyPrediction | None = None
-        for policy in self.policies:
+        for policy in sorted(self.policies, key=_by_priority):
+            if best is not None and best.confidence >= 1.0 and policy.priority <= best.priority:
+                break
             prediction = policy.predict(tracker, states, domain)
             if prediction is None:
                 continue
