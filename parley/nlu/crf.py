@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pycrfsuite
 
-from parley.nlu.bilou import SEPARATOR, bilou_tags, decode_tags
+from parley.nlu.bilou import OUTSIDE, SEPARATOR, bilou_tags, decode_tags
 from parley.nlu.component import TrainingSet
 from parley.nlu.crf_features import token_features
 from parley.nlu.features import pattern_features
@@ -164,8 +164,10 @@ class CRFEntityExtractor:
             token_features(message.text, message.tokens, intent, self._compiled)
         )
         path = _viterbi(emissions, self.transitions)
-        marginals = _marginals(emissions, self.transitions)
         tags = [self.labels[i] for i in path]
+        if all(tag == OUTSIDE for tag in tags):
+            return  # no entity: no confidence to compute (most messages)
+        marginals = _marginals(emissions, self.transitions)
         confidences = [float(marginals[t, i]) for t, i in enumerate(path)]
         for found in decode_tags(message.text, message.tokens, tags, confidences):
             entity: dict[str, Any] = {

@@ -13,14 +13,17 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from parley.nlu.component import TrainingSet
 from parley.nlu.message import Message, Token
 from parley.nlu.tokenizer import word_tokens
 from parley.project.nlu_data import LookupTable, RegexPattern
+
+if TYPE_CHECKING:  # matrices are built for training only; parsing one message needs numpy
+    from scipy import sparse
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ def pattern_features(
     return out
 
 
+_WORD_CACHE_SIZE = 200_000  # (channel, word) entries kept by a featurizer before it starts over
+
+
 @lru_cache(maxsize=131072)  # words repeat: each word's character n-grams are cut once
 def _word_grams(word: str, low: int, high: int) -> tuple[str, ...]:
     padded = f" {word} "
@@ -108,12 +114,14 @@ class SparseFeaturizer:
         self.idf: list[np.ndarray] = [np.zeros(0, np.float32) for _ in channels]
         self._offsets: list[int] = []
         self._compiled: list[re.Pattern[str]] = []
+        self._word_indices: dict[tuple[int, str], tuple[int, ...]] = {}
 
     @property
     def size(self) -> int:
         return sum(len(v) for v in self.vocabularies) + len(self.patterns)
 
     def _prepare(self) -> None:
+        self._word_indices = {}
         self._offsets = []
         offset = 0
         for vocab in self.vocabularies:
@@ -144,6 +152,8 @@ class SparseFeaturizer:
 
     def _batch_matrix(self, texts: list[str], grams: list[list[list[str]]]) -> sparse.csr_matrix:
         """Many messages at once, vectorised; the same values as `vectorize` gives one by one."""
+        from scipy import sparse
+
         n_docs = len(texts)
         blocks = []
         for c, docs in enumerate(grams):
@@ -182,6 +192,8 @@ class SparseFeaturizer:
         )
 
     def _matrix(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
+        from scipy import sparse
+
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         indptr[1:] = np.cumsum([len(i) for i, _ in rows])
         indices = np.concatenate([i for i, _ in rows]) if rows else np.zeros(0, np.int32)
@@ -190,20 +202,38 @@ class SparseFeaturizer:
 
     def vectorize(self, text: str, tokens: list[Token]) -> tuple[np.ndarray, np.ndarray]:
         """(indices, values) of one message: the lean single-message path used when parsing."""
-        return self._vector(text, [_grams(channel, tokens, text) for channel in self.channels])
+        return self._vector(
+            text, [self._known(c, channel, tokens, text) for c, channel in enumerate(self.channels)]
+        )
 
-    def _vector(self, text: str, grams: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    def _known(self, c: int, channel: NgramChannel, tokens: list[Token], text: str) -> list[int]:
+        """Vocabulary indices of the message's n-grams in channel `c` (unknown ones dropped).
+        A word's character n-grams depend on the word alone, so their indices are kept per word
+        (words repeat: most of a message's n-grams are looked up once per process)."""
+        vocab = self.vocabularies[c]
+        if channel.analyzer != "char_wb":
+            return [i for i in map(vocab.get, _grams(channel, tokens, text)) if i is not None]
+        known: list[int] = []
+        cache = self._word_indices
+        for token in word_tokens(tokens):
+            word = token.text.lower() if channel.lowercase else token.text
+            indices = cache.get((c, word))
+            if indices is None:
+                if len(cache) >= _WORD_CACHE_SIZE:
+                    cache.clear()
+                grams = _word_grams(word, channel.min_ngram, channel.max_ngram)
+                indices = tuple(i for i in map(vocab.get, grams) if i is not None)
+                cache[(c, word)] = indices
+            known.extend(indices)
+        return known
+
+    def _vector(self, text: str, known: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         all_idx: list[int] = []
         all_val: list[float] = []
-        for c, channel_grams in enumerate(grams):
-            vocab = self.vocabularies[c]
-            counts: Counter[int] = Counter()
-            for gram in channel_grams:
-                index = vocab.get(gram)
-                if index is not None:
-                    counts[index] += 1
-            if not counts:
+        for c, channel_known in enumerate(known):
+            if not channel_known:
                 continue
+            counts = Counter(channel_known)
             idf = self.idf[c]
             weights = [(1.0 + math.log(n)) * float(idf[i]) for i, n in counts.items()]
             norm = math.sqrt(sum(w * w for w in weights)) or 1.0
