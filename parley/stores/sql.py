@@ -147,9 +147,9 @@ class SQLTrackerStore:
         latest = max(record.timestamp for record in records)
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
-                if self._turns is not None and self._write_lock is not None:
-                    async with self._write_lock:
-                        done = await self._turns.append(sender_id, records, latest, attempt > 1)
+                if self._turns is not None:
+                    # not under the write lock: turns arriving together commit together
+                    done = await self._turns.append(sender_id, records, latest, attempt > 1)
                     if done is None:
                         return None  # a failed attempt had committed after all
                     first, created_at = done

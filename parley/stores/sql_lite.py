@@ -21,6 +21,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from parley.stores.codec import StoredEvent
@@ -83,6 +84,8 @@ class SQLiteTurns:
         self._checkpointer: sqlite3.Connection | None = None  # executor thread only
         self._commits = 0
         self._checkpoint: Future[None] | None = None
+        self._pending: list[tuple[_Turn, asyncio.Future[tuple[int, float] | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def _inline_db(self) -> sqlite3.Connection:
         if self._inline is None:
@@ -117,13 +120,66 @@ class SQLiteTurns:
     async def append(
         self, sender_id: str, records: Sequence[StoredEvent], latest: float, retry: bool
     ) -> tuple[int, float] | None:
-        """Reserve the sequence range and insert the rows in one write transaction; returns
-        (first sequence, created_at), or None when `retry` finds the turn already stored."""
-        done = await self._call(_append, sender_id, records, latest, retry)
-        self._commits += 1
-        if self._commits % CHECKPOINT_EVERY == 0:
+        """Reserve the sequence range and insert the rows in a write transaction; returns
+        (first sequence, created_at), or None when `retry` finds the turn already stored.
+
+        Turns that arrive while a transaction is being written (or in the same turn of the event
+        loop) are committed together in the next one (group commit): one WAL write for many
+        turns, each caller answered once its rows are committed. When a transaction fails, its
+        turns are written one by one, so only a turn that fails alone fails."""
+        if retry:
+            done = await self._call(_append, sender_id, records, latest, True)
+            self._committed(1)
+            return done
+        pending: asyncio.Future[tuple[int, float] | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._pending.append((_Turn(sender_id, records, latest), pending))
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write_pending())
+        return await pending
+
+    async def _write_pending(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    placed = await self._call(_append_turns, [turn for turn, _ in batch])
+                except Exception:
+                    # nothing was stored: each turn on its own, so only the one at fault fails
+                    await self._write_one_by_one(batch)
+                    continue
+                except BaseException as exc:  # cancelled: so are the turns waiting here
+                    for _, waiter in batch:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                    raise
+                self._committed(len(batch))
+                for (_, waiter), result in zip(batch, placed, strict=True):
+                    if not waiter.done():
+                        waiter.set_result(result)
+        finally:
+            self._writer = None
+
+    async def _write_one_by_one(
+        self, batch: list[tuple[_Turn, asyncio.Future[tuple[int, float] | None]]]
+    ) -> None:
+        for turn, waiter in batch:
+            try:
+                result = await self._call(_append, turn.sender_id, turn.records, turn.latest, False)
+            except Exception as exc:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+                continue
+            self._committed(1)
+            if not waiter.done():
+                waiter.set_result(result)
+
+    def _committed(self, turns: int) -> None:
+        before = self._commits
+        self._commits += turns
+        if before // CHECKPOINT_EVERY != self._commits // CHECKPOINT_EVERY:
             self._start_checkpoint()
-        return done
 
     def _start_checkpoint(self) -> None:
         """Move the WAL's pages into the database file, on the thread (it syncs the file)."""
@@ -137,6 +193,8 @@ class SQLiteTurns:
         self._checkpoint_db().execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
 
     async def close(self) -> None:
+        if self._writer is not None:
+            await asyncio.shield(self._writer)  # the turns already handed over are written
         if self._inline is not None:
             self._inline.close()
             self._inline = None
@@ -152,6 +210,40 @@ class SQLiteTurns:
 
 def _rows_after(db: sqlite3.Connection, sender_id: str, skip: int) -> list[Row]:
     return db.execute(_ROWS_AFTER, (skip, sender_id)).fetchall()
+
+
+@dataclass(frozen=True)
+class _Turn:
+    sender_id: str
+    records: Sequence[StoredEvent]
+    latest: float
+
+
+def _append_turns(db: sqlite3.Connection, turns: list[_Turn]) -> list[tuple[int, float]]:
+    """Every turn's rows in one transaction; (first sequence, created_at) of each."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        placed = [_insert_turn(db, turn.sender_id, turn.records, turn.latest) for turn in turns]
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return placed
+
+
+def _insert_turn(
+    db: sqlite3.Connection, sender_id: str, records: Sequence[StoredEvent], latest: float
+) -> tuple[int, float]:
+    total, created_at = db.execute(
+        _RESERVE, (sender_id, time.time(), latest, len(records))
+    ).fetchone()
+    first = int(total) - len(records) + 1
+    db.executemany(
+        _INSERT,
+        [(sender_id, first + offset, *record.columns()) for offset, record in enumerate(records)],
+    )
+    return first, float(created_at)
 
 
 def _append(
@@ -171,20 +263,10 @@ def _append(
         ):
             db.execute("ROLLBACK")
             return None
-        total, created_at = db.execute(
-            _RESERVE, (sender_id, time.time(), latest, len(records))
-        ).fetchone()
-        first = int(total) - len(records) + 1
-        db.executemany(
-            _INSERT,
-            [
-                (sender_id, first + offset, *record.columns())
-                for offset, record in enumerate(records)
-            ],
-        )
+        placed = _insert_turn(db, sender_id, records, latest)
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
-    return first, float(created_at)
+    return placed

@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from parley.stores import EncryptionKey, EventCipher, SQLSettings, SQLTrackerStore
+from parley.stores import EncryptionKey, EventCipher, SQLSettings, SQLTrackerStore, StoreError
 from parley.stores.sql_lite import CHECKPOINT_EVERY
 from tests.stores.test_contract import bot, listen, user
 
@@ -86,5 +86,50 @@ async def test_the_write_ahead_log_is_checkpointed_as_turns_go_by(tmp_path: Path
             assert asyncio.get_running_loop().time() < deadline, "no checkpoint ran"
             await asyncio.sleep(0.05)
         assert len(await store.load("user-7") or []) == 3 * len(range(7, 3 * CHECKPOINT_EVERY, 20))
+    finally:
+        await store.close()
+
+
+async def test_turns_arriving_together_are_committed_together(tmp_path: Path) -> None:
+    store = await _open(tmp_path)
+    try:
+        await store.append("warm-up", [user("hi"), listen()])
+        assert store._turns is not None
+        commits: list[str] = []
+        store._turns._inline_db().set_trace_callback(
+            lambda statement: commits.append(statement) if statement == "COMMIT" else None
+        )
+        positions = await asyncio.gather(
+            *(store.append(f"user-{i}", [user(f"hi {i}"), bot("ok"), listen()]) for i in range(40))
+        )
+        assert len(commits) < 10  # one WAL write for many turns (40 one by one before)
+        assert [p.sequence for p in positions if p is not None] == [3] * 40
+        for i in (0, 17, 39):
+            events = await store.load(f"user-{i}") or []
+            assert [e.get("text") for e in events] == [f"hi {i}", "ok", None]
+    finally:
+        await store.close()
+
+
+async def test_a_turn_the_database_refuses_fails_alone(tmp_path: Path) -> None:
+    """A failed group transaction stored nothing; its turns are written again one by one, so
+    the others in it are stored and only the refused one reports an error."""
+    store = await _open(tmp_path)
+    try:
+        refuse = sqlite3.connect(_database(tmp_path), isolation_level=None)
+        refuse.execute(
+            "CREATE TRIGGER refuse_mallory BEFORE INSERT ON parley_events "
+            "WHEN NEW.sender_id = 'mallory' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+        refuse.close()
+        senders = ["alice", "mallory", "bob", "carol"]
+        results = await asyncio.gather(
+            *(store.append(s, [user("hi"), listen()]) for s in senders), return_exceptions=True
+        )
+        assert [isinstance(r, StoreError) for r in results] == [False, True, False, False]
+        assert "refused" in str(results[1])
+        for sender in ("alice", "bob", "carol"):
+            assert len(await store.load(sender) or []) == 2
+        assert await store.load("mallory") is None
     finally:
         await store.close()
