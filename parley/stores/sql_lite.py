@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -219,17 +220,24 @@ class _Turn:
     latest: float
 
 
-def _append_turns(db: sqlite3.Connection, turns: list[_Turn]) -> list[tuple[int, float]]:
-    """Every turn's rows in one transaction; (first sequence, created_at) of each."""
+@contextmanager
+def _write_transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (busy at BEGIN, inline, means: retry
+    after a short sleep of the event loop)."""
     db.execute("BEGIN IMMEDIATE")
     try:
-        placed = [_insert_turn(db, turn.sender_id, turn.records, turn.latest) for turn in turns]
+        yield
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
-    return placed
+
+
+def _append_turns(db: sqlite3.Connection, turns: list[_Turn]) -> list[tuple[int, float]]:
+    """Every turn's rows in one transaction; (first sequence, created_at) of each."""
+    with _write_transaction(db):
+        return [_insert_turn(db, turn.sender_id, turn.records, turn.latest) for turn in turns]
 
 
 def _insert_turn(
@@ -253,20 +261,13 @@ def _append(
     latest: float,
     retry: bool,
 ) -> tuple[int, float] | None:
-    db.execute("BEGIN IMMEDIATE")  # busy here (inline) means: wait on the thread instead
-    try:
+    """One turn in its own transaction; None when `retry` finds it stored already."""
+    with _write_transaction(db):
         event_id = records[0].event_id
         if (
             retry
             and event_id is not None
             and db.execute(_ALREADY_STORED, (sender_id, event_id)).fetchone() is not None
         ):
-            db.execute("ROLLBACK")
             return None
-        placed = _insert_turn(db, sender_id, records, latest)
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-    return placed
+        return _insert_turn(db, sender_id, records, latest)
