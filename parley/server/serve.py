@@ -46,6 +46,7 @@ async def serve(
         ssl_keyfile_password=ssl_password,
         timeout_graceful_shutdown=10,
         server_header=False,
+        http=http_protocol(),
     )
     await _Server(config, started, on_ready).serve(sockets=sockets)
 
@@ -56,6 +57,16 @@ async def serve(
 # (alternating runs): p99 113-118 -> 82-100 ms, max 381-414 -> 161-197 ms. Reference counting
 # still frees almost everything at once; only cycles wait a little longer.
 SERVER_GC_THRESHOLDS = (50_000, 50, 100)
+
+
+def http_protocol() -> type[asyncio.Protocol] | str:
+    """uvicorn's httptools protocol with one write per response when httptools is installed
+    (`uvicorn[standard]`), else uvicorn's choice."""
+    try:
+        from parley.server.http_protocol import CoalescingHttpToolsProtocol
+    except ImportError:
+        return "auto"
+    return CoalescingHttpToolsProtocol
 
 
 def tune_gc() -> None:

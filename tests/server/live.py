@@ -10,6 +10,8 @@ from typing import Any
 
 import uvicorn
 
+from parley.server.serve import http_protocol
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -20,8 +22,10 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def running(app: Any, **options: Any) -> AsyncIterator[int]:
-    """Serve `app` until the block ends; yields the port."""
+    """Serve `app` until the block ends (with the HTTP protocol `parley run` uses); yields
+    the port."""
     port = free_port()
+    options.setdefault("http", http_protocol())
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_config=None, access_log=False, **options
     )
