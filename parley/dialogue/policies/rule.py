@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,14 @@ class RuleSample:
     history: tuple[dict[str, Any], ...]
     action: str
     conversation_start: bool = False
+    _specificity: tuple[int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:  # asked at every prediction a rule matches: once here
+        size = sum(len(json.dumps(s)) for s in self.history)
+        object.__setattr__(self, "_specificity", (len(self.history), size))
 
     def specificity(self) -> tuple[int, int]:
-        return len(self.history), sum(len(json.dumps(s)) for s in self.history)
+        return self._specificity
 
 
 def _entity_labels(step: UserStep) -> list[str]:
@@ -269,7 +275,7 @@ class RulePolicy:
     def fallback_action(self) -> str:
         return str(self.options.get("core_fallback_action_name", "action_default_fallback"))
 
-    @property
+    @cached_property
     def topics(self) -> list[TopicFallback]:
         return parse_topic_fallbacks(self.options.get("topic_fallbacks"))
 
