@@ -295,7 +295,10 @@ def main() -> None:
         "runs": runs,
         "targets": TARGETS,
         "meets_targets": {f"workers={r['workers']}": r["meets_targets"] for r in runs},
-        "load_generator": "bench/load_gen.py (aiohttp, own process, conversations of 10 turns)",
+        "load_generator": (
+            "bench/load_gen.py (asyncio streams on keep-alive connections, own process, "
+            "conversations of 10 turns)"
+        ),
         "note": (
             "workers: server processes (`parley run --workers`); memory is the PSS summed over "
             "them (shared pages counted once), RSS per process is listed too. "
