@@ -168,11 +168,10 @@ def _serve_workers(
         pinned = replace(files, model=files.model_path().resolve())
         config = replace(config, model_pointer=shared / "model")
         # Loaded once here, shared by the forked workers' memory.
+        # (python-socketio is not among them: a worker loads it on its first socket.io request,
+        # as a single server does; loaded here it cost every start of the supervisor 0.3 s.)
         import parley.agent
         import parley.nlu  # noqa: F401
-        from parley.server.channels.socketio import preload
-
-        preload()
 
         # Stores are opened once before the workers exist: schema migrations run once, and a
         # configuration error stops here with one message instead of once per worker.

@@ -8,8 +8,8 @@ client: one bot event (`bot_uttered`) per bot message, in Rasa's socket.io shape
 `jwt_method`, `metadata_key`.
 
 python-socketio (with the HTTP client libraries its package imports, about 0.2 s) is loaded
-when the first request reaches the socket.io path, not while the server starts; a server with
-workers loads it before forking (`preload`).
+when the first request reaches the socket.io path, not while the server starts (with workers:
+in each worker).
 """
 
 from __future__ import annotations
@@ -26,11 +26,6 @@ if TYPE_CHECKING:
     import socketio
 
 logger = logging.getLogger(__name__)
-
-
-def preload() -> None:
-    """Import python-socketio now (before forking workers, so they share it)."""
-    import socketio  # noqa: F401
 
 
 def to_socketio(message: dict[str, Any]) -> list[dict[str, Any]]:
