@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import sqlite3
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,6 +176,28 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def ensure_wal(path: str, timeout: float = 30.0) -> None:
+    """Put a SQLite database in WAL mode, once, before its connections race. Switching needs the
+    file to itself, and SQLite refuses at once (without waiting in its busy handler) when
+    another new connection is switching or writing at the same moment: so try again until
+    `timeout`. On a database already in WAL mode this is a read of its header."""
+    connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+    finally:
+        connection.close()
+
+
 def writer(engine: AsyncEngine) -> AsyncEngine:
     """The same engine, marked so its transactions take SQLite's write lock at BEGIN."""
     return engine.execution_options(parley_write=True)
@@ -181,6 +206,9 @@ def writer(engine: AsyncEngine) -> AsyncEngine:
 async def migrate(engine: AsyncEngine, schema: str | None = None) -> None:
     """Create the schema (if named) and apply every pending migration, one process at a time."""
     is_postgres = engine.dialect.name == "postgresql"
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        await asyncio.to_thread(ensure_wal, database)
     async with writer(engine).begin() as connection:
         if is_postgres:
             await connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,24 @@ async def test_sqlite_schema_is_created_once_and_versioned(tmp_path: Path) -> No
     store = await SQLTrackerStore.open(SQLSettings(), tmp_path)  # reopening changes nothing
     await store.append("a", [{"event": "user", "timestamp": 1.0, "text": "x"}])
     await store.close()
+
+
+async def test_a_new_sqlite_file_being_written_is_waited_for(tmp_path: Path) -> None:
+    """Switching a database to WAL needs it to itself, and SQLite refuses that at once (no busy
+    wait) while another connection writes in the old journal mode: as when replicas or stores
+    open a new file together. The store waits for the writer instead of failing to start."""
+    other = sqlite3.connect(tmp_path / "parley.db", isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE unrelated (a)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO unrelated VALUES (1)")
+    release = threading.Timer(0.3, other.execute, ["COMMIT"])
+    release.start()
+    store = await SQLTrackerStore.open(SQLSettings(), tmp_path)
+    release.join()
+    await store.append("a", [{"event": "user", "timestamp": 1.0, "text": "x"}])
+    assert len(await store.load("a") or []) == 1
+    await store.close()
+    other.close()
 
 
 @pytest.mark.integration
