@@ -43,13 +43,31 @@ def _own(word: str) -> tuple[str, ...]:
     return tuple(feats)
 
 
-def token_features(
+@lru_cache(maxsize=65536)
+def _neighbour(offset: int, word: str) -> tuple[str, ...]:
+    """Features a token gets from the word `offset` places away."""
+    lower = word.lower()
+    if abs(offset) == 1:
+        return (f"{offset}:w={lower}", f"{offset}:s3={lower[-3:]}", f"{offset}:sh={_shape(word)}")
+    return (f"{offset}:w={lower}",)
+
+
+_BIAS = ("bias",)
+_OFFSETS = (-2, -1, 1, 2)
+_PADS = {offset: (f"{offset}:pad",) for offset in _OFFSETS}
+
+# One token's features in two parts: groups that depend on single words only (the same tuple
+# objects whenever the word recurs, so a model can keep what they map to), and the rest.
+TokenParts = tuple[list[tuple[str, ...]], list[str]]
+
+
+def token_feature_parts(
     text: str,
     tokens: list[Token],
     intent: str | None,
     patterns: list[tuple[str, re.Pattern[str]]],
-) -> list[list[str]]:
-    """Feature strings for each token of one message (CRFsuite attributes of weight 1)."""
+) -> list[TokenParts]:
+    """Each token's features as (word groups, other features); see `token_features`."""
     lowers = [t.text.lower() for t in tokens]
     matched: list[set[str]] = [set() for _ in tokens]
     for name, pattern in patterns:
@@ -57,26 +75,36 @@ def token_features(
             for i, token in enumerate(tokens):
                 if token.start < match.end() and token.end > match.start():
                     matched[i].add(name)
-    out: list[list[str]] = []
+    out: list[TokenParts] = []
     n = len(tokens)
     for i, token in enumerate(tokens):
-        feats = ["bias", *_own(token.text)]
-        for offset in (-2, -1, 1, 2):
+        groups = [_BIAS, _own(token.text)]
+        for offset in _OFFSETS:
             j = i + offset
-            if 0 <= j < n:
-                feats.append(f"{offset}:w={lowers[j]}")
-                if abs(offset) == 1:
-                    feats.append(f"{offset}:s3={lowers[j][-3:]}")
-                    feats.append(f"{offset}:sh={_shape(tokens[j].text)}")
-            else:
-                feats.append(f"{offset}:pad")
+            groups.append(_neighbour(offset, tokens[j].text) if 0 <= j < n else _PADS[offset])
+        rest: list[str] = []
         if i > 0:
-            feats.append(f"bi-={lowers[i - 1]}|{lowers[i]}")
+            rest.append(f"bi-={lowers[i - 1]}|{lowers[i]}")
         if i + 1 < n:
-            feats.append(f"bi+={lowers[i]}|{lowers[i + 1]}")
-        feats.extend(f"pattern={name}" for name in sorted(matched[i]))
+            rest.append(f"bi+={lowers[i]}|{lowers[i + 1]}")
+        rest.extend(f"pattern={name}" for name in sorted(matched[i]))
         if intent:
-            feats.append(f"intent={intent}")
-            feats.append(f"intent|w={intent}|{lowers[i]}")
-        out.append(feats)
+            rest.append(f"intent={intent}")
+            rest.append(f"intent|w={intent}|{lowers[i]}")
+        out.append((groups, rest))
     return out
+
+
+def token_features(
+    text: str,
+    tokens: list[Token],
+    intent: str | None,
+    patterns: list[tuple[str, re.Pattern[str]]],
+) -> list[list[str]]:
+    """Feature strings for each token of one message (CRFsuite attributes of weight 1): the
+    word, its affixes and shape, its neighbours, the word pairs around it, pattern matches and
+    the intent."""
+    return [
+        [feature for group in groups for feature in group] + rest
+        for groups, rest in token_feature_parts(text, tokens, intent, patterns)
+    ]

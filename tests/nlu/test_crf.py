@@ -67,3 +67,35 @@ def test_same_data_trains_the_same_crf_however_many_trainings_came_before(
     first = weights()
     assert weights() == first
     assert weights() == first
+
+
+def test_emissions_from_cached_word_features_equal_those_of_the_feature_strings(
+    interpreter: Interpreter,
+) -> None:
+    """Parsing keeps the attribute ids of a word's own and neighbour features per word; the
+    scores must be exactly those of the strings CRFsuite was trained on."""
+    import numpy as np
+
+    from parley.nlu.crf import CRFEntityExtractor
+    from parley.nlu.crf_features import token_feature_parts, token_features
+    from parley.nlu.tokenizer import tokenize
+
+    crf = next(c for c in interpreter.pipeline.components if isinstance(c, CRFEntityExtractor))
+    texts = ["book a flight from Berlin to Rome", "Rome to Berlin, then Rome again", "hi"]
+    for _ in range(2):  # the second time, word groups come from the cache
+        for text in texts:
+            for intent in (None, "book_flight"):
+                tokens = tokenize(text)
+                strings = token_features(text, tokens, intent, crf._compiled)
+                expected = np.zeros((len(tokens), len(crf.labels)))
+                for position, features in enumerate(strings):
+                    for feature in features:
+                        a = crf.attributes.get(feature)
+                        if a is None:
+                            continue
+                        for k in range(crf.state_indptr[a], crf.state_indptr[a + 1]):
+                            expected[position, crf.state_labels[k]] += crf.state_weights[k]
+                parts = token_feature_parts(text, tokens, intent, crf._compiled)
+                got = crf._emissions(len(parts), *crf._known(parts))
+                assert np.abs(expected).sum() > 0  # "bias" at least is a known attribute
+                assert np.allclose(got, expected, atol=1e-5)
