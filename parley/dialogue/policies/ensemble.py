@@ -72,8 +72,8 @@ class PolicyEnsemble:
         """The winner: highest confidence, ties broken by priority; listen when nobody knows.
 
         Policies are asked in order of priority (config order among equals), and once one is
-        certain (confidence 1) the rest are not asked: none of them could win. Certain rule and
-        memoized turns, most of a conversation, so skip the ML policy's work."""
+        certain (confidence 1) the rest are not asked: none of them could win. Most turns are
+        decided by a rule or a memorized story, and the ML policy's work is skipped for them."""
         states = tracker_states(tracker, domain)
         rejected = tracker.rejected_action()
         best: PolicyPrediction | None = None
