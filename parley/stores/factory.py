@@ -1,11 +1,13 @@
 """Build the stores an assistant uses from its `endpoints.yml` (Rasa's keys and shapes).
 
     tracker_store: {type: sql, dialect, url, port, db, username, password, query, schema}
-                   {type: redis, url, port, db, username, password, key_prefix, use_ssl, record_exp}
+                   {type: redis, url, port, db, username, password, key_prefix, use_ssl,
+                    ssl_ca_certs, ssl_certfile, ssl_keyfile, record_exp}  (TLS files: paths
+                    from the project folder)
                    {type: in_memory}
                    absent: SQLite `parley.db` in the project folder
-    lock_store:    {type: redis, url, port, db, password, key_prefix, use_ssl, lock_lifetime,
-                    wait_timeout}  (lock_lifetime also from TICKET_LOCK_LIFETIME, as in Rasa)
+    lock_store:    {type: redis, url, port, db, password, key_prefix, use_ssl (+ the TLS files),
+                    lock_lifetime, wait_timeout}  (lock_lifetime also from TICKET_LOCK_LIFETIME, as in Rasa)
                    {type: file, path}  locks shared by the processes of one host
                                        (`parley run --workers N`); path: .parley/locks
                    absent / {type: in_memory}: in-process locks (one replica only)
@@ -85,7 +87,8 @@ async def create_tracker_store(
         from parley.stores.redis_conn import RedisSettings
         from parley.stores.redis_store import RedisTrackerStore
 
-        return await RedisTrackerStore.open(RedisSettings.from_endpoint(section, where), cipher)
+        settings = RedisSettings.from_endpoint(section, where).in_project(project_root)
+        return await RedisTrackerStore.open(settings, cipher)
     if kind in _MEMORY:
         return InMemoryTrackerStore()
     raise StoreConfigError(f"{where}: unknown type {kind!r}; use sql, redis or in_memory")
@@ -113,7 +116,9 @@ async def create_lock_store(
         if "lock_lifetime" not in options and from_env > 0:
             options["lock_lifetime"] = from_env
         # Rasa's lock store defaults to Redis database 1, apart from a tracker store in db 0.
-        settings = RedisSettings.from_endpoint(section, where, default_db=1)
+        settings = RedisSettings.from_endpoint(section, where, default_db=1).in_project(
+            project_root
+        )
         return await RedisLockStore.open(settings, **options)
     if kind == "file":
         return FileLockStore(project_root / str(section.get("path") or DEFAULT_LOCK_FILE))
