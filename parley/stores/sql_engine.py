@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sqlite3
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from parley.stores.errors import StoreConfigError
 from parley.stores.migrations import HEAD_REVISION
+from parley.stores.sql_lite import ensure_wal
 from parley.stores.sql_schema import metadata
 
 logger = logging.getLogger(__name__)
@@ -174,28 +173,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # otherwise fail on upgrade instead of waiting their turn.
         immediate = connection.get_execution_options().get("parley_write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def ensure_wal(path: str, timeout: float = 30.0) -> None:
-    """Put a SQLite database in WAL mode, once, before its connections race. Switching needs the
-    file to itself, and SQLite refuses at once (without waiting in its busy handler) when
-    another new connection is switching or writing at the same moment: so try again until
-    `timeout`. On a database already in WAL mode this is a read of its header."""
-    connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                connection.execute("PRAGMA journal_mode=WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01)
-    finally:
-        connection.close()
 
 
 def writer(engine: AsyncEngine) -> AsyncEngine:

@@ -74,6 +74,26 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
     return "locked" in str(error) or "busy" in str(error)
 
 
+def ensure_wal(path: str, timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
+    """Put a SQLite database in WAL mode, once, before its connections race. Switching needs the
+    file to itself, and SQLite refuses at once (without waiting in its busy handler) when
+    another new connection is switching or writing at the same moment: so try again until
+    `timeout`. On a database already in WAL mode this is a read of its header."""
+    connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+    finally:
+        connection.close()
+
+
 class SQLiteTurns:
     """`rows_after` and `append` of the SQL tracker store, inline in the event loop (retried
     after short sleeps while the write lock is taken); checkpoints on a thread of their own."""
