@@ -67,6 +67,11 @@ def _connect(path: str, busy_timeout_ms: int, autocheckpoint: bool) -> sqlite3.C
     return connection
 
 
+def _timed_out(error: Exception) -> bool:
+    """`_call` gave up: the database stayed locked for the whole busy timeout."""
+    return isinstance(error, sqlite3.OperationalError) and _is_busy(error)
+
+
 def _is_busy(error: sqlite3.OperationalError) -> bool:
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
@@ -166,14 +171,17 @@ class SQLiteTurns:
                 batch, self._pending = self._pending, []
                 try:
                     placed = await self._call(_append_turns, [turn for turn, _ in batch])
-                except Exception:
-                    # nothing was stored: each turn on its own, so only the one at fault fails
-                    await self._write_one_by_one(batch)
+                except Exception as exc:
+                    if len(batch) > 1 and not _timed_out(exc):
+                        # nothing was stored: each turn on its own, so only the one at fault fails
+                        await self._write_one_by_one(batch)
+                        continue
+                    # a turn alone, or a database still locked after the busy timeout: writing
+                    # the turns again one by one would only fail (or wait) again
+                    _fail(batch, exc)
                     continue
                 except BaseException as exc:  # cancelled: so are the turns waiting here
-                    for _, waiter in batch:
-                        if not waiter.done():
-                            waiter.set_exception(exc)
+                    _fail(batch, exc)
                     raise
                 self._committed(len(batch))
                 for (_, waiter), result in zip(batch, placed, strict=True):
@@ -238,6 +246,14 @@ class _Turn:
     sender_id: str
     records: Sequence[StoredEvent]
     latest: float
+
+
+def _fail(
+    batch: list[tuple[_Turn, asyncio.Future[tuple[int, float] | None]]], error: BaseException
+) -> None:
+    for _, waiter in batch:
+        if not waiter.done():
+            waiter.set_exception(error)
 
 
 @contextmanager

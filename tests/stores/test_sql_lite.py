@@ -8,7 +8,16 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from parley.stores import EncryptionKey, EventCipher, SQLSettings, SQLTrackerStore, StoreError
+import pytest
+
+from parley.stores import (
+    EncryptionKey,
+    EventCipher,
+    SQLSettings,
+    SQLTrackerStore,
+    StoreError,
+    sql_lite,
+)
 from parley.stores.sql_lite import CHECKPOINT_EVERY
 from tests.stores.test_contract import bot, listen, user
 
@@ -132,4 +141,29 @@ async def test_a_turn_the_database_refuses_fails_alone(tmp_path: Path) -> None:
             assert len(await store.load(sender) or []) == 2
         assert await store.load("mallory") is None
     finally:
+        await store.close()
+
+
+async def test_turns_locked_out_for_the_whole_busy_timeout_fail_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group that could not get the write lock within the busy timeout is not written again
+    turn by turn (each would wait the whole timeout once more): all its turns fail at once."""
+    store = await _open(tmp_path)
+    other = sqlite3.connect(_database(tmp_path), isolation_level=None, check_same_thread=False)
+    try:
+        assert store._turns is not None
+        monkeypatch.setattr(sql_lite, "BUSY_TIMEOUT_MS", 400)
+        other.execute("BEGIN IMMEDIATE")  # held past the timeout
+        started = asyncio.get_running_loop().time()
+        results = await asyncio.gather(
+            *(store._turns.append(f"user-{i}", [], 1.0, False) for i in range(3)),
+            return_exceptions=True,
+        )
+        waited = asyncio.get_running_loop().time() - started
+        assert all(isinstance(r, sqlite3.OperationalError) for r in results)
+        assert waited < 1.0  # one timeout (0.4 s), not one more per turn (1.6 s)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
         await store.close()
