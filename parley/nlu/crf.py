@@ -119,7 +119,7 @@ class CRFEntityExtractor:
             transitions[label_index[source], label_index[target]] = weight
         self.labels = labels
         self.attributes = {name: i for i, name in enumerate(names)}
-        self._group_ids = {}
+        self._group_ids = {}  # ids of the attributes before: no longer valid
         self.state_indptr = np.array(indptr, np.int64)
         self.state_labels = np.array(state_labels, np.int32)
         self.state_weights = np.array(state_weights, np.float32)
@@ -129,7 +129,6 @@ class CRFEntityExtractor:
         import re
 
         self._compiled = [(name, re.compile(pattern)) for name, pattern in self.patterns]
-        self._group_ids = {}  # attribute ids change with the model
 
     def _known(self, parts: list[TokenParts]) -> tuple[list[int], list[int]]:
         """(token position, attribute id) of every known feature of a message's tokens. The ids
@@ -223,6 +222,7 @@ class CRFEntityExtractor:
         meta = json.loads((folder / "crf.json").read_text())
         self.labels = list(meta["labels"])
         self.attributes = {name: i for i, name in enumerate(meta["attributes"])}
+        self._group_ids = {}  # ids of the attributes before: no longer valid
         self.patterns = [(n, p) for n, p in meta["patterns"]]
         self.use_intent = bool(meta["use_intent"])
         with np.load(folder / "crf.npz", allow_pickle=False) as arrays:
