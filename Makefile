@@ -33,8 +33,8 @@ run: install compile
 	cd $(DEMO) && ../../$(BIN)/parley run --port $(PORT)
 
 lint: install-test
-	$(BIN)/ruff check parley tests bench
-	$(BIN)/ruff format --check parley tests bench
+	$(BIN)/ruff check parley tests bench tools
+	$(BIN)/ruff format --check parley tests bench tools
 	$(BIN)/mypy parley
 
 test: lint

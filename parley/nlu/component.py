@@ -29,6 +29,7 @@ class TrainingSet:
     language: str = "en"
     sparse: sp.csr_matrix | None = None
     dense: np.ndarray | None = None
+    static: np.ndarray | None = None  # static word vectors (unit rows), for the kernel head
 
     def features(self) -> sp.csr_matrix:
         """Sparse features with the dense ones (if any) appended as extra columns."""

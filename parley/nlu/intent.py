@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from parley.nlu.component import TrainingSet, message_features
+from parley.nlu.kernel import KernelOptions
 from parley.nlu.linear import LinearModel
 from parley.nlu.message import Message
 from parley.project.nlu_data import RESPONSE_KEY_SEPARATOR
@@ -19,9 +20,17 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_RANKING_LENGTH = 10
 # LinearSVC C chosen on HWU64's validation split and confirmed by 5-fold CV on its train split
-# (docs/nlu.md): sparse n-grams alone want little regularisation, sparse + sentence embeddings more.
+# (docs/nlu.md): sparse n-grams alone want little regularisation, with dense columns more.
 SPARSE_C = 1.0
-DENSE_C = 0.3
+STATIC_C = 0.5  # with static word vectors
+DENSE_C = 0.3  # with sentence embeddings
+# Options of the kernel head over the static word vector (`kernel.KernelOptions`)
+KERNEL_OPTIONS = {
+    "kernel_features": "features",
+    "kernel_gamma": "gamma",
+    "kernel_penalty": "penalty",
+    "kernel_weight": "weight",
+}
 
 
 def base_intent(name: str) -> str:
@@ -54,17 +63,40 @@ class LinearIntentClassifier:
         labels = [base_intent(training.messages[i].gold_intent or "") for i in rows]
         features = training.features()[rows]
         self.sparse_size = training.sparse_size
+        seed = int(self.options.get("random_seed") or 0)
         self.model = LinearModel.train(
             features,
             labels,
-            c=float(self.options.get("C", SPARSE_C if training.dense is None else DENSE_C)),
-            seed=int(self.options.get("random_seed") or 0),
+            c=float(self.options.get("C", self._default_c(training))),
+            seed=seed,
+            vectors=None if training.static is None else training.static[rows],
+            kernel=self.kernel_options(seed),
+        )
+
+    @staticmethod
+    def _default_c(training: TrainingSet) -> float:
+        if training.dense is None:
+            return SPARSE_C
+        if training.static is not None and training.dense.shape[1] == training.static.shape[1]:
+            return STATIC_C
+        return DENSE_C
+
+    def kernel_options(self, seed: int) -> KernelOptions:
+        given = {KERNEL_OPTIONS[k]: v for k, v in self.options.items() if k in KERNEL_OPTIONS}
+        defaults = KernelOptions()
+        return KernelOptions(
+            features=int(given.get("features", defaults.features)),
+            gamma=float(given.get("gamma", defaults.gamma)),
+            penalty=float(given.get("penalty", defaults.penalty)),
+            weight=float(given.get("weight", defaults.weight)),
+            seed=seed,
         )
 
     def process(self, message: Message) -> None:
         if self.model is None:
             return
-        probs = self.model.probabilities(*message_features(message, self.sparse_size))
+        features = message_features(message, self.sparse_size)
+        probs = self.model.probabilities(*features, message.static)
         length = int(self.options.get("ranking_length", DEFAULT_RANKING_LENGTH))
         message.intent_ranking = ranking(self.model.labels, probs, length)
         message.intent = dict(message.intent_ranking[0])

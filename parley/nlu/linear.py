@@ -1,7 +1,9 @@
 """A linear classifier over sparse (+ dense) features with temperature-calibrated confidences.
 
 Trained with scikit-learn's LinearSVC; what is kept is only the weight matrix, the bias and the
-temperature, so parsing one message is a row gather and a small matrix product.
+temperature, so parsing one message is a row gather and a small matrix product. Optionally the
+scores of a kernel head over the message's static word vector (`kernel`) are added before the
+softmax; the temperature is then fitted on the sum.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from parley.nlu.kernel import KernelOptions, RandomFeatureRidge
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -48,6 +52,14 @@ def _decision(model: LinearSVC, features: sparse.csr_matrix) -> np.ndarray:
     return scores
 
 
+def _fit_kernel(
+    vectors: np.ndarray | None, y: np.ndarray, n_classes: int, options: KernelOptions | None
+) -> RandomFeatureRidge | None:
+    if vectors is None or options is None:
+        return None
+    return RandomFeatureRidge.train(vectors, y, n_classes, options)
+
+
 def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
     def nll(temperature: float) -> float:
         probs = softmax(scores, temperature)
@@ -60,15 +72,24 @@ def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
 
 
 class LinearModel:
-    """Weights (features x classes), bias and temperature; `labels` name the classes."""
+    """Weights (features x classes), bias and temperature; `labels` name the classes. With a
+    `kernel`, its scores of the message's vector, times `kernel_weight`, are added."""
 
     def __init__(
-        self, labels: list[str], weights: np.ndarray, bias: np.ndarray, temperature: float
+        self,
+        labels: list[str],
+        weights: np.ndarray,
+        bias: np.ndarray,
+        temperature: float,
+        kernel: RandomFeatureRidge | None = None,
+        kernel_weight: float = 0.0,
     ) -> None:
         self.labels = labels
         self.weights = weights
         self.bias = bias
         self.temperature = temperature
+        self.kernel = kernel
+        self.kernel_weight = kernel_weight
 
     @classmethod
     def train(
@@ -78,8 +99,12 @@ class LinearModel:
         c: float = 1.0,
         seed: int = 0,
         calibrate: bool = True,
+        vectors: np.ndarray | None = None,
+        kernel: KernelOptions | None = None,
     ) -> LinearModel:
-        """Fit on all data; when there is enough, first fit the temperature on a held-out fifth."""
+        """Fit on all data; when there is enough, first fit the temperature on a held-out fifth.
+
+        `vectors` (one unit vector per row) with `kernel` options add the kernel head."""
         classes = sorted(set(labels))
         n_features = features.shape[1]
         if len(classes) < 2:
@@ -91,27 +116,45 @@ class LinearModel:
             )
         index = {name: i for i, name in enumerate(classes)}
         y = np.array([index[name] for name in labels])
+        if kernel is None or kernel.features <= 0 or vectors is None:
+            kernel = vectors = None
         temperature = DEFAULT_TEMPERATURE
         counts = np.bincount(y)
         if calibrate and len(y) >= MIN_EXAMPLES_TO_CALIBRATE and counts.min() >= 2:
-            # liblinear releases the GIL: the calibration fit runs beside the final one
+            # liblinear and numpy release the GIL: the calibration fit runs beside the final one
             with ThreadPoolExecutor(max_workers=1) as pool:
-                held_out = pool.submit(cls._held_out_temperature, features, y, c, seed)
+                held_out = pool.submit(
+                    cls._held_out_temperature, features, y, c, seed, vectors, kernel
+                )
                 model = _fit_svc(features, y, c, seed)
+                head = _fit_kernel(vectors, y, len(classes), kernel)
                 temperature = held_out.result()
         else:
             model = _fit_svc(features, y, c, seed)
+            head = _fit_kernel(vectors, y, len(classes), kernel)
         coef = np.asarray(model.coef_, dtype=np.float32)
         intercept = np.asarray(model.intercept_, dtype=np.float32)
         if len(classes) == 2:
             coef = np.vstack([-coef, coef])
             intercept = np.concatenate([-intercept, intercept])
         logger.debug("Linear model: %d classes, temperature %.3f", len(classes), temperature)
-        return cls(classes, np.ascontiguousarray(coef.T), intercept, temperature)
+        return cls(
+            classes,
+            np.ascontiguousarray(coef.T),
+            intercept,
+            temperature,
+            head,
+            kernel.weight if kernel is not None else 0.0,
+        )
 
     @staticmethod
     def _held_out_temperature(
-        features: sparse.csr_matrix, y: np.ndarray, c: float, seed: int
+        features: sparse.csr_matrix,
+        y: np.ndarray,
+        c: float,
+        seed: int,
+        vectors: np.ndarray | None,
+        kernel: KernelOptions | None,
     ) -> float:
         rng = np.random.default_rng(seed)
         held = np.zeros(len(y), dtype=bool)
@@ -122,31 +165,57 @@ class LinearModel:
         model = _fit_svc(features[~held], y[~held], c, seed)
         if len(model.classes_) != int(y.max()) + 1:
             return DEFAULT_TEMPERATURE
-        return _fit_temperature(_decision(model, features[held]), y[held])
+        scores = _decision(model, features[held])
+        if vectors is not None and kernel is not None:
+            head = RandomFeatureRidge.train(vectors[~held], y[~held], scores.shape[1], kernel)
+            scores = scores + kernel.weight * head.scores(vectors[held])
+        return _fit_temperature(scores, y[held])
 
-    def scores(self, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Raw class scores of one message's features (the single-message path)."""
-        return np.asarray(values @ self.weights[indices] + self.bias)
+    def scores(
+        self, indices: np.ndarray, values: np.ndarray, vector: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Raw class scores of one message's features (the single-message path); `vector` is
+        the message's static vector, used when the model has a kernel head."""
+        linear = np.asarray(values @ self.weights[indices] + self.bias)
+        if self.kernel is None or vector is None:
+            return linear
+        return np.asarray(linear + self.kernel_weight * self.kernel.scores(vector)[0])
 
-    def probabilities(self, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
-        return softmax(self.scores(indices, values), self.temperature)
+    def probabilities(
+        self, indices: np.ndarray, values: np.ndarray, vector: np.ndarray | None = None
+    ) -> np.ndarray:
+        return softmax(self.scores(indices, values, vector), self.temperature)
 
-    def batch_probabilities(self, features: sparse.csr_matrix) -> np.ndarray:
-        return softmax(np.asarray(features @ self.weights) + self.bias, self.temperature)
+    def batch_probabilities(
+        self, features: sparse.csr_matrix, vectors: np.ndarray | None = None
+    ) -> np.ndarray:
+        scores = np.asarray(features @ self.weights) + self.bias
+        if self.kernel is not None and vectors is not None:
+            scores = scores + self.kernel_weight * self.kernel.scores(vectors)
+        return softmax(scores, self.temperature)
 
     def persist(self, folder: Path, prefix: str = "linear") -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        meta = {"labels": self.labels, "temperature": self.temperature}
+        meta = {
+            "labels": self.labels,
+            "temperature": self.temperature,
+            "kernel_weight": self.kernel_weight if self.kernel is not None else None,
+        }
         (folder / f"{prefix}.json").write_text(json.dumps(meta, ensure_ascii=False))
         np.save(folder / f"{prefix}_weights.npy", self.weights)
         np.save(folder / f"{prefix}_bias.npy", self.bias)
+        if self.kernel is not None:
+            self.kernel.persist(folder, f"{prefix}_kernel")
 
     @classmethod
     def load(cls, folder: Path, prefix: str = "linear") -> LinearModel:
         meta = json.loads((folder / f"{prefix}.json").read_text())
+        kernel_weight = meta.get("kernel_weight")
         return cls(
             list(meta["labels"]),
             np.load(folder / f"{prefix}_weights.npy", allow_pickle=False),
             np.load(folder / f"{prefix}_bias.npy", allow_pickle=False),
             float(meta["temperature"]),
+            None if kernel_weight is None else RandomFeatureRidge.load(folder, f"{prefix}_kernel"),
+            float(kernel_weight or 0.0),
         )

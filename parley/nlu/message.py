@@ -39,6 +39,7 @@ class Message:
         "intent_ranking",
         "response_selector",
         "sparse",
+        "static",
         "text",
         "tokens",
     )
@@ -56,6 +57,8 @@ class Message:
         # (indices, values) of the sparse features; dense sentence embedding when configured
         self.sparse: tuple[np.ndarray, np.ndarray] | None = None
         self.dense: np.ndarray | None = None
+        # the static word vector (unit length) when StaticWordVectorsFeaturizer is configured
+        self.static: np.ndarray | None = None
         self.intent: dict[str, Any] = {"name": None, "confidence": 0.0}
         self.intent_ranking: list[dict[str, Any]] = []
         self.entities: list[dict[str, Any]] = []

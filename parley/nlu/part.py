@@ -40,7 +40,7 @@ class NLUPart:
     def fingerprint(self, project: Project) -> str:
         config = project.config
         return fingerprint(
-            "nlu-v1",
+            "nlu-v2",  # v2: the default pipeline gained static word vectors
             config.language,
             config.pipeline,
             training_data(project),

@@ -18,6 +18,7 @@ from parley.nlu.message import Message
 from parley.nlu.regex_extractor import RegexEntityExtractor
 from parley.nlu.registry import Step, plan_pipeline
 from parley.nlu.selector import ResponseSelector
+from parley.nlu.static_vectors import StaticWordVectorsFeaturizer
 from parley.nlu.synonyms import EntitySynonymMapper
 from parley.nlu.tokenizer import tokenize
 from parley.project.config import ProjectConfig
@@ -31,6 +32,7 @@ Progress = Callable[[int, int, str], None]  # (done, total, what is being traine
 
 KINDS: dict[str, Callable[[str, dict[str, Any]], Component]] = {
     "sparse_features": SparseFeaturesComponent,
+    "static_vectors": StaticWordVectorsFeaturizer,
     "linear_intent": LinearIntentClassifier,
     "keyword_intent": KeywordIntentClassifier,
     "crf_entities": CRFEntityExtractor,

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from parley.nlu.kernel import KernelOptions
 from parley.nlu.linear import DEFAULT_TEMPERATURE, LinearModel
 
 
@@ -46,3 +47,27 @@ def test_two_classes_give_two_probabilities() -> None:
     model = LinearModel.train(features, ["a", "b", "a", "b"])
     probs = model.probabilities(np.array([0], np.int32), np.array([1.0], np.float32))
     assert model.labels == ["a", "b"] and probs[0] > 0.9
+
+
+def test_kernel_head_scores_are_added_calibrated_and_persisted(tmp_path: Path) -> None:
+    features, labels = _blobs(400)
+    dense = features.toarray()
+    vectors = (dense / np.linalg.norm(dense, axis=1, keepdims=True)).astype(np.float32)
+    options = KernelOptions(features=128, weight=0.5)
+    model = LinearModel.train(features, labels, vectors=vectors, kernel=options)
+    plain = LinearModel.train(features, labels)
+    assert model.kernel is not None and model.kernel_weight == 0.5
+    assert model.temperature != plain.temperature  # fitted on the summed scores
+    row = features[7]
+    indices, values = row.indices.astype(np.int32), row.data.astype(np.float32)
+    expected = plain.scores(indices, values) + 0.5 * model.kernel.scores(vectors[7])[0]
+    assert np.allclose(model.scores(indices, values, vectors[7]), expected, atol=1e-4)
+    single = model.probabilities(indices, values, vectors[7])
+    assert np.allclose(single, model.batch_probabilities(row, vectors[7:8])[0], atol=1e-6)
+    model.persist(tmp_path)
+    loaded = LinearModel.load(tmp_path)
+    assert np.allclose(loaded.probabilities(indices, values, vectors[7]), single)
+    disabled = LinearModel.train(
+        features, labels, vectors=vectors, kernel=KernelOptions(features=0)
+    )
+    assert disabled.kernel is None

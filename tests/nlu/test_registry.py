@@ -68,3 +68,33 @@ def test_empty_pipeline_is_the_default_pipeline(tmp_path: Path) -> None:
     assert kinds[0] == "sparse_features"
     for kind in ("linear_intent", "crf_entities", "synonyms", "response_selector", "fallback"):
         assert kind in kinds
+
+
+def test_default_pipeline_adds_static_word_vectors_after_the_ngrams(tmp_path: Path) -> None:
+    kinds = [s.kind for s in build_steps(_config(tmp_path, "language: en\n"))]
+    assert kinds.index("static_vectors") == 1 < kinds.index("linear_intent")
+
+
+def test_language_model_featurizer_without_the_extra_uses_static_word_vectors(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from parley.nlu.registry import plan_pipeline
+
+    config = _config(
+        tmp_path,
+        "pipeline:\n  - name: WhitespaceTokenizer\n  - name: LanguageModelFeaturizer\n"
+        "  - name: CountVectorsFeaturizer\n  - name: DIETClassifier\n    kernel_weight: 0.3\n",
+    )
+    with caplog.at_level(logging.INFO):
+        steps = plan_pipeline(config, ProblemSink(), dense_available=False)
+    assert [s.kind for s in steps] == ["sparse_features", "static_vectors", "linear_intent",
+                                       "crf_entities"]  # fmt: skip
+    assert any("static word vectors are used instead" in r.message for r in caplog.records)
+    with_extra = plan_pipeline(config, ProblemSink(), dense_available=True)
+    assert "static_vectors" not in [s.kind for s in with_extra]
+
+
+def test_static_word_vectors_option_typos_are_reported(tmp_path: Path) -> None:
+    config = _config(tmp_path, "pipeline:\n  - name: StaticWordVectorsFeaturizer\n    wieght: 2\n")
+    with pytest.raises(ProjectError, match=r"unknown option.*wieght.*weight"):
+        build_steps(config)
