@@ -299,8 +299,9 @@ class Agent:
         async with self.lock_store.lock(sender_id):
             tracker, position = await self._checkout(sender_id)
             tracker.update_all(parsed)
+            result = tracker.copy()  # once saved, the tracker belongs to the cache
             await self._save(tracker, parsed, position)
-        return tracker.copy()
+        return result
 
     async def replace_events(self, sender_id: str, events: list[EventDict]) -> Tracker:
         """Replace a conversation's events (Rasa's `PUT /conversations/<id>/tracker/events`)."""
@@ -309,21 +310,24 @@ class Agent:
             self.trackers.discard(sender_id)
             await self.tracker_store.delete(sender_id)
             tracker = Tracker(sender_id, slot_defaults(self.domain), parsed)
+            result = tracker.copy()
             await self._save(tracker, parsed)
-        return tracker.copy()
+        return result
 
     async def release_handoff(self, sender_id: str) -> Tracker:
         """A human agent is done: the bot answers this conversation again."""
         async with self.lock_store.lock(sender_id):
             tracker, position = await self._checkout(sender_id)
             if not tracker.paused:
+                result = tracker.copy()
                 self.trackers.put(sender_id, tracker, position)
-                return tracker.copy()
+                return result
             start = len(tracker.events)
             tracker.update(ConversationResumed(metadata={HANDOFF_RELEASED: True}))
             tracker.update(ActionExecuted(name=ACTION_LISTEN))
+            result = tracker.copy()
             await self._save(tracker, stamp(tracker.events[start:], self.model_id), position)
-        return tracker.copy()
+        return result
 
     # -- reminders ---------------------------------------------------------------------------
 

@@ -130,3 +130,26 @@ def test_the_cache_keeps_only_the_most_recently_used_trackers() -> None:
         cache.put(name, Tracker(name), StorePosition("1", 1))
     assert "a" not in cache and len(cache) == 2
     assert cache.take("b") is not None and "b" not in cache
+
+
+def test_a_long_evicted_conversation_is_freed_a_slice_per_put() -> None:
+    import weakref
+
+    from parley.dialogue.events import ActionExecuted
+    from parley.dialogue.tracker import Tracker
+    from parley.stores.base import StorePosition
+    from parley.tracker_cache import FREED_PER_PUT
+
+    events = [ActionExecuted(name=f"action_{i}") for i in range(FREED_PER_PUT * 3)]
+    watched = weakref.ref(events[0])
+    long_one = Tracker("long", events=events)
+    del events
+    cache = TrackerCache(size=1)
+    cache.put("long", long_one, StorePosition("1", 1))
+    cache.put("next", Tracker("next"), StorePosition("1", 1))  # evicts "long"
+    assert "long" not in cache and long_one.events == [] and long_one.latest_action == {}
+    assert cache.events_to_free == FREED_PER_PUT * 2
+    cache.put("other", Tracker("other"), StorePosition("1", 1))
+    assert cache.events_to_free == FREED_PER_PUT and watched() is not None
+    cache.put("again", Tracker("again"), StorePosition("1", 1))
+    assert cache.events_to_free == 0 and watched() is None

@@ -70,6 +70,15 @@ class Tracker:
         """An independent tracker over the same (never mutated) event objects."""
         return Tracker(self.sender_id, self._defaults, list(self.events))
 
+    def release_events(self) -> list[Event]:
+        """Empty the tracker and hand over its event list (the tracker cache frees a long one a
+        slice at a time instead of all at once)."""
+        events, self.events = self.events, []
+        self._applied = []
+        self.state_cache = {}
+        self._reset()
+        return events
+
     # -- state -------------------------------------------------------------------------------
 
     def _reset(self) -> None:
