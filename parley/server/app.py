@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import PlainTextResponse
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parley import __version__
@@ -126,7 +127,7 @@ def create_app(
             except Exception:
                 logger.exception("error while shutting down")
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc without a CDN: servers are often offline
         title="Parley",
         version=__version__,
         description="Parley's HTTP API, channels and health endpoints (Rasa-compatible).",
