@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+ROWS_PER_BLOCK = 1024
+
 
 @dataclass(frozen=True)
 class KernelOptions:
@@ -45,12 +47,19 @@ class RandomFeatureRidge:
         ).astype(np.float32)
         shift = rng.uniform(0, 2 * np.pi, options.features).astype(np.float32)
         model = cls(projection, shift, np.zeros((0, n_classes), np.float32))
-        design = model._design(vectors)  # float32: the products are summed in float64 below
-        targets = -np.ones((len(classes), n_classes), np.float32)
-        targets[np.arange(len(classes)), classes] = 1.0
-        gram = (design.T @ design).astype(np.float64)
+        width = vectors.shape[1] + options.features + 1
+        gram = np.zeros((width, width))
+        moments = np.zeros((width, n_classes))
+        # Block by block, so the design matrix is never whole in memory (HWU64: 83 MB at once);
+        # each block's float32 products are summed in float64.
+        for start in range(0, len(vectors), ROWS_PER_BLOCK):
+            design = model._design(vectors[start : start + ROWS_PER_BLOCK])
+            targets = -np.ones((len(design), n_classes), np.float32)
+            targets[np.arange(len(design)), classes[start : start + ROWS_PER_BLOCK]] = 1.0
+            gram += design.T @ design
+            moments += design.T @ targets
         gram[np.diag_indices_from(gram)] += options.penalty
-        weights = np.linalg.solve(gram, (design.T @ targets).astype(np.float64))
+        weights = np.linalg.solve(gram, moments)
         return cls(projection, shift, weights.astype(np.float32))
 
     def _design(self, vectors: np.ndarray) -> np.ndarray:
