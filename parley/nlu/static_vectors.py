@@ -36,7 +36,8 @@ class StaticWordVectors:
         vectors = folder / "static_vectors.npy"
         if not vectors.is_file():
             raise NLUError(f"{vectors} is missing: reinstall Parley")
-        self.table = np.load(vectors, mmap_mode="r", allow_pickle=False)
+        # a plain array over the mapped file: indexing a np.memmap costs more per call
+        self.table = np.load(vectors, mmap_mode="r", allow_pickle=False).view(np.ndarray)
         self.scales = np.load(folder / "static_vector_scales.npy", allow_pickle=False)
         vocabulary = (folder / "wordpiece_vocab.txt").read_text(encoding="utf-8").splitlines()
         if len(vocabulary) != len(self.table):

@@ -20,6 +20,9 @@ TRICKY = [
     "\ufb01ne \uff46\uff55\uff4c\uff4c width",  # ligature, full-width letters
     "Straße İstanbul",
     "no\u00a0break tab\tnew\nline",
+    "unit\x1fseparator ideographic\u3000space line\u2028separator",  # control vs whitespace
+    "\x0bvertical\x0cfeed next\x85line para\u2029graph",
+    "ΟΔΟΣ ΟΔΟΣ.",  # final sigma: lowercasing looks at word ends
     "",
 ]
 
