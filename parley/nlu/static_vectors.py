@@ -50,7 +50,7 @@ class StaticWordVectors:
     def digest(self) -> str:
         """sha256 of the vector table: a model records which table it was trained on."""
         if self._digest is None:
-            self._digest = hashlib.sha256(np.asarray(self.table).tobytes()).hexdigest()
+            self._digest = hashlib.sha256(self.table.data).hexdigest()  # no copy of the table
         return self._digest
 
     def vector(self, text: str) -> np.ndarray:

@@ -40,25 +40,20 @@ def _is_punctuation(char: str) -> bool:
     return unicodedata.category(char).startswith("P")
 
 
-def _is_whitespace(char: str) -> bool:
-    return _WHITESPACE.match(char) is not None
-
-
 def _is_control(char: str) -> bool:
     # unassigned code points (Cn) are kept, as the reference keeps them (they become [UNK])
     return char not in "\t\n\r" and unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs")
 
 
-def _normalise(text: str) -> str:
-    """Drop control characters, blank other spaces, space out CJK, lowercase, strip accents."""
+def _normalise(chunk: str) -> str:
+    """Drop control characters, space out CJK, lowercase, strip accents (`chunk` holds no
+    whitespace: `WordPiece.encode` splits there first)."""
     chars = []
-    for char in text:
+    for char in chunk:
         code = ord(char)
         if code == 0 or code == 0xFFFD or _is_control(char):
             continue
-        if _is_whitespace(char):
-            chars.append(" ")
-        elif _is_cjk(code):
+        if _is_cjk(code):
             chars.append(f" {char} ")
         else:
             chars.append(char)
