@@ -1,7 +1,6 @@
 """Running custom actions: on an action server over HTTP(S), or in-process."""
 
 from parley.actions.breaker import CircuitBreaker
-from parley.actions.checks import check_action_endpoint
 from parley.actions.config import ActionEndpointConfig, parse_action_endpoint
 from parley.actions.errors import (
     ActionConfigError,
@@ -17,7 +16,6 @@ from parley.actions.factory import create_action_runner, load_action_runner, run
 from parley.actions.http import HttpActionRunner
 from parley.actions.inprocess import InProcessActionRunner
 from parley.actions.protocol import check_reply
-from parley.project import validate as _validate
 
 __all__ = [
     "ActionConfigError",
@@ -38,6 +36,3 @@ __all__ = [
     "parse_action_endpoint",
     "runner_for",
 ]
-
-if check_action_endpoint not in _validate.CHECKS:
-    _validate.CHECKS.append(check_action_endpoint)

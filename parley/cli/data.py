@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from parley.cli.app import console, data_app
-from parley.project.validate import validate_project
+from parley.validation import validate_project
 
 
 @data_app.command("validate")

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-import parley.actions  # noqa: F401  (registers its `parley data validate` check)
 from parley.cli.app import app, console
 
 if TYPE_CHECKING:
