@@ -18,6 +18,7 @@ from parley.security.config import CREDENTIALS_FILE
 from parley.server.app import Closer, ParleyServer, create_app
 from parley.server.config import ServerConfig
 from parley.server.metrics import MetricsActionRunner, MetricsEventBroker, ServerMetrics
+from parley.server.process import release_replaced
 from parley.server.runtime import AgentHolder, ServedAgent
 from parley.stores.errors import StoreConfigError
 from parley.stores.factory import DEFAULT_LOCK_FILE
@@ -145,7 +146,11 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
             return agent
 
         holder = AgentHolder(
-            load(model), model, load, on_load=lambda a: metrics.set_model(a.model_id)
+            load(model),
+            model,
+            load,
+            on_load=lambda a: metrics.set_model(a.model_id),
+            on_release=release_replaced,
         )
         return create_app(holder, config, metrics, closers)
     except BaseException:
