@@ -1,14 +1,13 @@
-"""The stores of one assistant together, and the write path of a turn."""
+"""The stores of one assistant together."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from parley.stores.base import EventBroker, EventDict, LockStore, ManagedTrackerStore
-from parley.stores.codec import with_event_ids
+from parley.stores.base import EventBroker, LockStore, ManagedTrackerStore
 from parley.stores.crypto import EventCipher
 from parley.stores.factory import create_event_broker, create_lock_store, create_tracker_store
 
@@ -20,17 +19,6 @@ class Stores:
     tracker_store: ManagedTrackerStore
     lock_store: LockStore
     event_broker: EventBroker | None = None
-
-    async def record_turn(self, sender_id: str, events: Sequence[EventDict]) -> list[EventDict]:
-        """Store a turn's new events (all or nothing), then publish them with their event ids.
-
-        Events without `metadata.event_id` get one first; returns the events as stored.
-        """
-        stored = with_event_ids(events)
-        await self.tracker_store.append(sender_id, stored)
-        if self.event_broker is not None:
-            await self.event_broker.publish(sender_id, stored)
-        return stored
 
     async def close(self) -> None:
         await self.tracker_store.close()
