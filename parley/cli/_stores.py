@@ -9,8 +9,6 @@ from typing import Any
 
 import typer
 
-from parley.security import ProjectSecrets
-
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -22,6 +20,8 @@ ENDPOINTS_OPTION = typer.Option(
 
 def read_endpoints(project: Path, endpoints: Path | None) -> dict[str, Any]:
     """The endpoints file with every secret reference resolved; {} when the project has none."""
+    from parley.security import ProjectSecrets
+
     if endpoints is not None and not endpoints.is_file():
         raise typer.BadParameter(f"endpoints file {endpoints} does not exist")
     file = endpoints.resolve() if endpoints is not None else None

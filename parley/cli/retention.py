@@ -10,8 +10,6 @@ import typer
 
 from parley.cli._stores import ENDPOINTS_OPTION, PROJECT_OPTION, parse_duration, read_endpoints
 from parley.cli.app import console, data_app
-from parley.stores.broker_sql import SQLEventBroker
-from parley.stores.factory import create_event_broker, create_tracker_store
 
 
 @data_app.command("purge")
@@ -23,6 +21,8 @@ def purge(
     endpoints: Path | None = ENDPOINTS_OPTION,
 ) -> None:
     """Delete every stored conversation inactive for longer than --older-than."""
+    from parley.stores.factory import create_tracker_store
+
     cutoff = time.time() - parse_duration(older_than)
     config = read_endpoints(project, endpoints)
 
@@ -45,6 +45,9 @@ def delete(
 ) -> None:
     """Erase one conversation and all its events (a user's deletion request), including the
     copies an SQL event broker holds."""
+    from parley.stores.broker_sql import SQLEventBroker
+    from parley.stores.factory import create_event_broker, create_tracker_store
+
     config = read_endpoints(project, endpoints)
 
     async def run() -> tuple[bool, int | None]:

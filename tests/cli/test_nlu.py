@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from parley.cli.main import app
@@ -54,3 +56,19 @@ def test_cross_validation_writes_reports(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads((out / "intent_report.json").read_text())
     assert report["weighted avg"]["support"] == 41
+
+
+def test_without_matplotlib_the_reports_are_written_and_the_plots_extra_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "parley.nlu.plots", raising=False)
+    out = tmp_path / "cv"
+    result = runner.invoke(
+        app, ["test", "nlu", "--cross-validation", "--folds", "2", "--config",
+              str(FIXTURE / "config.yml"), "--nlu", str(FIXTURE / "data"), "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "pip install 'parley[plots]'" in result.output
+    assert json.loads((out / "intent_report.json").read_text())["weighted avg"]["support"] == 41
+    assert not list(out.glob("*.png"))
