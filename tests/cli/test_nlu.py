@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from parley.cli.main import app
 
@@ -47,12 +47,16 @@ def test_train_shell_and_test_nlu(tmp_path: Path) -> None:
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
 
 
-def test_cross_validation_writes_reports(tmp_path: Path) -> None:
-    out = tmp_path / "cv"
-    result = runner.invoke(
+def _cross_validate(out: Path) -> Result:
+    return runner.invoke(
         app, ["test", "nlu", "--cross-validation", "--folds", "2", "--config",
               str(FIXTURE / "config.yml"), "--nlu", str(FIXTURE / "data"), "--out", str(out)],
     )  # fmt: skip
+
+
+def test_cross_validation_writes_reports(tmp_path: Path) -> None:
+    out = tmp_path / "cv"
+    result = _cross_validate(out)
     assert result.exit_code == 0, result.output
     report = json.loads((out / "intent_report.json").read_text())
     assert report["weighted avg"]["support"] == 41
@@ -64,10 +68,7 @@ def test_without_matplotlib_the_reports_are_written_and_the_plots_extra_named(
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
     monkeypatch.delitem(sys.modules, "parley.nlu.plots", raising=False)
     out = tmp_path / "cv"
-    result = runner.invoke(
-        app, ["test", "nlu", "--cross-validation", "--folds", "2", "--config",
-              str(FIXTURE / "config.yml"), "--nlu", str(FIXTURE / "data"), "--out", str(out)],
-    )  # fmt: skip
+    result = _cross_validate(out)
     assert result.exit_code == 0, result.output
     assert "pip install 'parley[plots]'" in result.output
     assert json.loads((out / "intent_report.json").read_text())["weighted avg"]["support"] == 41
