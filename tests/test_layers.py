@@ -1,0 +1,57 @@
+"""The package layers stay as docs/architecture.md draws them: the lower packages (project files,
+NLU, stores, the action SDK) import nothing of the dialogue engine or the server, so each can be
+used, tested and reasoned about alone. Every import counts: top-level, in a function, or only
+for type checking."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import parley
+
+ROOT = Path(parley.__file__).parent
+FORBIDDEN = ("parley.server", "parley.dialogue", "parley.agent", "parley.testing")
+LOWER_LAYERS = ("project", "nlu", "stores", "sdk")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, package: str) -> Iterator[tuple[int, str]]:
+    """(line, module) of every import in the file; `package` resolves relative ones."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against this module's package
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                yield node.lineno, f"{base}.{node.module}" if node.module else base
+            elif node.module:
+                yield node.lineno, node.module
+
+
+def _violations(layer: str) -> list[str]:
+    found = []
+    for path in sorted((ROOT / layer).rglob("*.py")):
+        module = _module_name(path)
+        package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+        for line, name in _imports(path, package):
+            if any(name == f or name.startswith(f + ".") for f in FORBIDDEN):
+                found.append(f"{path.relative_to(ROOT.parent)}:{line} imports {name}")
+    return found
+
+
+def test_lower_layers_import_no_dialogue_or_server_code() -> None:
+    violations = [v for layer in LOWER_LAYERS for v in _violations(layer)]
+    assert violations == []
+
+
+def test_the_layer_check_sees_imports_inside_functions(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from parley.dialogue.events import UserUttered\n")
+    assert [name for _, name in _imports(module, "parley.nlu")] == ["parley.dialogue.events"]
