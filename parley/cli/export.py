@@ -33,7 +33,7 @@ def export(
     from parley.stores.factory import create_event_broker, create_tracker_store
 
     config = read_endpoints(project, endpoints)
-    if not config.get("event_broker"):
+    if config.event_broker is None:
         raise StoreConfigError(
             "endpoints.yml has no event_broker to export to; add one (type: pika or sql)"
         )

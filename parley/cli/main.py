@@ -50,10 +50,11 @@ def _known_errors() -> tuple[type[Exception], ...]:
     """Errors that are the user's to fix: one line, exit 1. Imported only when one happened, so
     a command's start does not pay for the modules that define them."""
     from parley.agent import AgentError
+    from parley.project.endpoints import EndpointsError
     from parley.security.errors import SecurityError
     from parley.stores.errors import StoreError
 
-    return (SecurityError, StoreError, AgentError)
+    return (SecurityError, StoreError, AgentError, EndpointsError)
 
 
 def run() -> None:

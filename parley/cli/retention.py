@@ -70,7 +70,7 @@ def delete(
     existed, published = asyncio.run(run())
     if published is not None:
         console.print(f"Deleted {published} published event(s) from the SQL event broker.")
-    elif config.get("event_broker"):
+    elif config.event_broker is not None:
         console.print(
             "Events already published to the message broker are outside Parley: erase them "
             "in its consumers too.",

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from parley.stores.base import EventBroker, LockStore, ManagedTrackerStore
 from parley.stores.crypto import EventCipher
-from parley.stores.factory import create_event_broker, create_lock_store, create_tracker_store
+from parley.stores.factory import (
+    EndpointsLike,
+    create_event_broker,
+    create_lock_store,
+    create_tracker_store,
+    read_endpoints,
+)
 
 
 @dataclass(frozen=True)
@@ -28,9 +32,10 @@ class Stores:
 
 
 async def create_stores(
-    endpoints: Mapping[str, Any] | None, project_root: Path, cipher: EventCipher | None = None
+    endpoints: EndpointsLike, project_root: Path, cipher: EventCipher | None = None
 ) -> Stores:
     """All stores configured in `endpoints` (see `parley.stores.factory` for the keys)."""
+    endpoints = read_endpoints(endpoints, project_root)  # references resolved once
     tracker_store = await create_tracker_store(endpoints, project_root, cipher)
     try:
         lock_store = await create_lock_store(endpoints, project_root)
