@@ -65,6 +65,8 @@ def test_cross_validation_writes_reports(tmp_path: Path) -> None:
 def test_without_matplotlib_the_reports_are_written_and_the_plots_extra_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for name in [m for m in sys.modules if m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
     monkeypatch.delitem(sys.modules, "parley.nlu.plots", raising=False)
     out = tmp_path / "cv"
