@@ -6,8 +6,13 @@ for type checking."""
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 import parley
 
@@ -95,3 +100,24 @@ def test_the_architecture_picture_draws_every_import_between_packages() -> None:
         (a, b) for a, b in _package_edges() if a in nodes and b in nodes and a != "cli"
     }  # the CLI sits on top and may use anything
     assert sorted(actual - drawn) == []
+
+
+_LOAD_LAYER = """
+import importlib, json, pkgutil, sys
+package = importlib.import_module(sys.argv[1])
+for module in pkgutil.walk_packages(package.__path__, sys.argv[1] + "."):
+    if not module.name.endswith(".migrations.env"):  # Alembic's script, run by Alembic only
+        importlib.import_module(module.name)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("layer", LOWER_LAYERS)
+def test_lower_layers_load_no_dialogue_or_server_code_even_indirectly(layer: str) -> None:
+    """What the layer's modules load at run time, through any package's __init__ on the way."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD_LAYER, f"parley.{layer}"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout)
+    assert [m for m in loaded if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)] == []
