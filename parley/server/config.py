@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_MAX_BODY_BYTES = 1_000_000  # 1 MB: ample for a tracker, small enough to refuse floods
+DEFAULT_MAX_MESSAGE_CHARS = 2_000  # a user message; longer ones are refused before NLU runs
 JWT_METHODS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
 
 
@@ -36,6 +37,8 @@ class ServerConfig:
     response_timeout: float = 3600.0
     workers: int = 1  # server processes on this host (`parley run --workers`)
     model_pointer: Path | None = None  # with workers: the file that shares model swaps
+    max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
+    model_folders: tuple[Path, ...] = ()  # where `PUT /model` may load archives from
 
     def __post_init__(self) -> None:
         if self.jwt_method not in JWT_METHODS:
@@ -47,6 +50,8 @@ class ServerConfig:
             raise ServerConfigError("--workers must be at least 1")
         if self.max_body_bytes < 1024:
             raise ServerConfigError("the request size limit must be at least 1024 bytes")
+        if self.max_message_chars < 1:
+            raise ServerConfigError("the message length limit must be at least 1 character")
         if self.auth_token is not None and not self.auth_token:
             raise ServerConfigError("--auth-token must not be empty")
         if self.jwt_secret is not None and not self.jwt_secret:

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from parley.ids import sender_id_problem
 from parley.server.channels.base import ChannelContext, InputChannel
+from parley.server.errors import ApiError
 
 if TYPE_CHECKING:
     import socketio
@@ -129,7 +131,10 @@ class SocketIOChannel(InputChannel):
 
         async def session_request(sid: str, data: Any = None) -> None:
             session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not isinstance(session_id, str) or not session_id:
+            if session_id is not None and sender_id_problem(session_id) is not None:
+                logger.info("socket.io: a session_request's session_id was unusable; new one given")
+                session_id = None
+            if not isinstance(session_id, str):
                 session_id = uuid.uuid4().hex
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=namespace)
@@ -140,8 +145,9 @@ class SocketIOChannel(InputChannel):
                 return
             if self.session_persistence:
                 sender = data.get("session_id")
-                if not isinstance(sender, str) or not sender:
-                    logger.warning("socket.io: a message without a session_id was ignored")
+                problem = sender_id_problem(sender)
+                if problem is not None or not isinstance(sender, str):
+                    logger.info("socket.io: a message was ignored: its session_id %s", problem)
                     return
             else:
                 sender = sid
@@ -150,6 +156,9 @@ class SocketIOChannel(InputChannel):
                 metadata = None
             try:
                 messages = await self.context.handle(self.name, sender, data["message"], metadata)
+            except ApiError as exc:  # the message itself is refused (too long, ...)
+                logger.info("socket.io: a message was refused: %s", exc.message)
+                return
             except Exception:
                 logger.exception("socket.io: could not handle a message")
                 return
