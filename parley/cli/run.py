@@ -70,6 +70,7 @@ def run(
         return
     started = time.perf_counter()
     from parley.security import install_redaction
+    from parley.server.auth import open_api_warning
     from parley.server.bootstrap import ProjectFiles, build_server
     from parley.server.config import ServerConfig
     from parley.server.logs import configure_logging
@@ -104,13 +105,12 @@ def run(
         max_body_bytes=max_body_kb * 1000,
         access_log=access_log,
         workers=workers or server.workers,
+        max_message_chars=server.max_message_chars,
+        model_folders=_model_folders(files, server.model_folders),
     )
-    if enable_api and not config.auth_enabled and host not in ("127.0.0.1", "localhost", "::1"):
-        logger.warning(
-            "the HTTP API is enabled without --auth-token or --jwt-secret: anyone who can reach "
-            "port %d can read and change conversations",
-            port,
-        )
+    warning = open_api_warning(config, host)
+    if warning is not None:
+        logger.warning(warning)
     scheme = "https" if certfile else "http"
     shown_host = "127.0.0.1" if host == "0.0.0.0" else host
 
@@ -136,6 +136,18 @@ def run(
 
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         runner.run(main())
+
+
+def _model_folders(files: ProjectFiles, configured: tuple[str, ...]) -> tuple[Path, ...]:
+    """Where `PUT /model` may load archives from: models/ of the project, the folder of
+    --model, and server.model_folders of parley.yml (relative to the project)."""
+    project = files.project.resolve()
+    folders = [project / "models"]
+    if files.model is not None:
+        given = files.model if files.model.is_absolute() else project / files.model
+        folders.append(given if given.is_dir() else given.parent)
+    folders += [project / folder for folder in configured]  # an absolute folder stays itself
+    return tuple(dict.fromkeys(folders))
 
 
 def _serve_workers(

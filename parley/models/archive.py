@@ -20,6 +20,10 @@ from parley import __version__
 
 MANIFEST_NAME = "manifest.json"
 ARCHIVE_SUFFIX = ".tar.gz"
+# Bounds of what unpacking an archive may write (a model is JSON and arrays: tens of MB, a few
+# with large vocabularies a hundred MB, in hundreds of files).
+MAX_UNPACKED_BYTES = 512 * 2**20
+MAX_MEMBERS = 10_000
 
 
 class ModelArchiveError(Exception):
@@ -104,11 +108,9 @@ def read_manifest(path: Path) -> ModelManifest:
 
 def unpack_archive(path: Path, target: Path | None = None) -> tuple[ModelManifest, Path]:
     """Unpack into `target` (a new temporary folder by default); return manifest and folder."""
-    folder = target or Path(tempfile.mkdtemp(prefix="parley-model-"))
     with _open(path) as tar:
-        for member in tar.getmembers():
-            if not (member.isfile() or member.isdir()):
-                raise ModelArchiveError(f"{path}: refusing '{member.name}' (not a plain file)")
+        _check_members(path, tar)
+        folder = target or Path(tempfile.mkdtemp(prefix="parley-model-"))
         try:
             tar.extractall(folder, filter="data")
         except (tarfile.TarError, OSError) as exc:
@@ -118,6 +120,22 @@ def unpack_archive(path: Path, target: Path | None = None) -> tuple[ModelManifes
     if not manifest_path.is_file():
         raise ModelArchiveError(f"{path} has no {MANIFEST_NAME}: not a Parley model")
     return ModelManifest.from_json(manifest_path.read_text("utf-8")), folder
+
+
+def _check_members(path: Path, tar: tarfile.TarFile) -> None:
+    """Refuse links and devices, and archives that unpack to more than MAX_UNPACKED_BYTES or
+    MAX_MEMBERS entries. Members are read one by one and reading stops at the first excess, so
+    a small archive of a huge run of zeros costs no more than the limit to refuse."""
+    total = 0
+    for count, member in enumerate(tar, start=1):
+        if not (member.isfile() or member.isdir()):
+            raise ModelArchiveError(f"{path}: refusing '{member.name}' (not a plain file)")
+        total += member.size
+        if count > MAX_MEMBERS or total > MAX_UNPACKED_BYTES:
+            raise ModelArchiveError(
+                f"{path}: refusing an archive of more than {MAX_MEMBERS} entries or"
+                f" {MAX_UNPACKED_BYTES // 2**20} MB unpacked"
+            )
 
 
 def latest_model(models_dir: Path) -> Path | None:

@@ -13,20 +13,24 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from parley import __version__
 
 logger = logging.getLogger(__name__)
 
+CLIENT_GONE = "The client disconnected before the request body was complete."
 _REASONS = {
     400: "BadRequest",
     401: "NotAuthenticated",
     403: "NotAuthorized",
     404: "NotFound",
+    408: "RequestTimeout",
     405: "MethodNotAllowed",
     409: "Conflict",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
+    431: "RequestHeaderFieldsTooLarge",
     500: "InternalError",
     503: "ServiceUnavailable",
 }
@@ -103,6 +107,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(exc.status_code, message), status_code=exc.status_code, headers=exc.headers
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        logger.info("the client went away before its request was read: %s", request.url.path)
+        return JSONResponse(error_body(400, CLIENT_GONE), status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -11,11 +11,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from parley.server.errors import ApiError, error_body
+from parley.server.errors import CLIENT_GONE, ApiError, error_body
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,9 @@ class FastRoutes:
             )
         except HTTPException as exc:
             response = JSONResponse(error_body(exc.status_code, str(exc.detail)), exc.status_code)
+        except ClientDisconnect:
+            logger.info("the client went away before its request was read: %s", route.path)
+            response = JSONResponse(error_body(400, CLIENT_GONE), 400)
         except Exception:
             logger.exception("unhandled error while serving %s", route.path)
             response = JSONResponse(
