@@ -287,20 +287,38 @@ def _valid_text(text: str) -> bool:
     return "\x00" not in text
 
 
+_BOOL_WORDS = frozenset({"true", "false", "yes", "no", "1", "0", "y", "n"})
+
+
 def _slot_value_problem(slot_type: str, value: Any) -> str | None:
-    if value is None:
+    """What makes `value` unusable for a slot of `slot_type` (Rasa's conversions: a bool slot
+    takes true/false, numbers and words like "yes"; a float slot numbers and numeric text)."""
+    if value is None or slot_type == "any":
         return None
-    if slot_type == "bool" and not isinstance(value, bool):
-        return f"slot of type bool: must be true, false or null, not {_kind(value)}"
-    if slot_type == "float" and _number(value):
+    scalar = not isinstance(value, dict | list)
+    if slot_type == "bool" and not (
+        isinstance(value, bool)
+        or (isinstance(value, int | float) and not _number(value))
+        or (isinstance(value, str) and value.strip().lower() in _BOOL_WORDS)
+    ):
+        return "slot of type bool: must be true, false, a number, 'yes'/'no' or null"
+    if slot_type == "float" and not (
+        (isinstance(value, int | float) and not isinstance(value, bool) and not _number(value))
+        or (isinstance(value, str) and _numeric_text(value))
+    ):
         return f"slot of type float: must be a finite number or null, not {_kind(value)}"
-    if slot_type == "text" and not isinstance(value, str):
-        return f"slot of type text: must be a string or null, not {_kind(value)}"
+    if slot_type in ("text", "categorical") and not scalar:
+        return f"slot of type {slot_type}: must be a string, number or null, not {_kind(value)}"
     if slot_type == "list" and not isinstance(value, list):
         return f"slot of type list: must be a list or null, not {_kind(value)}"
-    if slot_type == "categorical" and isinstance(value, dict | list):
-        return f"slot of type categorical: must be one of its values, not {_kind(value)}"
     return None
+
+
+def _numeric_text(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _domain_problem(event: dict[str, Any], domain: Domain) -> tuple[str, str] | None:

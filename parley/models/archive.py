@@ -106,10 +106,18 @@ def read_manifest(path: Path) -> ModelManifest:
         return ModelManifest.from_json(member.read().decode("utf-8"))
 
 
-def unpack_archive(path: Path, target: Path | None = None) -> tuple[ModelManifest, Path]:
-    """Unpack into `target` (a new temporary folder by default); return manifest and folder."""
+def unpack_archive(
+    path: Path,
+    target: Path | None = None,
+    max_bytes: int = MAX_UNPACKED_BYTES,
+    max_members: int = MAX_MEMBERS,
+) -> tuple[ModelManifest, Path]:
+    """Unpack into `target` (a new temporary folder by default); return manifest and folder.
+
+    ModelArchiveError for links, devices, or more than `max_members` entries or `max_bytes`
+    unpacked (checked before anything is written)."""
     with _open(path) as tar:
-        _check_members(path, tar)
+        _check_members(path, tar, max_bytes, max_members)
         folder = target or Path(tempfile.mkdtemp(prefix="parley-model-"))
         try:
             tar.extractall(folder, filter="data")
@@ -122,19 +130,19 @@ def unpack_archive(path: Path, target: Path | None = None) -> tuple[ModelManifes
     return ModelManifest.from_json(manifest_path.read_text("utf-8")), folder
 
 
-def _check_members(path: Path, tar: tarfile.TarFile) -> None:
-    """Refuse links and devices, and archives that unpack to more than MAX_UNPACKED_BYTES or
-    MAX_MEMBERS entries. Members are read one by one and reading stops at the first excess, so
-    a small archive of a huge run of zeros costs no more than the limit to refuse."""
+def _check_members(path: Path, tar: tarfile.TarFile, max_bytes: int, max_members: int) -> None:
+    """Refuse links and devices, and archives of more than `max_members` entries or
+    `max_bytes` unpacked. Members are read one by one and reading stops at the first excess:
+    the sizes are in the headers, so a huge run of zeros is refused before it is written."""
     total = 0
     for count, member in enumerate(tar, start=1):
         if not (member.isfile() or member.isdir()):
             raise ModelArchiveError(f"{path}: refusing '{member.name}' (not a plain file)")
         total += member.size
-        if count > MAX_MEMBERS or total > MAX_UNPACKED_BYTES:
+        if count > max_members or total > max_bytes:
             raise ModelArchiveError(
-                f"{path}: refusing an archive of more than {MAX_MEMBERS} entries or"
-                f" {MAX_UNPACKED_BYTES // 2**20} MB unpacked"
+                f"{path}: refusing an archive of more than {max_members} entries or"
+                f" {max_bytes} bytes unpacked"
             )
 
 

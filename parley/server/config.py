@@ -39,6 +39,7 @@ class ServerConfig:
     model_pointer: Path | None = None  # with workers: the file that shares model swaps
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
     model_folders: tuple[Path, ...] = ()  # where `PUT /model` may load archives from
+    body_idle_seconds: float = 5.0  # a request body stalled this long is given up (408)
 
     def __post_init__(self) -> None:
         if self.jwt_method not in JWT_METHODS:

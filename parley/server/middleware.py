@@ -24,9 +24,6 @@ access_log = logging.getLogger("parley.server.access")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
-BODY_IDLE_SECONDS = 5.0  # a request body that stalls this long is given up (408)
-
-
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"The request body is larger than the limit of {limit} bytes.")
@@ -65,7 +62,7 @@ class RequestMiddleware:
         metrics: ServerMetrics | None,
         max_body_bytes: int,
         access_log: bool = True,
-        body_idle_seconds: float = BODY_IDLE_SECONDS,
+        body_idle_seconds: float = 5.0,
     ) -> None:
         self.app = app
         self.body_idle_seconds = body_idle_seconds
