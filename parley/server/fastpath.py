@@ -51,7 +51,9 @@ class FastRoutes:
                 error_body(exc.status, exc.message, exc.reason, exc.details), exc.status
             )
         except HTTPException as exc:
-            response = JSONResponse(error_body(exc.status_code, str(exc.detail)), exc.status_code)
+            response = JSONResponse(
+                error_body(exc.status_code, str(exc.detail)), exc.status_code, exc.headers
+            )
         except ClientDisconnect:
             logger.info("the client went away before its request was read: %s", route.path)
             response = JSONResponse(error_body(400, CLIENT_GONE), 400)
