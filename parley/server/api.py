@@ -53,6 +53,29 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+# OpenAPI links: what can follow a call on a conversation, on the same conversation (clients
+# and stateful API testers such as schemathesis chain calls with them).
+_NEXT = {
+    "GetTracker": "getTracker",
+    "AppendEvents": "appendEvents",
+    "AddMessage": "addMessage",
+    "ExecuteAction": "executeAction",
+    "PredictAction": "predictAction",
+}
+_FOLLOW_UPS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Successful Response",
+        "links": {
+            name: {
+                "operationId": operation,
+                "parameters": {"conversation_id": "$request.path.conversation_id"},
+            }
+            for name, operation in _NEXT.items()
+        },
+    }
+}
+
+
 def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics) -> APIRouter:
     """Routes of the HTTP API, bound to the agent holder and the auth settings."""
     auth = RequireAuth(config)
@@ -96,7 +119,12 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
             ModelPointer(config.model_pointer).write(model)
         return Response(status_code=204)
 
-    @router.get("/conversations/{conversation_id}/tracker", summary="A conversation's tracker")
+    @router.get(
+        "/conversations/{conversation_id}/tracker",
+        summary="A conversation's tracker",
+        operation_id="getTracker",
+        responses=_FOLLOW_UPS,
+    )
     async def get_tracker(
         conversation_id: ConversationId,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
@@ -104,7 +132,12 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     ) -> dict[str, Any]:
         return await tracker_state(holder.agent, conversation_id, include_events, until)
 
-    @router.put("/conversations/{conversation_id}/tracker", summary="Replace a tracker's events")
+    @router.put(
+        "/conversations/{conversation_id}/tracker",
+        summary="Replace a tracker's events",
+        operation_id="replaceTracker",
+        responses=_FOLLOW_UPS,
+    )
     async def replace_tracker(
         conversation_id: ConversationId,
         events: list[Event],
@@ -115,7 +148,10 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         return state_of(tracker, include_events)
 
     @router.post(
-        "/conversations/{conversation_id}/tracker/events", summary="Append events to a tracker"
+        "/conversations/{conversation_id}/tracker/events",
+        summary="Append events to a tracker",
+        operation_id="appendEvents",
+        responses=_FOLLOW_UPS,
     )
     async def append_events(
         conversation_id: ConversationId,
@@ -129,6 +165,8 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     @router.post(
         "/conversations/{conversation_id}/messages",
         summary="Add a user message (NLU runs, no action is predicted)",
+        operation_id="addMessage",
+        responses=_FOLLOW_UPS,
     )
     async def add_message(
         conversation_id: ConversationId,
@@ -142,7 +180,12 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         tracker = await call_engine(agent.append_events(conversation_id, [event]))
         return state_of(tracker, include_events)
 
-    @router.post("/conversations/{conversation_id}/execute", summary="Run an action")
+    @router.post(
+        "/conversations/{conversation_id}/execute",
+        summary="Run an action",
+        operation_id="executeAction",
+        responses=_FOLLOW_UPS,
+    )
     async def execute(
         conversation_id: ConversationId,
         body: ExecuteRequest,
@@ -157,6 +200,8 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     @router.post(
         "/conversations/{conversation_id}/trigger_intent",
         summary="Act as if the user sent an intent",
+        operation_id="triggerIntent",
+        responses=_FOLLOW_UPS,
     )
     async def trigger_intent(
         conversation_id: ConversationId,
@@ -173,7 +218,10 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         return {"tracker": tracker, "messages": messages}
 
     @router.post(
-        "/conversations/{conversation_id}/predict", summary="Score the next action (no change)"
+        "/conversations/{conversation_id}/predict",
+        summary="Score the next action (no change)",
+        operation_id="predictAction",
+        responses=_FOLLOW_UPS,
     )
     async def predict(
         conversation_id: ConversationId,
