@@ -253,9 +253,10 @@ def event_problem(event: Any, allow_unknown: bool = False) -> tuple[str, str] | 
     return None
 
 
-def _json_problem(value: Any, depth: int = 0) -> str | None:
-    """Non-finite numbers, text that is not valid Unicode (lone surrogates) and nesting too
-    deep for the stores, anywhere in a value."""
+def json_problem(value: Any, depth: int = 0) -> str | None:
+    """What keeps a JSON value out of the stores, anywhere in it: numbers that are not finite or
+    beyond 64 bits, text that is not valid Unicode (lone surrogates) or holds NUL, nesting
+    deeper than MAX_DEPTH; None when it can be stored."""
     if depth > MAX_DEPTH:
         return f"is nested more than {MAX_DEPTH} levels deep"
     if isinstance(value, str):
@@ -268,11 +269,11 @@ def _json_problem(value: Any, depth: int = 0) -> str | None:
         for key, item in value.items():
             if not isinstance(key, str) or not _valid_text(key):
                 return "has a key that is not valid Unicode text"
-            if problem := _json_problem(item, depth + 1):
+            if problem := json_problem(item, depth + 1):
                 return problem
     elif isinstance(value, list):
         for item in value:
-            if problem := _json_problem(item, depth + 1):
+            if problem := json_problem(item, depth + 1):
                 return problem
     return None
 
@@ -356,7 +357,7 @@ def check_events(
         found = event_problem(event, allow_unknown)
         if found is None:
             for name, value in event.items():
-                if problem := _json_problem(value):
+                if problem := json_problem(value):
                     found = (name, problem)
                     break
         if found is None and domain is not None and event["event"] in SCHEMAS:

@@ -82,6 +82,40 @@ async def test_a_lone_surrogate_is_a_400_on_parse(client: httpx.AsyncClient) -> 
     assert "not valid Unicode" in reply.json()["message"]
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # deeper than orjson writes (255 levels): it would fail only when stored
+        b'{"sender": "md", "message": "hi", "metadata": {"deep": '
+        + b"[" * 300
+        + b"]" * 300
+        + b"}}",
+        b'{"sender": "md", "message": "hi", "metadata": {"deep": ' + b"[" * 40 + b"]" * 40 + b"}}",
+    ],
+)
+async def test_metadata_the_stores_cannot_keep_is_a_400(
+    client: httpx.AsyncClient, raw: bytes
+) -> None:
+    reply = await client.post(REST, content=raw, headers={"content-type": "application/json"})
+    assert reply.status_code == 400 and "metadata" in reply.json()["message"]
+    assert await events_of(client, "md") == []
+    await still_talks(client, "md")
+
+
+async def test_input_channel_is_recorded_and_must_be_a_short_name(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {"sender": "ic", "message": "hi"}
+    bad = await client.post(REST, json=body, params={"input_channel": "x" * 65})
+    assert bad.status_code == 400 and "input_channel" in bad.json()["message"]
+    good = await client.post(REST, json=body, params={"input_channel": "my_widget"})
+    assert good.status_code == 200
+    users = [e for e in await events_of(client, "ic") if e["event"] == "user"]
+    assert [e["input_channel"] for e in users] == ["my_widget"]
+    metrics = (await client.get("/metrics")).text
+    assert 'parley_messages_total{channel="rest"}' in metrics and "my_widget" not in metrics
+
+
 # -- 2. events ------------------------------------------------------------------------------
 
 

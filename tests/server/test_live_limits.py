@@ -91,6 +91,8 @@ MALFORMED_FRAMES = [
     '42["session_request", {"session_id": "a\\u0000b"}]',
     '42["user_uttered", {"message": "hi", "session_id": "' + "x" * 300 + '"}]',
     "42" + "[" * 3000,
+    '42["user_uttered", {"message": "hi", "session_id": "md", "metadata": {"n": 1180591620717411303424}}]',
+    '42["user_uttered", {"message": "\\ud800", "session_id": "md"}]',
     "9",
     "6",
     "\x00\x01",

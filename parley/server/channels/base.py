@@ -8,8 +8,10 @@ from typing import Any, ClassVar
 from fastapi import APIRouter
 from starlette.types import ASGIApp
 
+from parley.dialogue.event_checks import json_problem
 from parley.ids import MAX_SENDER_ID, SENDER_ID_PATTERN, sender_id_problem
 from parley.server.config import ServerConfig
+from parley.server.errors import ApiError
 from parley.server.fastpath import FastRoute
 from parley.server.inputs import check_text
 from parley.server.metrics import ServerMetrics
@@ -25,23 +27,35 @@ class ChannelContext:
     config: ServerConfig
 
     async def handle(
-        self, channel: str, sender_id: str, text: str, metadata: dict[str, Any] | None
+        self,
+        channel: str,
+        sender_id: str,
+        text: str,
+        metadata: dict[str, Any] | None,
+        input_channel: str | None = None,
     ) -> list[dict[str, Any]]:
         """Run one user message through the agent in service; return the bot's messages.
 
-        Raises ApiError(413/400) for a message that is too long or not valid Unicode."""
-        self.check_message(channel, text)
+        `channel` labels the metrics; `input_channel` (the channel's by default) is recorded on
+        the user event. Raises ApiError(413/400) for a message that is too long, not valid
+        Unicode, or whose metadata cannot be stored."""
+        self.check_message(channel, text, metadata)
         self.metrics.messages.labels(channel=channel).inc()
         messages = await self.holder.agent.handle_message(
-            sender_id, text, metadata=metadata, input_channel=channel
+            sender_id, text, metadata=metadata, input_channel=input_channel or channel
         )
         self.metrics.bot_messages.labels(channel=channel).inc(len(messages))
         return messages
 
-    def check_message(self, channel: str, text: str) -> None:
+    def check_message(
+        self, channel: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> None:
         """ApiError(413) for a message over `max_message_chars`, ApiError(400) for text that
-        is not valid Unicode: refused before NLU runs (its time grows with the length)."""
+        is not valid Unicode or metadata the stores cannot keep (numbers beyond 64 bits, ...):
+        refused before NLU runs (its time grows with the length)."""
         check_text(text, self.config.max_message_chars, f"channel {channel}")
+        if metadata and (problem := json_problem(metadata)):
+            raise ApiError(400, f"'metadata' {problem}")
 
 
 class InputChannel:
