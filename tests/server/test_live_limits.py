@@ -82,6 +82,25 @@ async def test_a_body_shorter_than_its_length_times_out_quietly(
             assert reply.json()[0]["text"].startswith(GREETING)
 
 
+async def test_a_client_gone_mid_body_is_no_error(
+    server: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running(server) as port:
+        with caplog.at_level(logging.INFO):
+            for path in (b"/webhooks/rest/webhook", b"/model/parse"):
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(
+                    b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n"
+                    b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+                )
+                await writer.drain()
+                await asyncio.sleep(0.1)
+                writer.close()  # gone before the body is complete
+            await asyncio.sleep(1.0)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "the client went away" in caplog.text  # (FastAPI routes: its own 400)
+
+
 MALFORMED_FRAMES = [
     "4xyz",
     "42[",
