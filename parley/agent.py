@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from parley.dialogue.custom import CustomActionRunner
+from parley.dialogue.event_checks import check_events, loadable_events
 from parley.dialogue.events import (
     ActionExecuted,
     BotUttered,
@@ -41,6 +42,7 @@ from parley.dialogue.reminders import (
 )
 from parley.dialogue.slots import slot_defaults
 from parley.dialogue.tracker import ACTION_LISTEN, Tracker
+from parley.ids import check_sender_id
 from parley.models.archive import ModelManifest, unpack_archive
 from parley.project.domain import Domain
 from parley.stores.base import EventBroker, LockStore, StorePosition, TrackerStore
@@ -161,7 +163,8 @@ class Agent:
     # -- conversations -----------------------------------------------------------------------
 
     async def _load(self, sender_id: str) -> Tracker:
-        stored = await self.tracker_store.load(sender_id) or []
+        check_sender_id(sender_id)
+        stored = loadable_events(await self.tracker_store.load(sender_id) or [], sender_id)
         # stores hand out fresh dicts (decoded or copied): the events may keep them
         events = events_from_dicts(stored, copy_values=False)
         return Tracker(sender_id, slot_defaults(self.domain), events)
@@ -172,7 +175,7 @@ class Agent:
         cached = self.trackers.take(sender_id)
         loaded = await self.tracker_store.load_after(sender_id, cached.position if cached else None)
         # stores hand out fresh dicts (decoded or copied): the events may keep them
-        events = events_from_dicts(loaded.events, copy_values=False)
+        events = events_from_dicts(loadable_events(loaded.events, sender_id), copy_values=False)
         if cached is None or loaded.complete:
             return Tracker(sender_id, slot_defaults(self.domain), events), loaded.position
         cached.tracker.update_all(events)
@@ -214,6 +217,7 @@ class Agent:
     ) -> list[dict[str, Any]]:
         """One turn under the conversation's lock; `only_if` may call it off after looking at
         the tracker (decided under the lock, so two processes cannot both go ahead)."""
+        check_sender_id(sender_id)
         async with self.lock_store.lock(sender_id):
             tracker, position = await self._checkout(sender_id)
             if only_if is not None and not only_if(tracker):
@@ -264,6 +268,7 @@ class Agent:
         confidence: float | None = None,
     ) -> list[dict[str, Any]]:
         """Run one action in the conversation now (Rasa's `execute` endpoint)."""
+        check_sender_id(sender_id)
         async with self.lock_store.lock(sender_id):
             tracker, position = await self._checkout(sender_id)
             start = len(tracker.events)
@@ -286,8 +291,11 @@ class Agent:
         }
 
     async def append_events(self, sender_id: str, events: list[EventDict]) -> Tracker:
-        """Add events to a conversation (Rasa's `POST /conversations/<id>/tracker/events`)."""
-        parsed = events_from_dicts(events)
+        """Add events to a conversation (Rasa's `POST /conversations/<id>/tracker/events`).
+
+        Raises EventCheckError (a ValueError) and stores nothing when any event is bad."""
+        check_sender_id(sender_id)
+        parsed = events_from_dicts(check_events(events, self.domain))
         for event in parsed:
             event.metadata.setdefault("event_id", new_event_id())
         async with self.lock_store.lock(sender_id):
@@ -298,8 +306,11 @@ class Agent:
         return result
 
     async def replace_events(self, sender_id: str, events: list[EventDict]) -> Tracker:
-        """Replace a conversation's events (Rasa's `PUT /conversations/<id>/tracker/events`)."""
-        parsed = events_from_dicts(events)
+        """Replace a conversation's events (Rasa's `PUT /conversations/<id>/tracker/events`).
+
+        Raises EventCheckError (a ValueError) and changes nothing when any event is bad."""
+        check_sender_id(sender_id)
+        parsed = events_from_dicts(check_events(events, self.domain))
         async with self.lock_store.lock(sender_id):
             self.trackers.discard(sender_id)
             await self.tracker_store.delete(sender_id)
@@ -310,6 +321,7 @@ class Agent:
 
     async def release_handoff(self, sender_id: str) -> Tracker:
         """A human agent is done: the bot answers this conversation again."""
+        check_sender_id(sender_id)
         async with self.lock_store.lock(sender_id):
             tracker, position = await self._checkout(sender_id)
             if not tracker.paused:
@@ -348,7 +360,7 @@ class Agent:
         """Schedule reminders still due in stored conversations (call once after start)."""
         count = 0
         for sender_id in await self.tracker_store.senders():
-            stored = await self.tracker_store.load(sender_id) or []
+            stored = loadable_events(await self.tracker_store.load(sender_id) or [], sender_id)
             for reminder in pending_reminders(events_from_dicts(stored)):
                 self.reminders.schedule(sender_id, reminder)
                 count += 1

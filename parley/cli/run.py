@@ -68,7 +68,8 @@ def run(
     if ctx.invoked_subcommand is not None:
         return
     started = time.perf_counter()
-    from parley.security import install_redaction, is_loopback
+    from parley.security import install_redaction
+    from parley.server.auth import open_api_warning
     from parley.server.bootstrap import ProjectFiles, build_server
     from parley.server.config import RunOptions, ServerConfigError, merge_run_options
     from parley.server.logs import configure_logging
@@ -101,12 +102,10 @@ def run(
         config, listen = merge_run_options(options, settings.server)
     except ServerConfigError as exc:
         raise typer.BadParameter(str(exc)) from None
-    if enable_api and not config.auth_enabled and not is_loopback(listen.host):
-        logger.warning(
-            "the HTTP API is enabled without --auth-token or --jwt-secret: anyone who can reach "
-            "port %d can read and change conversations",
-            listen.port,
-        )
+    config = replace(config, model_folders=_model_folders(files, settings.server.model_folders))
+    warning = open_api_warning(config, listen.host)
+    if warning is not None:
+        logger.warning(warning)
     if config.workers > 1:
         _serve_workers(files, config, listen, started)
         return
@@ -125,6 +124,18 @@ def run(
 
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         runner.run(main())
+
+
+def _model_folders(files: ProjectFiles, configured: tuple[str, ...]) -> tuple[Path, ...]:
+    """Where `PUT /model` may load archives from: models/ of the project, the folder of
+    --model, and server.model_folders of parley.yml (relative to the project)."""
+    project = files.project.resolve()
+    folders = [project / "models"]
+    if files.model is not None:
+        given = files.model if files.model.is_absolute() else project / files.model
+        folders.append(given if given.is_dir() else given.parent)
+    folders += [project / folder for folder in configured]  # an absolute folder stays itself
+    return tuple(dict.fromkeys(folders))
 
 
 def _serve_workers(

@@ -20,6 +20,10 @@ from parley import __version__
 
 MANIFEST_NAME = "manifest.json"
 ARCHIVE_SUFFIX = ".tar.gz"
+# Bounds of what unpacking an archive may write (a model is JSON and arrays: tens of MB, a few
+# with large vocabularies a hundred MB, in hundreds of files).
+MAX_UNPACKED_BYTES = 512 * 2**20
+MAX_MEMBERS = 10_000
 
 
 class ModelArchiveError(Exception):
@@ -102,13 +106,19 @@ def read_manifest(path: Path) -> ModelManifest:
         return ModelManifest.from_json(member.read().decode("utf-8"))
 
 
-def unpack_archive(path: Path, target: Path | None = None) -> tuple[ModelManifest, Path]:
-    """Unpack into `target` (a new temporary folder by default); return manifest and folder."""
-    folder = target or Path(tempfile.mkdtemp(prefix="parley-model-"))
+def unpack_archive(
+    path: Path,
+    target: Path | None = None,
+    max_bytes: int = MAX_UNPACKED_BYTES,
+    max_members: int = MAX_MEMBERS,
+) -> tuple[ModelManifest, Path]:
+    """Unpack into `target` (a new temporary folder by default); return manifest and folder.
+
+    ModelArchiveError for links, devices, or more than `max_members` entries or `max_bytes`
+    unpacked (checked before anything is written)."""
     with _open(path) as tar:
-        for member in tar.getmembers():
-            if not (member.isfile() or member.isdir()):
-                raise ModelArchiveError(f"{path}: refusing '{member.name}' (not a plain file)")
+        _check_members(path, tar, max_bytes, max_members)
+        folder = target or Path(tempfile.mkdtemp(prefix="parley-model-"))
         try:
             tar.extractall(folder, filter="data")
         except (tarfile.TarError, OSError) as exc:
@@ -118,6 +128,22 @@ def unpack_archive(path: Path, target: Path | None = None) -> tuple[ModelManifes
     if not manifest_path.is_file():
         raise ModelArchiveError(f"{path} has no {MANIFEST_NAME}: not a Parley model")
     return ModelManifest.from_json(manifest_path.read_text("utf-8")), folder
+
+
+def _check_members(path: Path, tar: tarfile.TarFile, max_bytes: int, max_members: int) -> None:
+    """Refuse links and devices, and archives of more than `max_members` entries or
+    `max_bytes` unpacked. Members are read one by one and reading stops at the first excess:
+    the sizes are in the headers, so a huge run of zeros is refused before it is written."""
+    total = 0
+    for count, member in enumerate(tar, start=1):
+        if not (member.isfile() or member.isdir()):
+            raise ModelArchiveError(f"{path}: refusing '{member.name}' (not a plain file)")
+        total += member.size
+        if count > max_members or total > max_bytes:
+            raise ModelArchiveError(
+                f"{path}: refusing an archive of more than {max_members} entries or"
+                f" {max_bytes} bytes unpacked"
+            )
 
 
 def latest_model(models_dir: Path) -> Path | None:

@@ -7,11 +7,14 @@ by `dateparser`).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# The look-behind starts a match only where a run of address characters starts: without it a
+# long run with no "@" is scanned again from each of its characters (quadratic in the length).
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)]", re.IGNORECASE)
 _PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().-]{5,}\d(?!\w)")
 _DIGITS = re.compile(
@@ -223,11 +226,26 @@ def extract(
             candidates += EXTRACTORS[dim](text)
     priority = {dim: i for i, dim in enumerate(DIMENSIONS)}
     candidates.sort(key=lambda e: (-(e["end"] - e["start"]), priority[e["entity"]]))
-    taken: list[tuple[int, int]] = []
-    out: list[Found] = []
-    for entity in candidates:
-        if any(entity["start"] < end and entity["end"] > start for start, end in taken):
-            continue
-        taken.append((entity["start"], entity["end"]))
-        out.append(entity)
+    taken = _Spans()
+    out = [entity for entity in candidates if taken.claim(entity["start"], entity["end"])]
     return sorted(out, key=lambda e: e["start"])
+
+
+class _Spans:
+    """Disjoint character spans, kept sorted: whether a new span overlaps one of them is two
+    look-ups by bisection, not a scan of all of them."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def claim(self, start: int, end: int) -> bool:
+        """Add [start, end) unless it overlaps a span already taken; True when added."""
+        i = bisect_right(self.starts, start)
+        if i > 0 and self.ends[i - 1] > start:
+            return False
+        if i < len(self.starts) and self.starts[i] < end:
+            return False
+        self.starts.insert(i, start)
+        self.ends.insert(i, end)
+        return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from bisect import bisect_right
 from functools import lru_cache
 
 from parley.nlu.message import Token
@@ -69,12 +70,7 @@ def token_feature_parts(
 ) -> list[TokenParts]:
     """Each token's features as (word groups, other features); see `token_features`."""
     lowers = [t.text.lower() for t in tokens]
-    matched: list[set[str]] = [set() for _ in tokens]
-    for name, pattern in patterns:
-        for match in pattern.finditer(text):
-            for i, token in enumerate(tokens):
-                if token.start < match.end() and token.end > match.start():
-                    matched[i].add(name)
+    matched = _pattern_matches(text, tokens, patterns)
     out: list[TokenParts] = []
     n = len(tokens)
     for i, token in enumerate(tokens):
@@ -93,6 +89,27 @@ def token_feature_parts(
             rest.append(f"intent|w={intent}|{lowers[i]}")
         out.append((groups, rest))
     return out
+
+
+def _pattern_matches(
+    text: str, tokens: list[Token], patterns: list[tuple[str, re.Pattern[str]]]
+) -> list[set[str]]:
+    """The names of the patterns each token overlaps. Tokens are in text order and do not
+    overlap, so the first token a match touches is found by bisection and only the tokens it
+    covers are visited: linear in the text, not (matches x tokens)."""
+    matched: list[set[str]] = [set() for _ in tokens]
+    if not patterns or not tokens:
+        return matched
+    ends = [token.end for token in tokens]
+    n = len(tokens)
+    for name, pattern in patterns:
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            i = bisect_right(ends, start)  # the first token ending after the match starts
+            while i < n and tokens[i].start < end:
+                matched[i].add(name)
+                i += 1
+    return matched
 
 
 def token_features(

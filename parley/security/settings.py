@@ -9,6 +9,9 @@
       auth_token: ${PARLEY_AUTH_TOKEN}
       jwt_secret: ${vault:secret/parley#jwt_secret}
       jwt_method: HS256
+      workers: 2
+      max_message_chars: 2000  # longer user messages are refused (413) before NLU runs
+      model_folders: [/srv/models]  # PUT /model loads from models/ of the project and these
     logging:
       level: INFO
 
@@ -38,6 +41,8 @@ class ServerSettings(BaseModel):
     jwt_secret: SecretStr | None = None
     jwt_method: str = "HS256"
     workers: int = Field(default=1, ge=1, le=64)
+    max_message_chars: int = Field(default=2000, ge=1)  # longer user messages get a 413
+    model_folders: tuple[str, ...] = ()  # besides models/: where `PUT /model` may load from
 
     @property
     def tls(self) -> bool:

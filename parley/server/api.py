@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi import Path as PathParam
 
 from parley.server.auth import RequireAuth
@@ -18,14 +18,16 @@ from parley.server.config import ServerConfig
 from parley.server.engine import (
     call_engine,
     check_action,
+    check_entities,
     check_events,
     check_intent,
     state_of,
     tracker_state,
 )
 from parley.server.errors import ApiError
+from parley.server.inputs import check_conversation_id, check_text
 from parley.server.metrics import ServerMetrics
-from parley.server.runtime import AgentHolder, ModelSwapError
+from parley.server.runtime import AgentHolder, ModelSwapError, ServedAgent
 from parley.server.schemas import (
     MAX_ID,
     Event,
@@ -51,11 +53,36 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+# OpenAPI links: what can follow a call on a conversation, on the same conversation (clients
+# and stateful API testers such as schemathesis chain calls with them).
+_NEXT = {
+    "GetTracker": "getTracker",
+    "AppendEvents": "appendEvents",
+    "AddMessage": "addMessage",
+    "ExecuteAction": "executeAction",
+    "PredictAction": "predictAction",
+}
+_FOLLOW_UPS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Successful Response",
+        "links": {
+            name: {
+                "operationId": operation,
+                "parameters": {"conversation_id": "$request.path.conversation_id"},
+            }
+            for name, operation in _NEXT.items()
+        },
+    }
+}
+
+
 def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics) -> APIRouter:
     """Routes of the HTTP API, bound to the agent holder and the auth settings."""
     auth = RequireAuth(config)
     admin = RequireAuth(config, admin_only=True)
-    router = APIRouter(tags=["api"], responses=_ERRORS, dependencies=[Depends(auth)])
+    router = APIRouter(
+        tags=["api"], responses=_ERRORS, dependencies=[Depends(auth), Depends(_conversation_id)]
+    )
     admin_router = APIRouter(tags=["admin"], responses=_ERRORS, dependencies=[Depends(admin)])
 
     @router.get("/status", summary="The model in service")
@@ -69,6 +96,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
 
     @router.post("/model/parse", summary="Run NLU on a text")
     async def parse(body: ParseRequest) -> dict[str, Any]:
+        check_text(body.text, config.max_message_chars, "/model/parse")
         result = await call_engine(holder.agent.parse(body.text))
         return dict(result)
 
@@ -78,16 +106,25 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
             raise ApiError(400, "Only 'model_file' (a path on the server) is supported.")
         if not body.model_file:
             raise ApiError(400, "Give 'model_file': the path of a model archive on the server.")
-        model = Path(body.model_file).resolve()
+        model = model_in_folders(body.model_file, config.model_folders)
+        if model is None:
+            logger.warning("PUT /model: refused a path outside the model folders")
+            raise ApiError(400, MODEL_REFUSED, reason="LoadingFailed")
         try:
             await holder.swap(model)
         except ModelSwapError as exc:
-            raise ApiError(400, str(exc), reason="LoadingFailed") from None
+            logger.warning("PUT /model: %s", exc)  # the reason, for the operator only
+            raise ApiError(400, MODEL_REFUSED, reason="LoadingFailed") from None
         if config.model_pointer is not None:  # the other workers follow
             ModelPointer(config.model_pointer).write(model)
         return Response(status_code=204)
 
-    @router.get("/conversations/{conversation_id}/tracker", summary="A conversation's tracker")
+    @router.get(
+        "/conversations/{conversation_id}/tracker",
+        summary="A conversation's tracker",
+        operation_id="getTracker",
+        responses=_FOLLOW_UPS,
+    )
     async def get_tracker(
         conversation_id: ConversationId,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
@@ -95,30 +132,41 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     ) -> dict[str, Any]:
         return await tracker_state(holder.agent, conversation_id, include_events, until)
 
-    @router.put("/conversations/{conversation_id}/tracker", summary="Replace a tracker's events")
+    @router.put(
+        "/conversations/{conversation_id}/tracker",
+        summary="Replace a tracker's events",
+        operation_id="replaceTracker",
+        responses=_FOLLOW_UPS,
+    )
     async def replace_tracker(
         conversation_id: ConversationId,
         events: list[Event],
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        tracker = await call_engine(holder.agent.replace_events(conversation_id, _dump(events)))
+        checked = _checked(events, holder.agent)
+        tracker = await call_engine(holder.agent.replace_events(conversation_id, checked))
         return state_of(tracker, include_events)
 
     @router.post(
-        "/conversations/{conversation_id}/tracker/events", summary="Append events to a tracker"
+        "/conversations/{conversation_id}/tracker/events",
+        summary="Append events to a tracker",
+        operation_id="appendEvents",
+        responses=_FOLLOW_UPS,
     )
     async def append_events(
         conversation_id: ConversationId,
         events: Annotated[Event | list[Event], Body()],
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        batch = events if isinstance(events, list) else [events]
-        tracker = await call_engine(holder.agent.append_events(conversation_id, _dump(batch)))
+        batch = _checked(events if isinstance(events, list) else [events], holder.agent)
+        tracker = await call_engine(holder.agent.append_events(conversation_id, batch))
         return state_of(tracker, include_events)
 
     @router.post(
         "/conversations/{conversation_id}/messages",
         summary="Add a user message (NLU runs, no action is predicted)",
+        operation_id="addMessage",
+        responses=_FOLLOW_UPS,
     )
     async def add_message(
         conversation_id: ConversationId,
@@ -126,12 +174,18 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         agent = holder.agent
+        check_text(body.text, config.max_message_chars, "/conversations/{id}/messages")
         parse_data = body.parse_data or dict(await call_engine(agent.parse(body.text)))
         event = {"event": "user", "text": body.text, "parse_data": parse_data}
         tracker = await call_engine(agent.append_events(conversation_id, [event]))
         return state_of(tracker, include_events)
 
-    @router.post("/conversations/{conversation_id}/execute", summary="Run an action")
+    @router.post(
+        "/conversations/{conversation_id}/execute",
+        summary="Run an action",
+        operation_id="executeAction",
+        responses=_FOLLOW_UPS,
+    )
     async def execute(
         conversation_id: ConversationId,
         body: ExecuteRequest,
@@ -146,6 +200,8 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     @router.post(
         "/conversations/{conversation_id}/trigger_intent",
         summary="Act as if the user sent an intent",
+        operation_id="triggerIntent",
+        responses=_FOLLOW_UPS,
     )
     async def trigger_intent(
         conversation_id: ConversationId,
@@ -154,6 +210,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     ) -> dict[str, Any]:
         agent = holder.agent
         check_intent(agent, body.name)
+        check_entities(body.entities)
         messages = await call_engine(
             agent.trigger_intent(conversation_id, body.name, body.entities or {})
         )
@@ -161,7 +218,10 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         return {"tracker": tracker, "messages": messages}
 
     @router.post(
-        "/conversations/{conversation_id}/predict", summary="Score the next action (no change)"
+        "/conversations/{conversation_id}/predict",
+        summary="Score the next action (no change)",
+        operation_id="predictAction",
+        responses=_FOLLOW_UPS,
     )
     async def predict(
         conversation_id: ConversationId,
@@ -188,5 +248,34 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     return router
 
 
-def _dump(events: list[Event]) -> list[dict[str, Any]]:
-    return check_events([e.model_dump(exclude_none=True) for e in events])
+def _checked(events: list[Event], agent: ServedAgent) -> list[dict[str, Any]]:
+    """The events as dicts when all of them can be stored (ApiError(400) naming the first bad
+    one otherwise): nothing of a request is stored unless all of it can be."""
+    return check_events([e.model_dump(exclude_none=True) for e in events], agent.domain)
+
+
+async def _conversation_id(request: Request) -> None:
+    """Every route with a conversation id: the id follows the rule of all channels and stores."""
+    conversation_id = request.path_params.get("conversation_id")
+    if conversation_id is not None:
+        check_conversation_id(conversation_id)
+
+
+MODEL_REFUSED = (
+    "Cannot load that model: 'model_file' must be the path of a Parley model archive in a model"
+    " folder of this server (models/ of the project, or server.model_folders in parley.yml)."
+)
+
+
+def model_in_folders(model_file: str, folders: tuple[Path, ...]) -> Path | None:
+    """`model_file` resolved (links followed) when it lies in one of `folders`, else None."""
+    if "\x00" in model_file:
+        return None
+    try:
+        model = Path(model_file).resolve()
+        allowed = [folder.resolve() for folder in folders]
+    except (OSError, ValueError, RuntimeError):
+        return None
+    if any(model.is_relative_to(folder) and model != folder for folder in allowed):
+        return model
+    return None

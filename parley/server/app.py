@@ -152,6 +152,7 @@ def create_app(
         metrics=metrics,
         max_body_bytes=config.max_body_bytes,
         access_log=config.access_log,
+        body_idle_seconds=config.body_idle_seconds,
     )
     if config.cors_origins:
         app.add_middleware(

@@ -3,7 +3,9 @@
 - A token (`?token=...`, or `Authorization: Bearer <token>`) grants the admin role.
 - A JWT (`Authorization: Bearer <jwt>`) carries `{"user": {"username": ..., "role": ...}}`:
   `admin` reaches everything, `user` only the conversation whose id is its username.
-- With neither configured the API is open (as in Rasa); `parley run` warns about it.
+- With neither configured the API is open (as in Rasa); `parley run` warns about it (see
+  `open_api_warning`): loudly when it listens beyond this machine, and on loopback too, since
+  every local user and process (and a browser page that reaches 127.0.0.1) may then use it.
 Channel webhooks do not use this: each channel authenticates as its platform requires.
 """
 
@@ -16,6 +18,7 @@ from typing import Literal
 
 from fastapi import Request
 
+from parley.security.settings import is_loopback
 from parley.server.config import ServerConfig
 from parley.server.errors import ApiError
 
@@ -102,3 +105,19 @@ class RequireAuth:
         principal = authenticate(request, self.config)
         authorize(principal, request.path_params.get("conversation_id"), self.admin_only)
         return principal
+
+
+def open_api_warning(config: ServerConfig, host: str) -> str | None:
+    """The warning `parley run` logs when the HTTP API is served without authentication on
+    `host`; None when the API is off or authenticated."""
+    if not config.enable_api or config.auth_enabled:
+        return None
+    if is_loopback(host):
+        return (
+            f"the HTTP API is enabled without --auth-token or --jwt-secret on {host}: any user "
+            "or process of this machine can read and change conversations and swap the model"
+        )
+    return (
+        f"the HTTP API is enabled without --auth-token or --jwt-secret on {host}: anyone who "
+        "can reach this port can read and change conversations and swap the model"
+    )

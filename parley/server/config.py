@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from parley.security.settings import ServerSettings
 
 DEFAULT_MAX_BODY_BYTES = 1_000_000  # 1 MB: ample for a tracker, small enough to refuse floods
+DEFAULT_MAX_MESSAGE_CHARS = 2_000  # a user message; longer ones are refused before NLU runs
 JWT_METHODS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
 
 
@@ -39,6 +40,9 @@ class ServerConfig:
     response_timeout: float = 3600.0
     workers: int = 1  # server processes on this host (`parley run --workers`)
     model_pointer: Path | None = None  # with workers: the file that shares model swaps
+    max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
+    model_folders: tuple[Path, ...] = ()  # where `PUT /model` may load archives from
+    body_idle_seconds: float = 5.0  # a request body stalled this long is given up (408)
 
     def __post_init__(self) -> None:
         if self.jwt_method not in JWT_METHODS:
@@ -50,6 +54,8 @@ class ServerConfig:
             raise ServerConfigError("--workers must be at least 1")
         if self.max_body_bytes < 1024:
             raise ServerConfigError("the request size limit must be at least 1024 bytes")
+        if self.max_message_chars < 1:
+            raise ServerConfigError("the message length limit must be at least 1 character")
         if self.auth_token is not None and not self.auth_token:
             raise ServerConfigError("--auth-token must not be empty")
         if self.jwt_secret is not None and not self.jwt_secret:
@@ -145,6 +151,7 @@ def merge_run_options(options: RunOptions, settings: ServerSettings) -> tuple[Se
         max_body_bytes=options.max_body_kb * 1000,
         access_log=options.access_log,
         workers=options.workers or settings.workers,
+        max_message_chars=settings.max_message_chars,
     )
     listen = Listen(
         host=options.interface or settings.host,

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-from parley.dialogue.events import EVENT_TYPES
-from parley.project.domain import BUILTIN_ACTIONS, DEFAULT_INTENTS
+from parley.dialogue.event_checks import EventCheckError
+from parley.dialogue.event_checks import check_events as check_event_dicts
+from parley.project.domain import BUILTIN_ACTIONS, DEFAULT_INTENTS, Domain
 from parley.server.errors import ApiError
 from parley.server.runtime import ServedAgent
 from parley.server.schemas import EventVerbosity
@@ -25,20 +26,27 @@ async def call_engine(awaitable: Awaitable[T]) -> T:
         raise ApiError(400, message) from None
 
 
-_LEGACY_EVENTS = ("form", "form_validation")
+def check_events(events: list[dict[str, Any]], domain: Domain) -> list[dict[str, Any]]:
+    """The events when every one can be stored; else ApiError(400) naming the first bad one
+    (its index and field, also in `details`)."""
+    try:
+        return check_event_dicts(events, domain)
+    except EventCheckError as exc:
+        problem = exc.problem
+        raise ApiError(
+            400, str(problem), details={"index": problem.index, "field": problem.field}
+        ) from None
 
 
-def check_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """ApiError(400) naming the first event whose type Rasa's protocol does not define."""
-    for index, event in enumerate(events):
-        kind = event.get("event")
-        if kind not in EVENT_TYPES and kind not in _LEGACY_EVENTS:
-            raise ApiError(
-                400,
-                f"event {index}: unknown event type {kind!r}; use one of "
-                + ", ".join(sorted(EVENT_TYPES)),
-            )
-    return events
+def check_entities(entities: dict[str, Any] | None) -> None:
+    """ApiError(400) unless `entities` (entity name -> value) can be stored in an event."""
+    if not entities:
+        return
+    listed = [{"entity": name, "value": value} for name, value in entities.items()]
+    try:
+        check_event_dicts([{"event": "entities", "entities": listed}])
+    except EventCheckError as exc:
+        raise ApiError(400, f"entities: {exc.problem.message}") from None
 
 
 def check_action(agent: ServedAgent, name: str) -> None:

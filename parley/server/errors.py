@@ -14,20 +14,24 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from parley import __version__
 
 logger = logging.getLogger(__name__)
 
+CLIENT_GONE = "The client disconnected before the request body was complete."
 _REASONS = {
     400: "BadRequest",
     401: "NotAuthenticated",
     403: "NotAuthorized",
     404: "NotFound",
+    408: "RequestTimeout",
     405: "MethodNotAllowed",
     409: "Conflict",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
+    431: "RequestHeaderFieldsTooLarge",
     500: "InternalError",
     503: "ServiceUnavailable",
 }
@@ -107,6 +111,9 @@ def response_for(exc: Exception, path: str) -> JSONResponse:
     if isinstance(exc, StarletteHTTPException):
         message = exc.detail if isinstance(exc.detail, str) else "Request refused."
         return error_response(exc.status_code, message, headers=exc.headers)
+    if isinstance(exc, ClientDisconnect):  # nothing to answer, and not a server fault
+        logger.info("the client went away before its request was read: %s", path)
+        return error_response(400, CLIENT_GONE)
     logger.error("unhandled error while serving %s", path, exc_info=exc)
     return error_response(500, "An internal error occurred; the server log has the details.")
 
@@ -117,5 +124,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _reply(request: Request, exc: Exception) -> JSONResponse:
         return response_for(exc, request.url.path)
 
-    for family in (ApiError, RequestValidationError, StarletteHTTPException, Exception):
+    for family in (
+        ApiError,
+        RequestValidationError,
+        StarletteHTTPException,
+        ClientDisconnect,
+        Exception,
+    ):
         app.add_exception_handler(family, _reply)

@@ -1,10 +1,12 @@
-"""One pure-ASGI middleware for every HTTP request: request id, size limit, timing, access log.
+"""One pure-ASGI middleware for every HTTP request: request id, size limit, a time limit on a
+stalled body, timing, access log.
 
 Pure ASGI (not Starlette's BaseHTTPMiddleware) because it runs on the hot path of every message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -17,6 +19,7 @@ from parley.server.errors import error_response
 from parley.server.logs import request_id_var
 from parley.server.metrics import ServerMetrics
 
+logger = logging.getLogger(__name__)
 access_log = logging.getLogger("parley.server.access")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -24,6 +27,16 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"The request body is larger than the limit of {limit} bytes.")
+
+
+class BodyTimeout(HTTPException):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            408,
+            f"The request body stopped arriving for {seconds:g} s before it was complete "
+            "(is Content-Length larger than the body?).",
+            headers={"connection": "close"},  # what is left of the body must not be parsed
+        )
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -49,8 +62,10 @@ class RequestMiddleware:
         metrics: ServerMetrics | None,
         max_body_bytes: int,
         access_log: bool = True,
+        body_idle_seconds: float = 5.0,
     ) -> None:
         self.app = app
+        self.body_idle_seconds = body_idle_seconds
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.access_log = access_log
@@ -81,14 +96,24 @@ class RequestMiddleware:
             await send(message)
 
         received = 0
+        body_done = False
+        idle = self.body_idle_seconds
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done:  # only a disconnect is left to wait for: no time limit
+                return await receive()
+            try:
+                async with asyncio.timeout(idle):
+                    message = await receive()
+            except TimeoutError:
+                logger.info("gave up a request body that stalled for %g s", idle)
+                raise BodyTimeout(idle) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise BodyTooLarge(limit)
+                body_done = not message.get("more_body", False)
             return message
 
         try:

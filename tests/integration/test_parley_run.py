@@ -96,3 +96,39 @@ def test_without_a_model_it_says_what_to_do(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "no model found" in result.stderr and "parley train" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_open_api_on_loopback_warns_and_parley_yml_limits_apply(
+    project: Path, tmp_path: Path
+) -> None:
+    extra = tmp_path / "more-models"
+    extra.mkdir()
+    swapped = extra / "swapped.tar.gz"
+    shutil.copy(next((project / "models").glob("*.tar.gz")), swapped)
+    (project / "parley.yml").write_text(
+        f"server:\n  max_message_chars: 40\n  model_folders: [{extra}]\n", "utf-8"
+    )
+    port = free_port()
+    log = tmp_path / "server.log"
+    with open(log, "wb") as stderr:
+        process = subprocess.Popen(
+            [*PARLEY, "run", "--port", str(port), "--enable-api"],
+            cwd=project,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process, ssl.create_default_context())
+        with httpx.Client(base_url=url) as client:
+            long = {"sender": "t", "message": "x" * 41}
+            assert client.post("/webhooks/rest/webhook", json=long).status_code == 413
+            assert client.put("/model", json={"model_file": str(swapped)}).status_code == 204
+            elsewhere = {"model_file": str(tmp_path / "other.tar.gz")}
+            assert client.put("/model", json=elsewhere).status_code == 400
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    warnings = [line["message"] for line in lines if line.get("level") == "WARNING"]
+    assert any("any user or process of this machine" in w for w in warnings), warnings

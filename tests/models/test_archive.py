@@ -63,3 +63,27 @@ def test_fingerprint_ignores_source_positions_but_not_content() -> None:
     c = NLUExample("hello", "greet")
     assert fingerprint([a]) == fingerprint([b])
     assert fingerprint([a]) != fingerprint([c])
+
+
+def _archive_of_zeros(path: Path, files: int, size: int) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for i in range(files):
+            info = tarfile.TarInfo(f"nlu/zeros-{i}")
+            info.size = size
+            tar.addfile(info, io.BytesIO(bytes(size)))
+    return path
+
+
+def test_an_archive_over_the_unpacked_size_is_refused_before_writing(tmp_path: Path) -> None:
+    bomb = _archive_of_zeros(tmp_path / "bomb.tar.gz", 1, 3_000_000)
+    assert bomb.stat().st_size < 20_000  # zeros compress well: the size is in the header only
+    target = tmp_path / "out"
+    with pytest.raises(ModelArchiveError, match="2000000 bytes unpacked"):
+        unpack_archive(bomb, target, max_bytes=2_000_000)
+    assert not target.exists()
+
+
+def test_an_archive_of_too_many_entries_is_refused(tmp_path: Path) -> None:
+    many = _archive_of_zeros(tmp_path / "many.tar.gz", 30, 1)
+    with pytest.raises(ModelArchiveError, match="more than 20 entries"):
+        unpack_archive(many, tmp_path / "out", max_members=20)

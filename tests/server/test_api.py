@@ -79,7 +79,8 @@ async def test_put_tracker_replaces_events(client: httpx.AsyncClient) -> None:
 
 async def test_append_one_event_or_a_list(client: httpx.AsyncClient) -> None:
     one = await client.post(
-        "/conversations/cy/tracker/events", json={"event": "slot", "name": "x", "value": 1}
+        "/conversations/cy/tracker/events",
+        json={"event": "slot", "name": "username", "value": "ada"},
     )
     assert one.status_code == 200
     many = await client.post(

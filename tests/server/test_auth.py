@@ -9,6 +9,7 @@ import jwt
 import pytest
 
 from parley.server import ServerConfig
+from parley.server.auth import open_api_warning
 from tests.server.conftest import ServerFactory, client_for
 
 SECRET = "test-jwt-secret-at-least-32-bytes-long!"
@@ -103,3 +104,19 @@ def test_unknown_jwt_method_is_a_config_error() -> None:
 
     with pytest.raises(ServerConfigError, match="jwt-method"):
         ServerConfig(jwt_secret="x", jwt_method="none")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_an_open_api_on_loopback_is_warned_about(host: str) -> None:
+    warning = open_api_warning(ServerConfig(enable_api=True), host)
+    assert warning is not None and "any user or process of this machine" in warning
+
+
+def test_an_open_api_on_the_network_is_warned_about_louder() -> None:
+    warning = open_api_warning(ServerConfig(enable_api=True), "0.0.0.0")
+    assert warning is not None and "anyone who can reach this port" in warning
+
+
+def test_no_warning_with_auth_or_without_the_api() -> None:
+    assert open_api_warning(ServerConfig(enable_api=True, auth_token="t"), "0.0.0.0") is None
+    assert open_api_warning(ServerConfig(enable_api=False), "127.0.0.1") is None

@@ -10,6 +10,7 @@ from parley.dialogue.action_errors import ActionFailed
 from parley.dialogue.actions.base import ActionContext
 from parley.dialogue.actions.responses import render_response
 from parley.dialogue.domain_json import domain_to_json
+from parley.dialogue.event_checks import EventCheckError, check_events
 from parley.dialogue.events import BotUttered, Event, EventError, events_from_dicts
 from parley.dialogue.tracker import Tracker
 
@@ -54,10 +55,18 @@ def reply_events(
     responses = reply.get("responses") or []
     messages = [_response_message(r, tracker, context) for r in responses if isinstance(r, dict)]
     try:
-        events = events_from_dicts(list(reply.get("events") or []))
-    except EventError as exc:
+        events = events_from_dicts(check_events(_as_list(reply.get("events")), allow_unknown=True))
+    except (EventError, EventCheckError) as exc:
         raise ActionFailed(name, f"the action server sent a bad event: {exc}") from None
     return [*messages, *events]
+
+
+def _as_list(events: Any) -> list[Any]:
+    if events is None:
+        return []
+    if not isinstance(events, list):
+        raise EventError(f"'events' must be a list, not {type(events).__name__}")
+    return events
 
 
 async def run_custom(name: str, tracker: Tracker, context: ActionContext) -> list[Event]:

@@ -8,8 +8,12 @@ from typing import Any, ClassVar
 from fastapi import APIRouter
 from starlette.types import ASGIApp
 
+from parley.dialogue.event_checks import json_problem
+from parley.ids import MAX_SENDER_ID, SENDER_ID_PATTERN, sender_id_problem
 from parley.server.config import ServerConfig
+from parley.server.errors import ApiError
 from parley.server.fastpath import FastRoute
+from parley.server.inputs import check_text
 from parley.server.metrics import ServerMetrics
 from parley.server.runtime import AgentHolder
 
@@ -23,15 +27,35 @@ class ChannelContext:
     config: ServerConfig
 
     async def handle(
-        self, channel: str, sender_id: str, text: str, metadata: dict[str, Any] | None
+        self,
+        channel: str,
+        sender_id: str,
+        text: str,
+        metadata: dict[str, Any] | None,
+        input_channel: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Run one user message through the agent in service; return the bot's messages."""
+        """Run one user message through the agent in service; return the bot's messages.
+
+        `channel` labels the metrics; `input_channel` (the channel's by default) is recorded on
+        the user event. Raises ApiError(413/400) for a message that is too long, not valid
+        Unicode, or whose metadata cannot be stored."""
+        self.check_message(channel, text, metadata)
         self.metrics.messages.labels(channel=channel).inc()
         messages = await self.holder.agent.handle_message(
-            sender_id, text, metadata=metadata, input_channel=channel
+            sender_id, text, metadata=metadata, input_channel=input_channel or channel
         )
         self.metrics.bot_messages.labels(channel=channel).inc(len(messages))
         return messages
+
+    def check_message(
+        self, channel: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> None:
+        """ApiError(413) for a message over `max_message_chars`, ApiError(400) for text that
+        is not valid Unicode or metadata the stores cannot keep (numbers beyond 64 bits, ...):
+        refused before NLU runs (its time grows with the length)."""
+        check_text(text, self.config.max_message_chars, f"channel {channel}")
+        if metadata and (problem := json_problem(metadata)):
+            raise ApiError(400, f"'metadata' {problem}")
 
 
 class InputChannel:
@@ -73,8 +97,9 @@ def parse_user_body(body: Any) -> tuple[str, str, dict[str, Any] | None]:
     if isinstance(sender, bool) or not isinstance(sender, (str, int)):
         raise ValueError("'sender' must be a string (the conversation id)")
     sender = str(sender)
-    if not sender or len(sender) > 255:
-        raise ValueError("'sender' must be 1 to 255 characters long")
+    problem = sender_id_problem(sender)
+    if problem is not None:
+        raise ValueError(f"'sender' (the conversation id) {problem}")
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise ValueError("'metadata' must be a JSON object when given")
@@ -85,7 +110,13 @@ USER_MESSAGE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["message"],
     "properties": {
-        "sender": {"type": "string", "minLength": 1, "maxLength": 255, "default": "default"},
+        "sender": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_SENDER_ID,
+            "pattern": SENDER_ID_PATTERN,
+            "default": "default",
+        },
         "message": {"type": "string"},
         "metadata": {"type": "object"},
     },

@@ -81,6 +81,8 @@ class CallbackChannel(InputChannel):
                 sender, text, metadata = parse_user_body(await read_json(request))
             except ValueError as exc:
                 raise ApiError(400, str(exc)) from None
+            # refused now: the reply is sent at once, the bot's messages later
+            self.context.check_message(self.name, text, metadata)
             task = asyncio.create_task(self._deliver(sender, text, metadata))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

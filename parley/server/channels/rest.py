@@ -25,6 +25,7 @@ from parley.server.fastpath import FastRoute
 logger = logging.getLogger(__name__)
 
 _JSON = "application/json"
+MAX_CHANNEL_NAME = 64  # `?input_channel=`, recorded on the user event
 
 
 async def read_json(request: Request) -> object:
@@ -45,8 +46,15 @@ class RestChannel(InputChannel):
             sender, text, metadata = parse_user_body(await read_json(request))
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
-        channel = request.query_params.get("input_channel") or self.name
-        messages = await self.context.handle(channel, sender, text, metadata)
+        input_channel = request.query_params.get("input_channel") or None
+        if input_channel is not None and (
+            len(input_channel) > MAX_CHANNEL_NAME or not input_channel.isprintable()
+        ):
+            raise ApiError(
+                400, f"'input_channel' must be at most {MAX_CHANNEL_NAME} printable characters"
+            )
+        # the metrics count under this channel's name: a caller cannot add label values
+        messages = await self.context.handle(self.name, sender, text, metadata, input_channel)
         return Response(orjson.dumps(messages, default=str), media_type=_JSON)
 
     def fast_routes(self) -> list[FastRoute]:

@@ -14,13 +14,17 @@ in each worker).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from parley.ids import sender_id_problem
 from parley.server.channels.base import ChannelContext, InputChannel
+from parley.server.errors import ApiError
 
 if TYPE_CHECKING:
     import socketio
@@ -65,6 +69,24 @@ def to_socketio(message: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+class _LibraryLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """python-socketio's and python-engineio's log. Their errors are what a client's malformed
+    packets cause (a frame that is not JSON, an unknown packet type): one INFO line each, not a
+    traceback at ERROR, so that anyone on the internet cannot fill the error log."""
+
+    def info(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        self.logger.debug(msg, *args, **kwargs)  # every packet, user text included
+
+    def error(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        kwargs.pop("exc_info", None)
+        self.logger.info(f"socket.io: {msg}", *args, **kwargs)
+
+    def exception(self, msg: object, *args: Any, exc_info: Any = True, **kwargs: Any) -> None:
+        error = sys.exc_info()[1]
+        cause = f" ({type(error).__name__}: {str(error)[:200]})" if error is not None else ""
+        self.logger.info(f"socket.io: {msg}{cause}", *args, **kwargs)
+
+
 class SocketIOChannel(InputChannel):
     name = "socketio"
 
@@ -95,8 +117,8 @@ class SocketIOChannel(InputChannel):
                     ["websocket"] if self.context.config.workers > 1 else ["polling", "websocket"]
                 ),
                 cors_allowed_origins="*" if "*" in origins else (origins or None),
-                logger=False,
-                engineio_logger=False,
+                logger=_LibraryLog(logging.getLogger("socketio.server")),
+                engineio_logger=_LibraryLog(logging.getLogger("engineio.server")),
             )
             self._register(self._sio)
         return self._sio
@@ -129,7 +151,10 @@ class SocketIOChannel(InputChannel):
 
         async def session_request(sid: str, data: Any = None) -> None:
             session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not isinstance(session_id, str) or not session_id:
+            if session_id is not None and sender_id_problem(session_id) is not None:
+                logger.info("socket.io: a session_request's session_id was unusable; new one given")
+                session_id = None
+            if not isinstance(session_id, str):
                 session_id = uuid.uuid4().hex
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=namespace)
@@ -140,8 +165,9 @@ class SocketIOChannel(InputChannel):
                 return
             if self.session_persistence:
                 sender = data.get("session_id")
-                if not isinstance(sender, str) or not sender:
-                    logger.warning("socket.io: a message without a session_id was ignored")
+                problem = sender_id_problem(sender)
+                if problem is not None or not isinstance(sender, str):
+                    logger.info("socket.io: a message was ignored: its session_id %s", problem)
                     return
             else:
                 sender = sid
@@ -150,6 +176,9 @@ class SocketIOChannel(InputChannel):
                 metadata = None
             try:
                 messages = await self.context.handle(self.name, sender, data["message"], metadata)
+            except ApiError as exc:  # the message itself is refused (too long, ...)
+                logger.info("socket.io: a message was refused: %s", exc.message)
+                return
             except Exception:
                 logger.exception("socket.io: could not handle a message")
                 return
@@ -183,6 +212,45 @@ class _SocketIOMount:
                 self._engine = socketio.ASGIApp(
                     self.channel.sio, other_asgi_app=self.app, socketio_path=self.prefix.strip("/")
                 )
-            await self._engine(scope, receive, send)
+            await _quietly(self._engine, scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+POST_SECONDS = 10.0
+
+
+async def _quietly(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Run python-engineio's app; a packet it cannot handle (its exceptions escape to the
+    server, which would log them at ERROR) gets a 400 and one INFO line."""
+    started = False
+
+    async def tracked(message: Message) -> None:
+        nonlocal started
+        if message["type"] == "http.response.start":
+            started = True
+        await send(message)
+
+    try:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            # a long-polling POST only hands packets over; some malformed ones leave
+            # python-engineio waiting for ever
+            async with asyncio.timeout(POST_SECONDS):
+                await app(scope, receive, tracked)
+        else:
+            await app(scope, receive, tracked)
+    except Exception as exc:
+        logger.info("socket.io: refused a malformed request (%s)", type(exc).__name__)
+        if scope["type"] == "http" and not started:
+            body = b"malformed socket.io request"
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [
+                        (b"content-type", b"text/plain"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
