@@ -1,0 +1,109 @@
+"""SpacyNLP + SpacyEntityExtractor: named entities from a real spaCy pipeline (`parley[spacy]`).
+
+The spaCy model is named in `SpacyNLP`'s `model:` as in Rasa: an installed package
+(`en_core_web_md`) or a folder written by `nlp.to_disk` (relative paths are read from the
+project folder). When spaCy or the model is missing, `spacy_problem` says so and the registry
+plans a substitute instead of failing the training.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from parley.nlu.component import NLUError, TrainingSet
+from parley.nlu.message import Message
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+INSTALL_HINT = "pip install 'parley[spacy]'"
+_LOCK = threading.Lock()  # spaCy's loading is not thread-safe; parsing with a loaded nlp is
+
+
+def resolve_model(model: str, base: Path | None) -> str:
+    """An existing model folder (relative to `base`, the project folder) as an absolute path;
+    any other value is left as it is (a package name)."""
+    candidate = Path(model).expanduser()
+    if not candidate.is_absolute() and base is not None:
+        candidate = base / candidate
+    return str(candidate.resolve()) if candidate.is_dir() else model
+
+
+def spacy_problem(model: str) -> str | None:
+    """What is missing to run spaCy `model` (None when spaCy can load it), without loading it."""
+    if importlib.util.find_spec("spacy") is None:
+        return f"spaCy is not installed ({INSTALL_HINT})"
+    path = Path(model)
+    if path.is_dir():
+        return None if (path / "config.cfg").is_file() else f"{model} is no spaCy model folder"
+    if importlib.util.find_spec(model.replace("-", "_")) is not None:
+        return None
+    return (
+        f"the spaCy model '{model}' is not installed (python -m spacy download {model},"
+        " or give SpacyNLP `model:` the folder of a pipeline saved with nlp.to_disk)"
+    )
+
+
+@lru_cache(maxsize=4)
+def _load(model: str) -> Language:
+    import spacy
+
+    return spacy.load(model)
+
+
+def load_spacy(model: str) -> Language:
+    """The spaCy pipeline `model` (loaded once per process); NLUError when it cannot be."""
+    problem = spacy_problem(model)
+    if problem is not None:
+        raise NLUError(f"SpacyNLP: {problem}; retrain without spaCy or install it")
+    with _LOCK:
+        return _load(model)
+
+
+class SpacyEntityExtractor:
+    """Rasa's SpacyEntityExtractor: the spaCy pipeline's entities whose label is in
+    `dimensions` (all labels when it is not given), with `confidence` None as in Rasa."""
+
+    kind = "spacy_entities"
+
+    def __init__(self, name: str, options: dict[str, Any]) -> None:
+        self.name = name
+        self.options = options
+        self._nlp: Language | None = None
+
+    @property
+    def dimensions(self) -> set[str] | None:
+        dims = self.options.get("dimensions")
+        return {str(d) for d in dims} if dims else None
+
+    def train(self, training: TrainingSet) -> None:
+        self._nlp = load_spacy(str(self.options["model"]))
+
+    def process(self, message: Message) -> None:
+        if self._nlp is None:
+            return
+        wanted = self.dimensions
+        for ent in self._nlp(message.text).ents:
+            if wanted is None or ent.label_ in wanted:
+                message.entities.append(
+                    {
+                        "entity": ent.label_,
+                        "value": ent.text,
+                        "start": ent.start_char,
+                        "end": ent.end_char,
+                        "confidence": None,
+                        "extractor": self.name,
+                    }
+                )
+
+    def persist(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "spacy.json").write_text(json.dumps({"model": self.options["model"]}))
+
+    def restore(self, folder: Path) -> None:
+        self._nlp = load_spacy(str(json.loads((folder / "spacy.json").read_text())["model"]))
