@@ -224,6 +224,7 @@ class _Plan:
     notes: list[str] = field(default_factory=list)
     spacy_model: str | None = None
     spacy_missing: str | None = None
+    joint: bool = False  # a DIETClassifier learns intents and entities together
 
 
 def plan_pipeline(
@@ -256,7 +257,7 @@ def plan_pipeline(
         logger.info(note)
     channels = plan.channels or DEFAULT_CHANNELS
     sparse = {"channels": channels, "regex": plan.regex, "lexical": plan.lexical,
-              "entity_features": any(s.kind == "crf_entities" for s in plan.consumers)}  # fmt: skip
+              "entity_features": plan.joint}  # fmt: skip
     steps = [Step("sparse_features", "CountVectorsFeaturizer", sparse)]
     # the sentence embedding sets the dense columns; static vectors are appended to them
     steps += [step for step in (plan.dense, plan.static) if step is not None]
@@ -290,6 +291,9 @@ def _plan_component(
     elif role == "static":
         plan.static = Step("static_vectors", component.name, options)
     elif role == "diet":
+        plan.joint = plan.joint or bool(
+            options.get("intent_classification", True) and options.get("entity_recognition", True)
+        )
         if options.get("intent_classification", True):
             plan.consumers.append(Step("linear_intent", component.name, options))
         if options.get("entity_recognition", True):

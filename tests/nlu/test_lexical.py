@@ -62,3 +62,22 @@ def test_unknown_lexical_feature_names_are_reported(tmp_path: Path) -> None:
     config = parse_config(path, read_yaml(path, sink), sink)
     with pytest.raises(ProjectError, match=r"unknown feature\(s\) digits; supported: .*digit"):
         build_steps(config)
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "lexical", "entity_features"),
+    [
+        ("- name: LexicalSyntacticFeaturizer\n- name: DIETClassifier\n", True, True),
+        ("- name: DIETClassifier\n  entity_recognition: false\n", False, False),
+        ("- name: CRFEntityExtractor\n- name: SklearnIntentClassifier\n", False, False),
+    ],
+)
+def test_lexical_and_entity_features_follow_the_configured_components(
+    tmp_path: Path, pipeline: str, lexical: bool, entity_features: bool
+) -> None:
+    path = tmp_path / "config.yml"
+    path.write_text("pipeline:\n- name: CountVectorsFeaturizer\n" + pipeline)
+    sink = ProblemSink()
+    sparse = build_steps(parse_config(path, read_yaml(path, sink), sink))[0].options
+    assert (sparse["lexical"] is not None) == lexical
+    assert sparse["entity_features"] == entity_features
