@@ -73,7 +73,7 @@ def _spec(role: str, options: set[str] | None = None, note: str | None = None) -
 # Parley's own; docs/rasa.md is checked against this table by tests/nlu/test_rasa_docs.py.
 SPECS: dict[str, Spec] = {
     "WhitespaceTokenizer": _spec("tokenizer", _TOKENIZER_OPTIONS),
-    "SpacyTokenizer": _spec("tokenizer", _TOKENIZER_OPTIONS, _TOKENIZER_NOTE),
+    "SpacyTokenizer": _spec("spacy_tokenizer", _TOKENIZER_OPTIONS),
     "MitieTokenizer": _spec("tokenizer", _TOKENIZER_OPTIONS, _TOKENIZER_NOTE),
     "JiebaTokenizer": _spec(
         "tokenizer", _TOKENIZER_OPTIONS | {"dictionary_path"},
@@ -225,6 +225,7 @@ class _Plan:
     spacy_model: str | None = None
     spacy_missing: str | None = None
     joint: bool = False  # a DIETClassifier learns intents and entities together
+    tokenizer: Step | None = None  # spaCy's, when it runs
 
 
 def plan_pipeline(
@@ -258,7 +259,8 @@ def plan_pipeline(
     channels = plan.channels or DEFAULT_CHANNELS
     sparse = {"channels": channels, "regex": plan.regex, "lexical": plan.lexical,
               "entity_features": plan.joint}  # fmt: skip
-    steps = [Step("sparse_features", "CountVectorsFeaturizer", sparse)]
+    steps = [step for step in (plan.tokenizer,) if step is not None]
+    steps.append(Step("sparse_features", "CountVectorsFeaturizer", sparse))
     # the sentence embedding sets the dense columns; static vectors are appended to them
     steps += [step for step in (plan.dense, plan.static) if step is not None]
     return steps + plan.consumers
@@ -307,6 +309,13 @@ def _plan_component(
         if plan.spacy_missing:
             sink.warning(where, f"SpacyNLP: {plan.spacy_missing}; Parley's tokenizer and"
                          " features are used instead")  # fmt: skip
+    elif role == "spacy_tokenizer":
+        missing = _spacy_missing(plan)
+        if missing is None:
+            plan.tokenizer = Step("spacy_tokens", component.name, {"model": plan.spacy_model})
+        else:
+            sink.warning(where, f"{component.name}: {missing}; Parley's WhitespaceTokenizer is"
+                         " used instead")  # fmt: skip
     elif role == "spacy_entities":
         _plan_spacy_entities(plan, component, where, sink, entity_types)
     else:
@@ -327,6 +336,13 @@ def _intent_options(options: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _spacy_missing(plan: _Plan) -> str | None:
+    """Why a spaCy component cannot run (None when it can)."""
+    if plan.spacy_model is None:
+        return "no SpacyNLP comes before it in the pipeline (Rasa requires one)"
+    return plan.spacy_missing
+
+
 def _plan_spacy_entities(
     plan: _Plan,
     component: ComponentConfig,
@@ -335,11 +351,7 @@ def _plan_spacy_entities(
     entity_types: Collection[str] | None,
 ) -> None:
     dims = [str(d) for d in component.options.get("dimensions") or []]
-    missing: str | None
-    if plan.spacy_model is None:
-        missing = "no SpacyNLP comes before it in the pipeline (Rasa requires one)"
-    else:
-        missing = plan.spacy_missing
+    missing = _spacy_missing(plan)
     if missing is None:
         options = {"model": plan.spacy_model, "dimensions": dims or None}
         plan.consumers.append(Step("spacy_entities", component.name, options))

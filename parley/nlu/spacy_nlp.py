@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parley.nlu.component import NLUError, TrainingSet
-from parley.nlu.message import Message
+from parley.nlu.message import Message, Token
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -65,6 +65,46 @@ def load_spacy(model: str) -> Language:
         return _load(model)
 
 
+def spacy_tokens(nlp: Language, text: str) -> list[Token]:
+    """spaCy's tokens of `text` (whitespace tokens left out), with their character spans."""
+    return [Token(t.text, t.idx, t.idx + len(t.text)) for t in nlp.make_doc(text) if not t.is_space]
+
+
+class SpacyTokenizer:
+    """Rasa's SpacyTokenizer: re-tokenizes each message with the spaCy model (first step)."""
+
+    kind = "spacy_tokens"
+
+    def __init__(self, name: str, options: dict[str, Any]) -> None:
+        self.name = name
+        self.options = options
+        self._nlp: Language | None = None
+
+    def train(self, training: TrainingSet) -> None:
+        self._nlp = load_spacy(str(self.options["model"]))
+        for message in training.messages:
+            message.tokens = spacy_tokens(self._nlp, message.text)
+
+    def process(self, message: Message) -> None:
+        if self._nlp is not None:
+            message.tokens = spacy_tokens(self._nlp, message.text)
+
+    def persist(self, folder: Path) -> None:
+        _persist_model(folder, self.options)
+
+    def restore(self, folder: Path) -> None:
+        self._nlp = _restore_model(folder)
+
+
+def _persist_model(folder: Path, options: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "spacy.json").write_text(json.dumps({"model": options["model"]}))
+
+
+def _restore_model(folder: Path) -> Language:
+    return load_spacy(str(json.loads((folder / "spacy.json").read_text())["model"]))
+
+
 class SpacyEntityExtractor:
     """Rasa's SpacyEntityExtractor: the spaCy pipeline's entities whose label is in
     `dimensions` (all labels when it is not given), with `confidence` None as in Rasa."""
@@ -102,8 +142,7 @@ class SpacyEntityExtractor:
                 )
 
     def persist(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "spacy.json").write_text(json.dumps({"model": self.options["model"]}))
+        _persist_model(folder, self.options)
 
     def restore(self, folder: Path) -> None:
-        self._nlp = load_spacy(str(json.loads((folder / "spacy.json").read_text())["model"]))
+        self._nlp = _restore_model(folder)

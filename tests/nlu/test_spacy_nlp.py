@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from parley.nlu import load
+from parley.nlu import Interpreter, load
 from parley.nlu.part import NLUPart
 from parley.project import load_project
 from parley.project.validate import validate_project
@@ -30,16 +30,16 @@ nlu:
 """
 
 
-def _project(folder: Path, model: str, nlu: str = NLU) -> Path:
+def _project(folder: Path, model: str, nlu: str = NLU, spacy_tokens: bool = False) -> Path:
     (folder / "data").mkdir(parents=True)
     (folder / "data" / "nlu.yml").write_text(nlu)
     (folder / "domain.yml").write_text(
         'version: "3.1"\nintents: [remind, greet]\nentities: [PERSON]\n'
     )
+    tokenizer = "SpacyTokenizer" if spacy_tokens else "WhitespaceTokenizer"
     (folder / "config.yml").write_text(
-        "language: en\npipeline:\n- name: WhitespaceTokenizer\n- name: CountVectorsFeaturizer\n"
-        "- name: DIETClassifier\n  epochs: 100\n"
-        f"- name: SpacyNLP\n  model: {model}\n"
+        f"language: en\npipeline:\n- name: SpacyNLP\n  model: {model}\n- name: {tokenizer}\n"
+        "- name: CountVectorsFeaturizer\n- name: DIETClassifier\n  epochs: 100\n"
         "- name: SpacyEntityExtractor\n  dimensions: [PERSON]\n- name: EntitySynonymMapper\n"
     )
     return folder
@@ -62,16 +62,25 @@ def _saved_spacy_pipeline(folder: Path) -> Path:
     return folder
 
 
+def _train(project: Path, tmp_path: Path) -> Interpreter:
+    return load(train_project(load_project(project), tmp_path / "models", parts=[NLUPart()]).model)
+
+
 def _parse(project: Path, tmp_path: Path, text: str) -> dict:  # type: ignore[type-arg]
-    model = train_project(load_project(project), tmp_path / "models", parts=[NLUPart()]).model
-    return load(model).parse(text)
+    return _train(project, tmp_path).parse(text)
 
 
 def test_spacy_entities_come_from_the_real_spacy_pipeline_loaded_by_path(tmp_path: Path) -> None:
     _saved_spacy_pipeline(tmp_path / "spacy_model")
-    project = _project(tmp_path / "bot", "../spacy_model")  # relative to the project folder
+    # relative to the project folder
+    project = _project(tmp_path / "bot", "../spacy_model", spacy_tokens=True)
     assert not [p for p in validate_project(project) if "Spacy" in p.message]
-    result = _parse(project, tmp_path, "remind me to call Greta Thunberg in Paris")
+    interpreter = _train(project, tmp_path)
+    tokens = interpreter.pipeline.process("I can't, John").tokens
+    assert [(t.text, t.start) for t in tokens] == [
+        ("I", 0), ("ca", 2), ("n't", 4), (",", 7), ("John", 9),
+    ]  # fmt: skip
+    result = interpreter.parse("remind me to call Greta Thunberg in Paris")
     assert result["intent"]["name"] == "remind"
     assert [
         (e["entity"], e["value"], e["start"], e["end"], e["extractor"]) for e in result["entities"]
@@ -107,9 +116,13 @@ def test_without_spacy_the_crf_learns_person_where_the_data_annotates_it(
         .replace("to Alice", "to [Alice](PERSON)")
         .replace("phone Bob", "phone [Bob](PERSON)")
     )
-    project = _project(tmp_path / "bot", "en_core_web_md", annotated)
+    project = _project(tmp_path / "bot", "en_core_web_md", annotated, spacy_tokens=True)
     with caplog.at_level(logging.WARNING):
         result = _parse(project, tmp_path, "remind me to call Alice")
+    assert (
+        "SpacyTokenizer: spaCy is not installed (pip install 'parley[spacy]');"
+        " Parley's WhitespaceTokenizer is used instead"
+    ) in [r.message for r in caplog.records]
     line = next(r.message for r in caplog.records if r.message.startswith("SpacyEntityExtractor"))
     assert line == (
         "SpacyEntityExtractor: spaCy is not installed (pip install 'parley[spacy]');"
