@@ -18,7 +18,7 @@ from parley.nlu.message import Message
 from parley.nlu.regex_extractor import RegexEntityExtractor
 from parley.nlu.registry import Step, plan_pipeline
 from parley.nlu.selector import ResponseSelector
-from parley.nlu.spacy_nlp import SpacyEntityExtractor, SpacyTokenizer
+from parley.nlu.spacy_nlp import SpacyEntityExtractor, SpacyFeaturizer, SpacyTokenizer
 from parley.nlu.static_vectors import StaticWordVectorsFeaturizer
 from parley.nlu.synonyms import EntitySynonymMapper
 from parley.nlu.tokenizer import tokenize
@@ -45,6 +45,7 @@ KINDS: dict[str, Callable[[str, dict[str, Any]], Component]] = {
     "fallback": FallbackClassifier,
     "spacy_entities": SpacyEntityExtractor,
     "spacy_tokens": SpacyTokenizer,
+    "spacy_vectors": SpacyFeaturizer,
 }
 
 

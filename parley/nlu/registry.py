@@ -88,7 +88,7 @@ SPECS: dict[str, Spec] = {
     "LexicalSyntacticFeaturizer": _spec("lexical", {"features"}),
     "CountVectorsFeaturizer": _spec("ngrams", _CVF_OPTIONS),
     "LanguageModelFeaturizer": _spec("dense", {"model_name", "model_weights", "cache_dir"}, _DENSE_NOTE),
-    "SpacyFeaturizer": _spec("dense", {"pooling"}, _DENSE_NOTE),
+    "SpacyFeaturizer": _spec("spacy_dense", {"pooling"}),
     "MitieFeaturizer": _spec("dense", {"pooling"}, _DENSE_NOTE),
     "ConveRTFeaturizer": _spec("dense", {"model_url"}, _DENSE_NOTE),
     "SentenceEmbeddingFeaturizer": _spec("dense", {"batch_size", "weight"}),
@@ -226,6 +226,7 @@ class _Plan:
     spacy_missing: str | None = None
     joint: bool = False  # a DIETClassifier learns intents and entities together
     tokenizer: Step | None = None  # spaCy's, when it runs
+    spacy_dense: Step | None = None  # spaCy's vectors, when it runs
 
 
 def plan_pipeline(
@@ -262,7 +263,7 @@ def plan_pipeline(
     steps = [step for step in (plan.tokenizer,) if step is not None]
     steps.append(Step("sparse_features", "CountVectorsFeaturizer", sparse))
     # the sentence embedding sets the dense columns; static vectors are appended to them
-    steps += [step for step in (plan.dense, plan.static) if step is not None]
+    steps += [step for step in (plan.dense, plan.static, plan.spacy_dense) if step is not None]
     return steps + plan.consumers
 
 
@@ -316,6 +317,15 @@ def _plan_component(
         else:
             sink.warning(where, f"{component.name}: {missing}; Parley's WhitespaceTokenizer is"
                          " used instead")  # fmt: skip
+    elif role == "spacy_dense":
+        missing = _spacy_missing(plan)
+        if missing is None:
+            options = {"model": plan.spacy_model, "pooling": options.get("pooling", "mean")}
+            plan.spacy_dense = Step("spacy_vectors", component.name, options)
+            return
+        instead = "sentence embeddings" if dense_available else "static word vectors"
+        sink.warning(where, f"{component.name}: {missing}; Parley's {instead} are used instead")
+        _plan_component(plan, "dense", component, where, sink, dense_available, base, entity_types)
     elif role == "spacy_entities":
         _plan_spacy_entities(plan, component, where, sink, entity_types)
     else:

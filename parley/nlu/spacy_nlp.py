@@ -15,6 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from parley.nlu.component import NLUError, TrainingSet
 from parley.nlu.message import Message, Token
 
@@ -94,6 +96,48 @@ class SpacyTokenizer:
 
     def restore(self, folder: Path) -> None:
         self._nlp = _restore_model(folder)
+
+
+class SpacyFeaturizer:
+    """Rasa's SpacyFeaturizer: the message's spaCy token vectors pooled (`pooling`: mean or
+    max), unit length, appended to the dense features."""
+
+    kind = "spacy_vectors"
+
+    def __init__(self, name: str, options: dict[str, Any]) -> None:
+        self.name = name
+        self.options = options
+        self._nlp: Language | None = None
+
+    def _vector(self, text: str) -> np.ndarray:
+        assert self._nlp is not None
+        doc = self._nlp(text)
+        rows = [t.vector for t in doc if not t.is_space]
+        width = self._nlp.vocab.vectors_length or (len(rows[0]) if rows else 0)
+        if not rows:
+            return np.zeros(width, np.float32)
+        matrix = np.asarray(rows, dtype=np.float32)
+        pooled = matrix.max(axis=0) if self.options.get("pooling") == "max" else matrix.mean(0)
+        norm = float(np.linalg.norm(pooled))
+        return (pooled / norm if norm > 0 else pooled).astype(np.float32)
+
+    def train(self, training: TrainingSet) -> None:
+        self._nlp = load_spacy(str(self.options["model"]))
+        vectors = np.stack([self._vector(m.text) for m in training.messages])
+        training.dense = vectors if training.dense is None else np.hstack([training.dense, vectors])
+
+    def process(self, message: Message) -> None:
+        vector = self._vector(message.text)
+        dense = message.dense
+        message.dense = vector if dense is None else np.concatenate([dense, vector])
+
+    def persist(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "spacy.json").write_text(json.dumps(self.options))
+
+    def restore(self, folder: Path) -> None:
+        self.options = json.loads((folder / "spacy.json").read_text())
+        self._nlp = load_spacy(str(self.options["model"]))
 
 
 def _persist_model(folder: Path, options: dict[str, Any]) -> None:

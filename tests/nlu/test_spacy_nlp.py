@@ -6,6 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from parley.nlu import Interpreter, load
@@ -140,3 +141,24 @@ def test_spacy_entity_extractor_without_spacy_nlp_is_a_warning_not_an_error(
     problems = validate_project(project)
     assert not [p for p in problems if p.severity == "error"]
     assert any("no SpacyNLP comes before it" in p.message for p in problems)
+
+
+def test_spacy_featurizer_appends_the_pooled_spacy_vectors(tmp_path: Path) -> None:
+    model = _saved_spacy_pipeline(tmp_path / "spacy_model")
+    spacy = pytest.importorskip("spacy")
+    nlp = spacy.load(model)
+    for word, vector in {"remind": [1, 0, 0], "call": [1, 0, 0], "hello": [0, 1, 0]}.items():
+        nlp.vocab.set_vector(word, np.array(vector, dtype=np.float32))
+    nlp.to_disk(model)
+    project = _project(tmp_path / "bot", str(model), spacy_tokens=True)
+    config = (project / "config.yml").read_text()
+    config = config.replace(
+        "- name: DIETClassifier", "- name: SpacyFeaturizer\n- name: DIETClassifier"
+    )
+    (project / "config.yml").write_text(config)
+    interpreter = _train(project, tmp_path)
+    assert "spacy_vectors" in [step.kind for step in interpreter.pipeline.steps]
+    dense = interpreter.pipeline.process("remind me to call").dense
+    assert dense is not None
+    assert np.allclose(dense[-3:], [1, 0, 0])  # mean of remind, me (no vector), to, call
+    assert interpreter.parse("hello")["intent"]["name"] == "greet"
