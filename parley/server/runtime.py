@@ -42,7 +42,12 @@ class ServedAgent(Protocol):
     async def get_tracker(self, sender_id: str) -> Any: ...
 
     async def trigger_intent(
-        self, sender_id: str, intent: str, entities: dict[str, Any] | list[Any] | None
+        self,
+        sender_id: str,
+        intent: str,
+        entities: dict[str, Any] | list[Any] | None,
+        *,
+        output_channel: str | None = None,
     ) -> Any: ...
 
     async def execute_action(self, sender_id: str, action_name: str) -> Any: ...
@@ -83,7 +88,7 @@ class AgentHolder:
         self._releases: set[asyncio.Task[None]] = set()
         self._model_path = model_path
         self._loader = loader
-        self._on_load = on_load
+        self._on_load: list[Callable[[ServedAgent], None]] = [on_load] if on_load else []
         self._swap_lock = asyncio.Lock()
         if on_load is not None:
             on_load(agent)
@@ -91,6 +96,11 @@ class AgentHolder:
     @property
     def agent(self) -> ServedAgent:
         return self._agent
+
+    def add_on_load(self, on_load: Callable[[ServedAgent], None]) -> None:
+        """Call `on_load` with the agent in service now and with every one swapped in."""
+        self._on_load.append(on_load)
+        on_load(self._agent)
 
     @property
     def model_path(self) -> Path | None:
@@ -107,8 +117,8 @@ class AgentHolder:
                 raise ModelSwapError(f"cannot load model {model_path}: {exc}") from exc
             old, self._agent = self._agent, agent
             self._model_path = model_path
-            if self._on_load is not None:
-                self._on_load(agent)
+            for on_load in self._on_load:
+                on_load(agent)
             logger.info("now serving model %s", agent.model_id)
             await _start(agent)
             await old.close()  # stops its timers; requests still on it finish normally

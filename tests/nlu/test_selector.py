@@ -22,3 +22,11 @@ def test_retrieval_intent_is_base_name_with_response_in_selector(
 def test_selector_picks_the_other_response_key(interpreter: Interpreter) -> None:
     faq = interpreter.parse("where is your office located")["response_selector"]["faq"]
     assert faq["response"]["intent_response_key"] == "faq/ask_location"
+
+
+def test_a_selector_without_retrieval_intent_is_also_rasas_default(
+    interpreter: Interpreter,
+) -> None:
+    selectors = interpreter.parse("when do you open?")["response_selector"]
+    assert selectors["all_retrieval_intents"] == ["faq"]
+    assert selectors["default"] == selectors["faq"]

@@ -44,4 +44,41 @@ def build_channels(
     return channels
 
 
-__all__ = ["CHANNELS", "ChannelContext", "InputChannel", "build_channels"]
+class ChannelOutbound:
+    """Sends messages nobody asked for (fired reminders, external events) through the channel
+    of that name; REST and unknown channels cannot push and drop them, as Rasa's do."""
+
+    def __init__(self, channels: list[InputChannel]) -> None:
+        self.by_name = {channel.name: channel for channel in channels}
+
+    async def __call__(
+        self, sender_id: str, channel_name: str | None, messages: list[dict[str, Any]]
+    ) -> bool:
+        channel = self.by_name.get(channel_name or "")
+        try:
+            sent = channel is not None and await channel.send(sender_id, messages)
+        except Exception:
+            logger.exception("could not send %d bot message(s) to %s", len(messages), sender_id)
+            return False
+        if not sent:
+            logger.info(
+                "%d bot message(s) for %s not delivered: channel %r cannot push messages",
+                len(messages), sender_id, channel_name,
+            )  # fmt: skip
+        return bool(sent)
+
+
+def attach_outbound(agent: object, outbound: ChannelOutbound) -> None:
+    """Let `agent` (parley.agent.Agent, or a stand-in without the attribute) push messages."""
+    if hasattr(agent, "outbound"):
+        agent.outbound = outbound
+
+
+__all__ = [
+    "CHANNELS",
+    "ChannelContext",
+    "ChannelOutbound",
+    "InputChannel",
+    "attach_outbound",
+    "build_channels",
+]

@@ -82,6 +82,11 @@ class InputChannel:
     def wrap(self, app: ASGIApp) -> ASGIApp:
         return app
 
+    async def send(self, sender_id: str, messages: list[dict[str, Any]]) -> bool:
+        """Push bot messages the user did not ask for (a fired reminder, an external event);
+        False when the channel can only answer requests (REST, as in Rasa)."""
+        return False
+
     async def close(self) -> None:
         return None
 

@@ -49,15 +49,16 @@ class CallbackChannel(InputChannel):
 
     async def _deliver(self, sender: str, text: str, metadata: dict[str, Any] | None) -> None:
         try:
-            messages = await self.context.handle(self.name, sender, text, metadata)
-            for message in messages:
-                response = await self._http().post(self.url, json=message)
-                if response.status_code >= 400:
-                    logger.warning(
-                        "callback url answered %d to a bot message", response.status_code
-                    )
+            await self.send(sender, await self.context.handle(self.name, sender, text, metadata))
         except Exception:
             logger.exception("callback channel: could not handle or deliver a message")
+
+    async def send(self, sender_id: str, messages: list[dict[str, Any]]) -> bool:
+        for message in messages:
+            response = await self._http().post(self.url, json=message)
+            if response.status_code >= 400:
+                logger.warning("callback url answered %d to a bot message", response.status_code)
+        return True
 
     def router(self) -> APIRouter:
         router = APIRouter(prefix=self.url_prefix, tags=["channels"])

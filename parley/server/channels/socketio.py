@@ -182,13 +182,20 @@ class SocketIOChannel(InputChannel):
             except Exception:
                 logger.exception("socket.io: could not handle a message")
                 return
-            for message in messages:
-                for payload in to_socketio(message):
-                    await sio.emit(self.bot_event, payload, room=sender, namespace=namespace)
+            await self.send(sender, messages)
 
         sio.on("connect", connect, namespace=namespace)
         sio.on("session_request", session_request, namespace=namespace)
         sio.on(self.user_event, user_uttered, namespace=namespace)
+
+    async def send(self, sender_id: str, messages: list[dict[str, Any]]) -> bool:
+        """To the user's room: the socket (or, with session persistence, the session id)."""
+        for message in messages:
+            for payload in to_socketio(message):
+                await self.sio.emit(
+                    self.bot_event, payload, room=sender_id, namespace=self.namespace
+                )
+        return True
 
     async def close(self) -> None:
         return None
