@@ -93,7 +93,9 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
         until: Annotated[float | None, Query(description="Only events up to this time.")] = None,
     ) -> dict[str, Any]:
-        return await tracker_state(holder.agent, conversation_id, include_events, until)
+        return await tracker_state(
+            holder.agent_for(conversation_id), conversation_id, include_events, until
+        )
 
     @router.put("/conversations/{conversation_id}/tracker", summary="Replace a tracker's events")
     async def replace_tracker(
@@ -101,7 +103,9 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         events: list[Event],
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        tracker = await call_engine(holder.agent.replace_events(conversation_id, _dump(events)))
+        tracker = await call_engine(
+            holder.agent_for(conversation_id).replace_events(conversation_id, _dump(events))
+        )
         return state_of(tracker, include_events)
 
     @router.post(
@@ -113,7 +117,9 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         batch = events if isinstance(events, list) else [events]
-        tracker = await call_engine(holder.agent.append_events(conversation_id, _dump(batch)))
+        tracker = await call_engine(
+            holder.agent_for(conversation_id).append_events(conversation_id, _dump(batch))
+        )
         return state_of(tracker, include_events)
 
     @router.post(
@@ -125,7 +131,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         body: MessageRequest,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        agent = holder.agent
+        agent = holder.agent_for(conversation_id)
         parse_data = body.parse_data or dict(await call_engine(agent.parse(body.text)))
         event = {"event": "user", "text": body.text, "parse_data": parse_data}
         tracker = await call_engine(agent.append_events(conversation_id, [event]))
@@ -137,7 +143,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         body: ExecuteRequest,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        agent = holder.agent
+        agent = holder.agent_for(conversation_id)
         check_action(agent, body.name)
         messages = await call_engine(agent.execute_action(conversation_id, body.name))
         tracker = await tracker_state(agent, conversation_id, include_events)
@@ -152,7 +158,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         body: TriggerIntentRequest,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        agent = holder.agent
+        agent = holder.agent_for(conversation_id)
         check_intent(agent, body.name)
         messages = await call_engine(
             agent.trigger_intent(conversation_id, body.name, body.entities or {})
@@ -167,7 +173,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         conversation_id: ConversationId,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        agent = holder.agent
+        agent = holder.agent_for(conversation_id)
         prediction = dict(await call_engine(agent.predict_next(conversation_id)))
         prediction["tracker"] = await tracker_state(agent, conversation_id, include_events)
         return prediction
@@ -180,7 +186,9 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         conversation_id: ConversationId,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        tracker = await call_engine(holder.agent.release_handoff(conversation_id))
+        tracker = await call_engine(
+            holder.agent_for(conversation_id).release_handoff(conversation_id)
+        )
         metrics.handoff_releases.inc()
         return state_of(tracker, include_events)
 

@@ -13,11 +13,14 @@ from typing import Any
 
 from parley.dialogue.custom import CustomActionRunner
 from parley.models import latest_model
+from parley.models.service import open_releases
 from parley.security import ProjectSecrets
 from parley.security.config import CREDENTIALS_FILE
 from parley.server.app import Closer, ParleyServer, create_app
 from parley.server.config import ServerConfig
 from parley.server.metrics import MetricsActionRunner, MetricsEventBroker, ServerMetrics
+from parley.server.rollout_api import rollout_router
+from parley.server.rollout_router import RolloutRouter
 from parley.server.runtime import AgentHolder, ServedAgent
 from parley.stores.errors import StoreConfigError
 from parley.stores.factory import DEFAULT_LOCK_FILE
@@ -26,6 +29,7 @@ from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
 from parley.stores.persistence import Stores, create_stores
 
 logger = logging.getLogger(__name__)
+ROLLOUT_CACHE = ".parley/models"  # registered archives fetched for a rollout
 
 
 class ServerStartError(Exception):
@@ -111,6 +115,22 @@ async def check_stores(files: ProjectFiles, config: ServerConfig) -> None:
     await stores.close()
 
 
+async def _follow_rollout(
+    holder: AgentHolder, endpoints: dict[str, Any], project: Path, stores: Stores
+) -> RolloutRouter:
+    """The model registry and rollout state this replica follows (see `parley rollout`)."""
+    releases = await open_releases(endpoints, project)
+    router = RolloutRouter(
+        holder, releases, project / ROLLOUT_CACHE, tracker_store=stores.tracker_store
+    )
+    try:
+        await router.refresh()  # a rollout in force applies from the first message
+    except Exception:
+        logger.exception("cannot read the rollout state at start; serving the model alone")
+    holder.router = router
+    return router
+
+
 async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServer:
     """Open the stores, load the model and wire every configured part into one app.
 
@@ -147,7 +167,16 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
         holder = AgentHolder(
             load(model), model, load, on_load=lambda a: metrics.set_model(a.model_id)
         )
-        return create_app(holder, config, metrics, closers)
+        rollout = await _follow_rollout(holder, endpoints, files.project.resolve(), stores)
+        closers.insert(0, rollout.close)
+        return create_app(
+            holder,
+            config,
+            metrics,
+            closers,
+            background=[rollout.run],
+            extra_routers=[rollout_router(rollout.releases, stores.tracker_store, config)],
+        )
     except BaseException:
         for close in closers:
             await close()

@@ -62,6 +62,12 @@ class ServedAgent(Protocol):
 AgentLoader = Callable[[Path], ServedAgent]
 
 
+class SenderRouter(Protocol):
+    """Chooses the agent of one sender (a rollout); see `parley.server.rollout_router`."""
+
+    def agent_for(self, sender_id: str) -> ServedAgent: ...
+
+
 class ModelSwapError(Exception):
     """A new model could not be loaded; the previous one keeps serving."""
 
@@ -84,12 +90,28 @@ class AgentHolder:
         self._loader = loader
         self._on_load = on_load
         self._swap_lock = asyncio.Lock()
+        self.router: SenderRouter | None = None
         if on_load is not None:
             on_load(agent)
 
     @property
     def agent(self) -> ServedAgent:
         return self._agent
+
+    def agent_for(self, sender_id: str) -> ServedAgent:
+        """The agent that serves `sender_id`'s next turn (a rollout may pick another model)."""
+        router = self.router
+        return self._agent if router is None else router.agent_for(sender_id)
+
+    async def load_beside(self, model_path: Path) -> ServedAgent:
+        """Load another model with the served one's stores and actions, without serving it."""
+        if self._loader is None:
+            raise ModelSwapError("this server was started without a way to load models")
+        try:
+            agent = await asyncio.to_thread(self._loader, model_path)
+        except Exception as exc:
+            raise ModelSwapError(f"cannot load model {model_path}: {exc}") from exc
+        return agent  # not started: the served agent already keeps every stored reminder
 
     @property
     def model_path(self) -> Path | None:
@@ -104,18 +126,29 @@ class AgentHolder:
                 agent = await asyncio.to_thread(self._loader, model_path)
             except Exception as exc:
                 raise ModelSwapError(f"cannot load model {model_path}: {exc}") from exc
-            old, self._agent = self._agent, agent
-            self._model_path = model_path
-            if self._on_load is not None:
-                self._on_load(agent)
-            logger.info("now serving model %s", agent.model_id)
             await _start(agent)
-            await old.close()  # stops its timers; requests still on it finish normally
-            del old
-            release = asyncio.create_task(_release_frozen(self._release_delay))
-            self._releases.add(release)
-            release.add_done_callback(self._releases.discard)
+            self._replace(agent, model_path)
             return agent
+
+    async def install(self, agent: ServedAgent, model_path: Path) -> None:
+        """Serve an agent already loaded (and started) by `load_beside`."""
+        async with self._swap_lock:
+            self._replace(agent, model_path)
+
+    def _replace(self, agent: ServedAgent, model_path: Path) -> None:
+        old, self._agent = self._agent, agent
+        self._model_path = model_path
+        if self._on_load is not None:
+            self._on_load(agent)
+        logger.info("now serving model %s", agent.model_id)
+        close = asyncio.create_task(self._retire(old))
+        self._releases.add(close)
+        close.add_done_callback(self._releases.discard)
+
+    async def _retire(self, old: ServedAgent) -> None:
+        await old.close()  # stops its timers; requests still on it finish normally
+        del old
+        await _release_frozen(self._release_delay)
 
 
 async def _release_frozen(delay: float) -> None:

@@ -27,7 +27,7 @@ class ChannelContext:
     ) -> list[dict[str, Any]]:
         """Run one user message through the agent in service; return the bot's messages."""
         self.metrics.messages.labels(channel=channel).inc()
-        messages = await self.holder.agent.handle_message(
+        messages = await self.holder.agent_for(sender_id).handle_message(
             sender_id, text, metadata=metadata, input_channel=channel
         )
         self.metrics.bot_messages.labels(channel=channel).inc(len(messages))
