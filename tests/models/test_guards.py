@@ -95,7 +95,9 @@ def test_unknown_metrics_and_falling_steps_are_refused() -> None:
         RolloutPlan.from_json({"steps": [{"percent": 50}, {"percent": 10}]})
 
 
-async def _stream(pairs: list[tuple[str, dict[str, Any]]]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+async def _stream(
+    pairs: list[tuple[str, dict[str, Any]]],
+) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     for pair in pairs:
         yield pair
 
@@ -125,8 +127,15 @@ async def test_metrics_are_counted_per_conversation_and_version() -> None:
         ("c", _user(1.0, "v2")),  # before the experiment: not counted
         ("c", _action(1.1, "v2", "action_default_fallback")),
         ("d", _user(12.0, "v2")),
-        ("d", {"event": "action_execution_rejected", "timestamp": 12.1, "name": "x",
-               "metadata": {"model_id": "v2", "error": "timeout"}}),
+        (
+            "d",
+            {
+                "event": "action_execution_rejected",
+                "timestamp": 12.1,
+                "name": "x",
+                "metadata": {"model_id": "v2", "error": "timeout"},
+            },
+        ),
     ]
     metrics = await collect_metrics(_stream(events), since=5.0)
     assert metrics["v1"].conversations == 1
