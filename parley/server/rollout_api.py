@@ -4,7 +4,7 @@ once roles are configured)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -43,7 +43,6 @@ def rollout_router(
 ) -> APIRouter:
     admin = RequireAuth(config, admin_only=True)
     router = APIRouter(prefix="/admin", tags=["rollout"], dependencies=[Depends(admin)])
-    Caller = Annotated[Principal, Depends(admin)]
 
     @router.get("/models", summary="Registered model versions, newest first")
     async def models() -> list[dict[str, Any]]:
@@ -66,7 +65,7 @@ def rollout_router(
         return {"experiment": current.to_json() if current else None}
 
     @router.post("/rollout", status_code=201, summary="Start a rollout")
-    async def start(body: StartRequest, caller: Caller) -> dict[str, Any]:
+    async def start(body: StartRequest, caller: Principal = Depends(admin)) -> dict[str, Any]:
         try:
             plan = RolloutPlan.from_json(body.plan) if body.plan else None
             experiment = await releases.start(
@@ -77,19 +76,19 @@ def rollout_router(
         return experiment.to_json()
 
     @router.post("/rollout/step", summary="Change the candidate's share")
-    async def step(body: StepRequest, caller: Caller) -> dict[str, Any]:
+    async def step(body: StepRequest, caller: Principal = Depends(admin)) -> dict[str, Any]:
         return await _change(
             releases.rollouts.step(body.percent, by=caller.username or caller.role)
         )
 
     @router.post("/rollout/promote", summary="Serve the candidate to everyone")
-    async def promote(body: ReasonRequest, caller: Caller) -> dict[str, Any]:
+    async def promote(body: ReasonRequest, caller: Principal = Depends(admin)) -> dict[str, Any]:
         return await _change(
             releases.promote(by=caller.username or caller.role, reason=body.reason)
         )
 
     @router.post("/rollout/rollback", summary="Back to the control for everyone")
-    async def rollback(body: ReasonRequest, caller: Caller) -> dict[str, Any]:
+    async def rollback(body: ReasonRequest, caller: Principal = Depends(admin)) -> dict[str, Any]:
         return await _change(
             releases.rollouts.rollback(by=caller.username or caller.role, reason=body.reason)
         )

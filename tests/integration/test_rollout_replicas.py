@@ -91,6 +91,7 @@ class Cluster:
     replicas: list[ParleyServer]
     releases: Releases
     endpoints: dict[str, Any]
+    project: Path
 
     async def refresh(self) -> None:
         for replica in self.replicas:
@@ -129,7 +130,7 @@ async def cluster(models: Models, tmp_path: Path) -> AsyncIterator[Cluster]:
         for _ in range(3)
     ]
     try:
-        yield Cluster(replicas, releases, endpoints)
+        yield Cluster(replicas, releases, endpoints, project)
     finally:
         for replica in replicas:
             router = replica.holder.router
@@ -322,3 +323,55 @@ async def test_shadow_evaluation_reports_exactly_the_turns_the_changed_example_a
 
 def _ents(parse: dict[str, Any]) -> list[tuple[str, str]]:
     return sorted((str(e["entity"]), str(e["value"])) for e in parse.get("entities", []))
+
+
+async def test_the_admin_api_drives_the_rollout_and_reports_metrics(
+    cluster: Cluster, models: Models
+) -> None:
+    import httpx
+
+    server = await build_server(
+        ProjectFiles(cluster.project, model=models.control),
+        ServerConfig(enable_api=True, auth_token="rollout-admin-token"),
+    )
+    admin = {"Authorization": "Bearer rollout-admin-token"}
+    candidate = _version(models.one_example_more)
+    transport = httpx.ASGITransport(app=server)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert (await client.get("/admin/rollout")).status_code == 401
+            listed = (await client.get("/admin/models", headers=admin)).json()
+            assert {v["version"] for v in listed} >= {candidate, _version(models.control)}
+            started = await client.post(
+                "/admin/rollout", json={"candidate": candidate, "percent": 30}, headers=admin
+            )
+            assert started.status_code == 201, started.text
+            again = await client.post(
+                "/admin/rollout", json={"candidate": candidate, "percent": 30}, headers=admin
+            )
+            assert again.status_code == 400 and "still running" in again.text
+            await server.holder.router.refresh()  # type: ignore[union-attr]
+            for i in range(60):
+                reply = await client.post(
+                    "/webhooks/rest/webhook", json={"sender": f"api-{i}", "message": "hello"}
+                )
+                assert reply.status_code == 200
+            status = (await client.get("/admin/rollout", headers=admin)).json()
+            metrics = status["metrics"]
+            assert (
+                metrics[candidate]["conversations"]
+                + metrics[_version(models.control)]["conversations"]
+                == 60
+            )
+            assert metrics[candidate]["conversations"] > 0
+            exposition = (await client.get("/metrics")).text
+            assert f'parley_version_turns_total{{model_id="{candidate}"}}' in exposition
+            stepped = await client.post("/admin/rollout/step", json={"percent": 60}, headers=admin)
+            assert stepped.json()["percent"] == 60
+            back = await client.post("/admin/rollout/rollback", json={"reason": "x"}, headers=admin)
+            assert back.json()["status"] == "rolled_back"
+            none = await client.post("/admin/rollout/promote", json={}, headers=admin)
+            assert none.status_code == 409
+    finally:
+        await server.holder.router.close()  # type: ignore[union-attr]
+        await server.holder.agent.close()
