@@ -319,3 +319,28 @@ def diff(
             f"intent {p['intent']} -> {c['intent']}, action {p['action']} -> {c['action']}",
             highlight=False,
         )
+
+
+def record_test_figures(project: Path, archive: Path, name: str, figures: dict[str, Any]) -> None:
+    """Attach test figures to the tested model in the registry when it is registered there
+    (`parley test`, `parley test nlu`); a registry problem only warns."""
+    from parley.models.archive import read_manifest
+
+    try:
+        version = read_manifest(archive).model_id
+        config = read_endpoints(project, None)
+
+        async def run() -> bool:
+            releases = await open_releases(config, project.resolve())
+            try:
+                if await releases.registry.find(version) is None:
+                    return False
+                await releases.registry.record_figures(version, name, figures)
+                return True
+            finally:
+                await releases.close()
+
+        if asyncio.run(run()):
+            console.print(f"Figures recorded for model {version} in the registry.")
+    except Exception as exc:
+        console.print(f"[yellow]warning:[/yellow] the figures were not recorded: {exc}")

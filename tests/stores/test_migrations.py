@@ -139,6 +139,9 @@ def test_a_new_sqlite_database_gets_the_schema_the_migrations_build(tmp_path: Pa
         "parley_broker_events",
         "parley_conversations",
         "parley_events",
+        "parley_experiments",
+        "parley_model_tags",
+        "parley_model_versions",
     }
 
 
