@@ -13,7 +13,8 @@ from typing import Any
 
 from parley.dialogue.custom import CustomActionRunner
 from parley.models import latest_model
-from parley.models.service import open_releases
+from parley.models.registry import PRODUCTION
+from parley.models.service import Releases, open_releases
 from parley.security import ProjectSecrets
 from parley.security.config import CREDENTIALS_FILE
 from parley.server.app import Closer, ParleyServer, create_app
@@ -115,11 +116,22 @@ async def check_stores(files: ProjectFiles, config: ServerConfig) -> None:
     await stores.close()
 
 
+async def _production_model(releases: Releases, project: Path) -> Path | None:
+    """The archive of the version tagged `production` in the registry, if one is."""
+    try:
+        version = await releases.registry.tagged(PRODUCTION)
+        if version is None:
+            return None
+        return await releases.registry.fetch(version, project / ROLLOUT_CACHE)
+    except Exception:
+        logger.exception("cannot fetch the production model; serving the newest in models/")
+        return None
+
+
 async def _follow_rollout(
-    holder: AgentHolder, endpoints: dict[str, Any], project: Path, stores: Stores
+    holder: AgentHolder, releases: Releases, project: Path, stores: Stores
 ) -> RolloutRouter:
-    """The model registry and rollout state this replica follows (see `parley rollout`)."""
-    releases = await open_releases(endpoints, project)
+    """The rollout state this replica follows (see `parley rollout`)."""
     router = RolloutRouter(
         holder, releases, project / ROLLOUT_CACHE, tracker_store=stores.tracker_store
     )
@@ -136,20 +148,38 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
 
     Runs in the event loop that will serve (database connections belong to their loop).
     """
-    from parley.agent import Agent
-
-    model = files.model_path()
     secrets = files.secrets()
     endpoints = secrets.endpoints()
+    project = files.project.resolve()
+    releases = await open_releases(endpoints, project)
+    try:
+        return await _assemble(files, config, secrets, endpoints, project, releases)
+    except BaseException:
+        await releases.close()
+        raise
+
+
+async def _assemble(
+    files: ProjectFiles,
+    config: ServerConfig,
+    secrets: ProjectSecrets,
+    endpoints: dict[str, Any],
+    project: Path,
+    releases: Releases,
+) -> ParleyServer:
+    from parley.agent import Agent
+
+    production = None if files.model is not None else await _production_model(releases, project)
+    model = production or files.model_path()
     credentials = files.read_credentials(secrets)
     if credentials is not None and config.credentials is None:
         config = replace(config, credentials=credentials)
     metrics = ServerMetrics()
-    stores = await _open_stores(endpoints, files.project.resolve(), config)
+    stores = await _open_stores(endpoints, project, config)
     closers: list[Closer] = [stores.close]
     try:
         event_broker = MetricsEventBroker(metrics, stores.event_broker)
-        runner = _action_runner(endpoints, files.project.resolve())
+        runner = _action_runner(endpoints, project)
         action_runner = MetricsActionRunner(metrics, runner) if runner is not None else None
         if action_runner is not None:
             closers.insert(0, action_runner.close)
@@ -167,7 +197,7 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
         holder = AgentHolder(
             load(model), model, load, on_load=lambda a: metrics.set_model(a.model_id)
         )
-        rollout = await _follow_rollout(holder, endpoints, files.project.resolve(), stores)
+        rollout = await _follow_rollout(holder, releases, project, stores)
         closers.insert(0, rollout.close)
         return create_app(
             holder,

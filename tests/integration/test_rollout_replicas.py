@@ -230,6 +230,13 @@ async def test_promotion_serves_the_candidate_to_everyone(cluster: Cluster, mode
         assert replica.holder.agent.model_id == candidate
         assert {replica.holder.agent_for(s).model_id for s in SENDERS[:500]} == {candidate}
     assert (await cluster.releases.registry.resolve("production")).version == candidate
+    # a replica started later (no --model, nothing in models/) serves the production tag
+    late = await build_server(ProjectFiles(cluster.project), ServerConfig())
+    try:
+        assert late.holder.agent.model_id == candidate
+    finally:
+        await late.holder.router.close()  # type: ignore[union-attr]
+        await late.holder.agent.close()
 
 
 async def test_a_candidate_that_falls_back_more_is_rolled_back_automatically(
