@@ -16,6 +16,7 @@ from parley.cli import init as _init  # noqa: F401
 from parley.cli import keys as _keys  # noqa: F401
 from parley.cli import nlu as _nlu  # noqa: F401
 from parley.cli import retention as _retention  # noqa: F401
+from parley.cli import rollout as _rollout  # noqa: F401
 from parley.cli import run as _run  # noqa: F401
 from parley.cli import shell as _shell  # noqa: F401
 from parley.cli import test as _test  # noqa: F401

@@ -109,6 +109,21 @@ def test_nlu(
         with progress_bar("Cross-validation") as step:
             result = cross_validate(pipeline_config, data, folds, step)
     else:
-        interpreter = load(_model(model))
+        archive = _model(model)
+        interpreter = load(archive)
         result = evaluate(interpreter.pipeline, data.examples)
     _summary(result, write_reports(result, out))
+    if not cross_validation:
+        from parley.cli.rollout import record_test_figures
+
+        report = result.intent_report()
+        record_test_figures(
+            Path("."),
+            archive,
+            "test_nlu",
+            {
+                "intent_accuracy": round(float(report["accuracy"]), 4),
+                "intent_macro_f1": round(float(report["macro avg"]["f1-score"]), 4),
+                "examples": len(data.examples),
+            },
+        )

@@ -106,6 +106,14 @@ def test(
     files = write_results(results, out)
     failed = sum(not r.passed for r in results)
     console.print(f"Reports: {files['failed_stories']}, {files['report']}")
+    from parley.cli.rollout import record_test_figures
+
+    record_test_figures(
+        project,
+        path,
+        "test_live" if live else "test",
+        {"passed": len(results) - failed, "total": len(results)},
+    )
     console.print(f"{len(results) - failed} passed, {failed} failed", highlight=False)
     if failed:
         raise typer.Exit(1)

@@ -31,6 +31,9 @@ def train(
     project: Path = typer.Option(Path("."), "--project", "-p", help="Project folder."),
     out: Path = typer.Option(Path("models"), "--out", help="Where model archives go."),
     force: bool = typer.Option(False, "--force", help="Retrain even when nothing changed."),
+    register: bool = typer.Option(
+        True, "--register/--no-register", help="Record the new model in the model registry."
+    ),
 ) -> None:
     """Train every part of the model (NLU and dialogue)."""
     if ctx.invoked_subcommand is not None:
@@ -39,7 +42,12 @@ def train(
     from parley.training import train_project
 
     loaded = load_project(project)
-    _report(train_project(loaded, project / out if not out.is_absolute() else out, force=force))
+    result = train_project(loaded, project / out if not out.is_absolute() else out, force=force)
+    _report(result)
+    if register and not result.skipped:
+        from parley.cli.rollout import register_trained
+
+        register_trained(result.model, project)
 
 
 def _read_config(path: Path) -> ProjectConfig:

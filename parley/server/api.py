@@ -130,7 +130,9 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
         until: Annotated[float | None, Query(description="Only events up to this time.")] = None,
     ) -> dict[str, Any]:
-        return await tracker_state(holder.agent, conversation_id, include_events, until)
+        return await tracker_state(
+            holder.agent_for(conversation_id), conversation_id, include_events, until
+        )
 
     @router.put(
         "/conversations/{conversation_id}/tracker",
@@ -144,7 +146,9 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         checked = _checked(events, holder.agent)
-        tracker = await call_engine(holder.agent.replace_events(conversation_id, checked))
+        tracker = await call_engine(
+            holder.agent_for(conversation_id).replace_events(conversation_id, checked)
+        )
         return state_of(tracker, include_events)
 
     @router.post(
@@ -159,7 +163,9 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         batch = _checked(events if isinstance(events, list) else [events], holder.agent)
-        tracker = await call_engine(holder.agent.append_events(conversation_id, batch))
+        tracker = await call_engine(
+            holder.agent_for(conversation_id).append_events(conversation_id, batch)
+        )
         return state_of(tracker, include_events)
 
     @router.post(
@@ -173,7 +179,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         body: MessageRequest,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        agent = holder.agent
+        agent = holder.agent_for(conversation_id)
         check_text(body.text, config.max_message_chars, "/conversations/{id}/messages")
         parse_data = body.parse_data or dict(await call_engine(agent.parse(body.text)))
         event = {"event": "user", "text": body.text, "parse_data": parse_data}
@@ -191,7 +197,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         body: ExecuteRequest,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        agent = holder.agent
+        agent = holder.agent_for(conversation_id)
         check_action(agent, body.name)
         messages = await call_engine(agent.execute_action(conversation_id, body.name))
         tracker = await tracker_state(agent, conversation_id, include_events)
@@ -215,7 +221,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
             ),
         ] = None,
     ) -> dict[str, Any]:
-        agent = holder.agent
+        agent = holder.agent_for(conversation_id)
         check_intent(agent, body.name)
         check_entities(body.entities)
         entities = body.entities or {}
@@ -239,7 +245,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         conversation_id: ConversationId,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        agent = holder.agent
+        agent = holder.agent_for(conversation_id)
         prediction = dict(await call_engine(agent.predict_next(conversation_id)))
         prediction["tracker"] = await tracker_state(agent, conversation_id, include_events)
         return prediction
@@ -252,7 +258,9 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         conversation_id: ConversationId,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        tracker = await call_engine(holder.agent.release_handoff(conversation_id))
+        tracker = await call_engine(
+            holder.agent_for(conversation_id).release_handoff(conversation_id)
+        )
         metrics.handoff_releases.inc()
         return state_of(tracker, include_events)
 

@@ -6,12 +6,12 @@ import asyncio
 import inspect
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import PlainTextResponse
 from fastapi_offline import FastAPIOffline
@@ -104,10 +104,14 @@ def create_app(
     config: ServerConfig | None = None,
     metrics: ServerMetrics | None = None,
     closers: Sequence[Closer] = (),
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+    extra_routers: Sequence[APIRouter] = (),
 ) -> ParleyServer:
     """Build the server around the agent in `holder`.
 
-    `closers` run at shutdown after the channels close (stores, brokers, action runner).
+    `closers` run at shutdown after the channels close (stores, brokers, action runner);
+    `background` are coroutines run while the server serves (e.g. following the rollout);
+    `extra_routers` are served beside the HTTP API (they carry their own auth).
     Raises ServerConfigError when credentials.yml asks for something unusable.
     """
     config = config or ServerConfig()
@@ -120,6 +124,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(restore_at_start(holder))]
+        tasks.extend(asyncio.create_task(work()) for work in background)
         if config.model_pointer is not None:
             pointer = ModelPointer(config.model_pointer)
             tasks.append(asyncio.create_task(follow_model(holder, pointer)))
@@ -150,6 +155,8 @@ def create_app(
             app.include_router(router)
     if config.enable_api:
         app.include_router(api_router(holder, config, metrics))
+        for extra in extra_routers:
+            app.include_router(extra)
     if config.webchat:
         app.include_router(webchat_router(_webchat_config(channels)))
     fast_routes = [route for channel in channels for route in channel.fast_routes()]

@@ -13,6 +13,8 @@ from typing import Any
 
 from parley.dialogue.custom import CustomActionRunner
 from parley.models import latest_model
+from parley.models.registry import PRODUCTION
+from parley.models.service import Releases, open_releases
 from parley.project.endpoints import Endpoints
 from parley.security import ProjectSecrets
 from parley.security.config import CREDENTIALS_FILE
@@ -20,6 +22,8 @@ from parley.server.app import Closer, ParleyServer, create_app
 from parley.server.config import ServerConfig
 from parley.server.metrics import MetricsActionRunner, MetricsEventBroker, ServerMetrics
 from parley.server.process import release_replaced
+from parley.server.rollout_api import rollout_router
+from parley.server.rollout_router import RolloutRouter
 from parley.server.runtime import AgentHolder, ServedAgent
 from parley.stores.errors import StoreConfigError
 from parley.stores.factory import DEFAULT_LOCK_FILE
@@ -28,6 +32,7 @@ from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
 from parley.stores.persistence import Stores, create_stores
 
 logger = logging.getLogger(__name__)
+ROLLOUT_CACHE = ".parley/models"  # registered archives fetched for a rollout
 
 
 class ServerStartError(Exception):
@@ -118,25 +123,70 @@ async def check_stores(files: ProjectFiles, config: ServerConfig) -> None:
     await stores.close()
 
 
+async def _production_model(releases: Releases, project: Path) -> Path | None:
+    """The archive of the version tagged `production` in the registry, if one is."""
+    try:
+        version = await releases.registry.tagged(PRODUCTION)
+        if version is None:
+            return None
+        return await releases.registry.fetch(version, project / ROLLOUT_CACHE)
+    except Exception:
+        logger.exception("cannot fetch the production model; serving the newest in models/")
+        return None
+
+
+async def _follow_rollout(
+    holder: AgentHolder, releases: Releases, project: Path, stores: Stores
+) -> RolloutRouter:
+    """The rollout state this replica follows (see `parley rollout`)."""
+    router = RolloutRouter(
+        holder, releases, project / ROLLOUT_CACHE, tracker_store=stores.tracker_store
+    )
+    try:
+        await router.refresh()  # a rollout in force applies from the first message
+    except Exception:
+        logger.exception("cannot read the rollout state at start; serving the model alone")
+    holder.router = router
+    return router
+
+
 async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServer:
     """Open the stores, load the model and wire every configured part into one app.
 
     Runs in the event loop that will serve (database connections belong to their loop).
     """
-    from parley.agent import Agent
-
-    model = files.model_path()
     secrets = files.secrets()
     endpoints = files.read_endpoints(secrets)
+    project = files.project.resolve()
+    releases = await open_releases(endpoints, project)
+    try:
+        return await _assemble(files, config, secrets, endpoints, project, releases)
+    except BaseException:
+        await releases.close()
+        raise
+
+
+async def _assemble(
+    files: ProjectFiles,
+    config: ServerConfig,
+    secrets: ProjectSecrets,
+    endpoints: Endpoints,
+    project: Path,
+    releases: Releases,
+) -> ParleyServer:
+    from parley.agent import Agent
+
+    production = None if files.model is not None else await _production_model(releases, project)
+    model = production or files.model_path()
     credentials = files.read_credentials(secrets)
     if credentials is not None and config.credentials is None:
         config = replace(config, credentials=credentials)
     metrics = ServerMetrics()
-    stores = await _open_stores(endpoints, files.project.resolve(), config)
+    stores = await _open_stores(endpoints, project, config)
     closers: list[Closer] = [stores.close]
     try:
         event_broker = MetricsEventBroker(metrics, stores.event_broker)
-        runner = _action_runner(endpoints, files.project.resolve())
+        runner = _action_runner(endpoints, project)
         action_runner = MetricsActionRunner(metrics, runner) if runner is not None else None
         if action_runner is not None:
             closers.insert(0, action_runner.close)
@@ -158,7 +208,16 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
             on_load=lambda a: metrics.set_model(a.model_id),
             on_release=release_replaced,
         )
-        return create_app(holder, config, metrics, closers)
+        rollout = await _follow_rollout(holder, releases, project, stores)
+        closers.insert(0, rollout.close)
+        return create_app(
+            holder,
+            config,
+            metrics,
+            closers,
+            background=[rollout.run],
+            extra_routers=[rollout_router(rollout.releases, stores.tracker_store, config)],
+        )
     except BaseException:
         for close in closers:
             await close()

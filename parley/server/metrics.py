@@ -108,6 +108,36 @@ class ServerMetrics:
             registry=r,
             multiprocess_mode="livesum",
         )
+        # per model version (a rollout serves two at once): compare them in dashboards
+        self.version_turns = Counter(
+            "parley_version_turns_total", "User turns, by model version.", ("model_id",), registry=r
+        )
+        self.version_fallbacks = Counter(
+            "parley_version_fallback_turns_total",
+            "Turns that fell back, by model version.",
+            ("model_id",),
+            registry=r,
+        )
+        self.version_handoffs = Counter(
+            "parley_version_handoff_turns_total",
+            "Turns that handed the conversation to a human, by model version.",
+            ("model_id",),
+            registry=r,
+        )
+        self.version_confidence = Histogram(
+            "parley_version_intent_confidence",
+            "Confidence of the predicted intent, by model version.",
+            ("model_id",),
+            buckets=_CONFIDENCE_BUCKETS,
+            registry=r,
+        )
+        self.version_turn_seconds = Histogram(
+            "parley_version_turn_duration_seconds",
+            "From the user's message to the turn's last event, by model version.",
+            ("model_id",),
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         self._model_label: str | None = None
 
     def exposition(self) -> bytes:
@@ -131,6 +161,7 @@ class ServerMetrics:
 
     def observe_events(self, events: Sequence[EventDict]) -> None:
         """Count what a turn's stored events say: NLU confidence, fallbacks, handoffs."""
+        self._observe_version(events)
         for event in events:
             kind = event.get("event")
             if kind == "user":
@@ -146,6 +177,25 @@ class ServerMetrics:
                     self.fallbacks.inc()
                 elif name in HANDOFF_ACTIONS:
                     self.handoffs.inc()
+
+    def _observe_version(self, events: Sequence[EventDict]) -> None:
+        user = next((e for e in events if e.get("event") == "user"), None)
+        if user is None:
+            return
+        metadata = user.get("metadata") or {}
+        model = str(metadata.get("model_id") or "unknown")
+        self.version_turns.labels(model_id=model).inc()
+        intent = (user.get("parse_data") or {}).get("intent") or {}
+        if isinstance(intent.get("confidence"), (int, float)):
+            self.version_confidence.labels(model_id=model).observe(float(intent["confidence"]))
+        names = {e.get("name") for e in events if e.get("event") == "action"}
+        if intent.get("name") == FALLBACK_INTENT or names & FALLBACK_ACTIONS:
+            self.version_fallbacks.labels(model_id=model).inc()
+        if names & HANDOFF_ACTIONS:
+            self.version_handoffs.labels(model_id=model).inc()
+        start, end = user.get("timestamp"), events[-1].get("timestamp")
+        if isinstance(start, (int, float)) and isinstance(end, (int, float)) and end >= start:
+            self.version_turn_seconds.labels(model_id=model).observe(float(end - start))
 
 
 class MetricsEventBroker:

@@ -66,6 +66,12 @@ class ServedAgent(Protocol):
 AgentLoader = Callable[[Path], ServedAgent]
 
 
+class SenderRouter(Protocol):
+    """Chooses the agent of one sender (a rollout); see `parley.server.rollout_router`."""
+
+    def agent_for(self, sender_id: str) -> ServedAgent: ...
+
+
 class ModelSwapError(Exception):
     """A new model could not be loaded; the previous one keeps serving."""
 
@@ -90,6 +96,7 @@ class AgentHolder:
         self._loader = loader
         self._on_load: list[Callable[[ServedAgent], None]] = [on_load] if on_load else []
         self._swap_lock = asyncio.Lock()
+        self.router: SenderRouter | None = None
         if on_load is not None:
             on_load(agent)
 
@@ -101,6 +108,21 @@ class AgentHolder:
         """Call `on_load` with the agent in service now and with every one swapped in."""
         self._on_load.append(on_load)
         on_load(self._agent)
+
+    def agent_for(self, sender_id: str) -> ServedAgent:
+        """The agent that serves `sender_id`'s next turn (a rollout may pick another model)."""
+        router = self.router
+        return self._agent if router is None else router.agent_for(sender_id)
+
+    async def load_beside(self, model_path: Path) -> ServedAgent:
+        """Load another model with the served one's stores and actions, without serving it."""
+        if self._loader is None:
+            raise ModelSwapError("this server was started without a way to load models")
+        try:
+            agent = await asyncio.to_thread(self._loader, model_path)
+        except Exception as exc:
+            raise ModelSwapError(f"cannot load model {model_path}: {exc}") from exc
+        return agent  # not started: the served agent already keeps every stored reminder
 
     @property
     def model_path(self) -> Path | None:
@@ -115,19 +137,30 @@ class AgentHolder:
                 agent = await asyncio.to_thread(self._loader, model_path)
             except Exception as exc:
                 raise ModelSwapError(f"cannot load model {model_path}: {exc}") from exc
-            old, self._agent = self._agent, agent
-            self._model_path = model_path
-            for on_load in self._on_load:
-                on_load(agent)
-            logger.info("now serving model %s", agent.model_id)
             await _start(agent)
-            await old.close()  # stops its timers; requests still on it finish normally
-            del old
-            if self._on_release is not None:
-                release = asyncio.create_task(self._release(self._on_release))
-                self._releases.add(release)
-                release.add_done_callback(self._releases.discard)
+            self._replace(agent, model_path)
             return agent
+
+    async def install(self, agent: ServedAgent, model_path: Path) -> None:
+        """Serve an agent already loaded by `load_beside`."""
+        async with self._swap_lock:
+            self._replace(agent, model_path)
+
+    def _replace(self, agent: ServedAgent, model_path: Path) -> None:
+        old, self._agent = self._agent, agent
+        self._model_path = model_path
+        for on_load in self._on_load:
+            on_load(agent)
+        logger.info("now serving model %s", agent.model_id)
+        retire = asyncio.create_task(self._retire(old))
+        self._releases.add(retire)
+        retire.add_done_callback(self._releases.discard)
+
+    async def _retire(self, old: ServedAgent) -> None:
+        await old.close()  # stops its timers; requests still on it finish normally
+        del old
+        if self._on_release is not None:
+            await self._release(self._on_release)
 
     async def _release(self, on_release: Callable[[], int]) -> None:
         """Once requests still on the replaced agent are done, let the process free it (a

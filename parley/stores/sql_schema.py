@@ -52,3 +52,46 @@ broker_events = Table(
     Column("event_id", String(64)),
     Column("data", Text, nullable=False),
 )
+
+# -- model registry and rollout (parley/models) ---------------------------------------------------
+
+model_versions = Table(
+    "parley_model_versions",
+    metadata,
+    Column("version", String(128), primary_key=True),  # the archive's model_id
+    Column("fingerprints", Text, nullable=False),  # JSON: part name -> fingerprint
+    Column("data_hash", String(64)),  # sha256 of the training data files
+    Column("storage_key", String(512), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("trained_by", String(255)),
+    Column("created_at", Float, nullable=False),  # when the model was trained
+    Column("registered_at", Float, nullable=False),
+    Column("figures", Text, nullable=False),  # JSON: {"test": {...}, "test_nlu": {...}}
+)
+
+model_tags = Table(
+    "parley_model_tags",
+    metadata,
+    Column("tag", String(64), primary_key=True),  # one version holds a tag at a time
+    Column("version", String(128), nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+experiments = Table(
+    "parley_experiments",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("control", String(128), nullable=False),
+    Column("candidate", String(128), nullable=False),
+    Column("percent", Float, nullable=False),
+    Column("status", String(16), nullable=False, index=True),  # running, promoted, rolled_back
+    Column("plan", Text, nullable=False),  # JSON: auto-steps and guards, {} when manual
+    Column("step_index", Integer, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("step_started_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    # Raised by every change: a change applies only to the revision it was decided on, so two
+    # replicas evaluating the guards at once cannot both step.
+    Column("revision", Integer, nullable=False),
+    Column("history", Text, nullable=False),  # JSON list of {at, action, percent, by, reason}
+)

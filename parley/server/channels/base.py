@@ -41,7 +41,7 @@ class ChannelContext:
         Unicode, or whose metadata cannot be stored."""
         self.check_message(channel, text, metadata)
         self.metrics.messages.labels(channel=channel).inc()
-        messages = await self.holder.agent.handle_message(
+        messages = await self.holder.agent_for(sender_id).handle_message(
             sender_id, text, metadata=metadata, input_channel=input_channel or channel
         )
         self.metrics.bot_messages.labels(channel=channel).inc(len(messages))
