@@ -8,17 +8,16 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from parley.cli._stores import ENDPOINTS_OPTION, PROJECT_OPTION, read_endpoints
 from parley.cli.app import app, console
-from parley.models.guards import PlanError, RolloutPlan
-from parley.models.registry import RegistryError
-from parley.models.rollout import RolloutError
-from parley.models.service import Releases, open_releases
-from parley.project.yamlio import read_yaml
+
+if TYPE_CHECKING:  # the registry's modules load SQLAlchemy: imported when a command runs
+    from parley.models.guards import RolloutPlan
+    from parley.models.service import Releases
 
 models_app = typer.Typer(
     help="The model registry: versions, figures and tags.", no_args_is_help=True
@@ -36,6 +35,11 @@ T = TypeVar("T")
 def _with_releases(
     project: Path, endpoints: Path | None, work: Callable[[Releases], Awaitable[T]]
 ) -> T:
+    from parley.models.guards import PlanError
+    from parley.models.registry import RegistryError
+    from parley.models.rollout import RolloutError
+    from parley.models.service import open_releases
+
     config = read_endpoints(project, endpoints)
 
     async def run() -> T:
@@ -136,6 +140,8 @@ def untag_model(
 
 def register_trained(archive: Path, project: Path) -> None:
     """Called by `parley train`: register the new archive (a failure only warns)."""
+    from parley.models.service import open_releases
+
     try:
         config = read_endpoints(project, None)
 
@@ -158,7 +164,9 @@ def register_trained(archive: Path, project: Path) -> None:
 def _plan(path: Path | None) -> RolloutPlan | None:
     if path is None:
         return None
+    from parley.models.guards import RolloutPlan
     from parley.project.errors import ProblemSink, ProjectError
+    from parley.project.yamlio import read_yaml
 
     sink = ProblemSink()
     raw = read_yaml(path, sink)
@@ -325,6 +333,7 @@ def record_test_figures(project: Path, archive: Path, name: str, figures: dict[s
     """Attach test figures to the tested model in the registry when it is registered there
     (`parley test`, `parley test nlu`); a registry problem only warns."""
     from parley.models.archive import read_manifest
+    from parley.models.service import open_releases
 
     try:
         version = read_manifest(archive).model_id
