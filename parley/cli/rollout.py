@@ -289,8 +289,8 @@ def diff(
     """Shadow evaluation: replay the last N real conversations' messages through the
     candidate offline and show the turns whose intent, entities or next action differ."""
     from parley.agent import Agent
-    from parley.models.shadow import shadow_evaluate
     from parley.stores.factory import create_tracker_store
+    from parley.testing.shadow import shadow_evaluate
 
     config = read_endpoints(project, endpoints)
     cache = project.resolve() / ".parley" / "models"

@@ -18,13 +18,13 @@ from parley.agent import Agent
 from parley.cli.init import template_dir
 from parley.models.guards import RolloutPlan
 from parley.models.service import Releases, open_releases
-from parley.models.shadow import shadow_evaluate
 from parley.project import load_project
 from parley.server.app import ParleyServer
 from parley.server.bootstrap import ProjectFiles, build_server
 from parley.server.config import ServerConfig
 from parley.stores.sql import SQLTrackerStore
 from parley.stores.sql_engine import SQLSettings
+from parley.testing.shadow import shadow_evaluate
 from parley.training import train_project
 from tests.stores.conftest import drop_redis_keys, drop_schema, unique_name
 
