@@ -9,7 +9,9 @@ import sys
 import typer
 
 from parley import __version__
+from parley.access.errors import AccessError
 from parley.agent import AgentError
+from parley.cli import audit as _audit  # noqa: F401
 from parley.cli import data as _data  # noqa: F401  (registers commands)
 from parley.cli import doctor as _doctor  # noqa: F401
 from parley.cli import export as _export  # noqa: F401
@@ -20,7 +22,9 @@ from parley.cli import retention as _retention  # noqa: F401
 from parley.cli import run as _run  # noqa: F401
 from parley.cli import shell as _shell  # noqa: F401
 from parley.cli import test as _test  # noqa: F401
+from parley.cli import tokens as _tokens  # noqa: F401
 from parley.cli import train as _train  # noqa: F401
+from parley.cli import users as _users  # noqa: F401
 from parley.cli.app import app, err_console
 from parley.project.errors import ProjectError
 from parley.security.errors import SecurityError
@@ -58,7 +62,7 @@ def run() -> None:
         for problem in exc.problems:
             err_console.print(redact(str(problem)), markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
-    except (SecurityError, StoreError, AgentError) as exc:
+    except (SecurityError, StoreError, AgentError, AccessError) as exc:
         err_console.print(f"error: {redact(str(exc))}", markup=False, highlight=False)
         sys.exit(1)
     except typer.Exit as exc:

@@ -11,6 +11,8 @@
       jwt_method: HS256
     logging:
       level: INFO
+    access:                    # users, roles, sessions, SSO, audit (docs/access.md)
+      session: {idle_minutes: 30}
 
 Values may use the same `${...}` references as endpoints.yml; secrets are `SecretStr`, so they
 never show in a repr or a log line by accident.
@@ -21,6 +23,8 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from parley.access.settings import AccessSettings
 
 SETTINGS_FILE = "parley.yml"
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -57,6 +61,7 @@ class ParleySettings(BaseModel):
 
     server: ServerSettings = ServerSettings()
     logging: LoggingSettings = LoggingSettings()
+    access: AccessSettings | None = None  # users, roles, SSO, audit: see docs/access.md
 
 
 def is_loopback(host: str) -> bool:

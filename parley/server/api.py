@@ -1,7 +1,7 @@
 """The HTTP API (Rasa's paths and shapes): parse, trackers, events, actions, model swap.
 
-Mounted only with `--enable-api`. Every route authenticates (see `auth.py`); routes with a
-`conversation_id` also let a JWT `user` reach its own conversation.
+Mounted only with `--enable-api`. Every route authenticates (see `auth.py`) and needs the
+permission `parley/access/policy.py` declares for it; a JWT `user` reaches its own conversation.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi import Path as PathParam
 
-from parley.server.auth import RequireAuth
+from parley.access.dependencies import route_permission
+from parley.server.auth import audit
 from parley.server.config import ServerConfig
 from parley.server.engine import (
     call_engine,
@@ -53,10 +54,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics) -> APIRouter:
     """Routes of the HTTP API, bound to the agent holder and the auth settings."""
-    auth = RequireAuth(config)
-    admin = RequireAuth(config, admin_only=True)
-    router = APIRouter(tags=["api"], responses=_ERRORS, dependencies=[Depends(auth)])
-    admin_router = APIRouter(tags=["admin"], responses=_ERRORS, dependencies=[Depends(admin)])
+    guarded = [Depends(route_permission)]
+    router = APIRouter(tags=["api"], responses=_ERRORS, dependencies=guarded)
+    admin_router = APIRouter(tags=["admin"], responses=_ERRORS, dependencies=guarded)
 
     @router.get("/status", summary="The model in service")
     async def status() -> dict[str, Any]:
@@ -73,7 +73,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         return dict(result)
 
     @admin_router.put("/model", status_code=204, summary="Serve another model, without downtime")
-    async def replace_model(body: ModelRequest) -> Response:
+    async def replace_model(body: ModelRequest, request: Request) -> Response:
         if body.model_server or body.remote_storage:
             raise ApiError(400, "Only 'model_file' (a path on the server) is supported.")
         if not body.model_file:
@@ -85,6 +85,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
             raise ApiError(400, str(exc), reason="LoadingFailed") from None
         if config.model_pointer is not None:  # the other workers follow
             ModelPointer(config.model_pointer).write(model)
+        await audit(request, "model_replace", str(model))
         return Response(status_code=204)
 
     @router.get("/conversations/{conversation_id}/tracker", summary="A conversation's tracker")
@@ -99,9 +100,11 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     async def replace_tracker(
         conversation_id: ConversationId,
         events: list[Event],
+        request: Request,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         tracker = await call_engine(holder.agent.replace_events(conversation_id, _dump(events)))
+        await audit(request, "tracker_replace", conversation_id, {"events": len(events)})
         return state_of(tracker, include_events)
 
     @router.post(
@@ -178,10 +181,12 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     )
     async def release_handoff(
         conversation_id: ConversationId,
+        request: Request,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         tracker = await call_engine(holder.agent.release_handoff(conversation_id))
         metrics.handoff_releases.inc()
+        await audit(request, "handoff_release", conversation_id)
         return state_of(tracker, include_events)
 
     router.include_router(admin_router)

@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,10 +18,12 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parley import __version__
+from parley.access.policy import undeclared
 from parley.server.api import api_router
+from parley.server.auth import Gatekeeper
 from parley.server.channels import ChannelContext, InputChannel, build_channels
 from parley.server.channels.socketio import SocketIOChannel
-from parley.server.config import ServerConfig
+from parley.server.config import ServerConfig, ServerConfigError
 from parley.server.errors import error_body, install_error_handlers
 from parley.server.fastpath import FastRoutes
 from parley.server.metrics import CONTENT_TYPE, ServerMetrics
@@ -29,6 +31,9 @@ from parley.server.middleware import RequestMiddleware
 from parley.server.runtime import AgentHolder, restore_at_start
 from parley.server.webchat import webchat_router
 from parley.server.workers import ModelPointer, follow_model
+
+if TYPE_CHECKING:
+    from parley.access.service import Access
 
 logger = logging.getLogger(__name__)
 
@@ -98,11 +103,14 @@ def create_app(
     config: ServerConfig | None = None,
     metrics: ServerMetrics | None = None,
     closers: Sequence[Closer] = (),
+    access: Access | None = None,
 ) -> ParleyServer:
     """Build the server around the agent in `holder`.
 
     `closers` run at shutdown after the channels close (stores, brokers, action runner).
-    Raises ServerConfigError when credentials.yml asks for something unusable.
+    `access` (users, sessions, tokens, audit) adds logins and the admin routes; without it the
+    API keeps Rasa's `--auth-token`/JWT rules. Raises ServerConfigError when credentials.yml
+    asks for something unusable, or when a route declares no permission.
     """
     config = config or ServerConfig()
     metrics = metrics or ServerMetrics()
@@ -135,6 +143,7 @@ def create_app(
         **_without_telemetry(),
     )
     install_error_handlers(app)
+    app.state.gatekeeper = Gatekeeper(config, access)  # route guards find it here
     _public_routes(app, holder, metrics, config)
     for channel in channels:
         router = channel.router()
@@ -142,8 +151,13 @@ def create_app(
             app.include_router(router)
     if config.enable_api:
         app.include_router(api_router(holder, config, metrics))
+    if access is not None:
+        from parley.access.routes import access_router  # imports parley.server: not at the top
+
+        app.include_router(access_router(access))
     if config.webchat:
         app.include_router(webchat_router(_webchat_config(channels)))
+    _refuse_unguarded_routes(app)
     fast_routes = [route for channel in channels for route in channel.fast_routes()]
     if fast_routes:
         app.add_middleware(FastRoutes, routes=fast_routes)  # innermost: after id, limits, CORS
@@ -164,6 +178,23 @@ def create_app(
     for channel in channels:
         asgi = channel.wrap(asgi)
     return ParleyServer(asgi, app, holder, metrics, channels)
+
+
+def _refuse_unguarded_routes(app: FastAPI) -> None:
+    """Every route is public or declares its permission in `parley/access/policy.py`."""
+    routes = [
+        (method, path)
+        for route in app.routes
+        for path in [getattr(route, "path", "")]
+        for method in getattr(route, "methods", None) or ()
+    ]
+    missing = undeclared(routes)
+    if missing:
+        raise ServerConfigError(
+            "routes without a permission: "
+            + ", ".join(missing)
+            + "; declare them in parley/access/policy.py ROUTE_PERMISSIONS"
+        )
 
 
 def _without_telemetry() -> dict[str, Any]:

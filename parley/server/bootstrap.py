@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from parley.access.settings import AccessSettings
 from parley.dialogue.custom import CustomActionRunner
 from parley.models import latest_model
 from parley.security import ProjectSecrets
@@ -25,7 +26,12 @@ from parley.stores.file_lock import FileLockStore
 from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
 from parley.stores.persistence import Stores, create_stores
 
+if TYPE_CHECKING:
+    from parley.access.service import Access
+
 logger = logging.getLogger(__name__)
+
+AUDIT_SENDER = "parley-audit"  # the conversation id audit rows are published under
 
 
 class ServerStartError(Exception):
@@ -105,6 +111,24 @@ async def _open_stores(endpoints: dict[str, Any], project: Path, config: ServerC
         raise
 
 
+async def open_access(
+    settings: AccessSettings | None, project: Path, stores: Stores
+) -> Access | None:
+    """Users, sessions, tokens and audit from parley.yml `access:` (None when absent). Audit rows
+    go to the event broker too when `access.audit.publish` is set and a broker is configured."""
+    if settings is None:
+        return None
+    from parley.access.service import Access
+
+    broker = stores.event_broker
+
+    async def publish(row: dict[str, Any]) -> None:
+        if broker is not None:
+            await broker.publish(AUDIT_SENDER, [{"event": "audit", "timestamp": row["at"], **row}])
+
+    return await Access.open(settings, project, publish if broker is not None else None)
+
+
 async def check_stores(files: ProjectFiles, config: ServerConfig) -> None:
     """Open (migrating if needed) and close the configured stores, as workers will use them."""
     stores = await _open_stores(files.secrets().endpoints(), files.project.resolve(), config)
@@ -129,6 +153,9 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
     closers: list[Closer] = [stores.close]
     try:
         event_broker = MetricsEventBroker(metrics, stores.event_broker)
+        access = await open_access(secrets.settings().access, files.project.resolve(), stores)
+        if access is not None:
+            closers.insert(0, access.close)
         runner = _action_runner(endpoints, files.project.resolve())
         action_runner = MetricsActionRunner(metrics, runner) if runner is not None else None
         if action_runner is not None:
@@ -147,7 +174,7 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
         holder = AgentHolder(
             load(model), model, load, on_load=lambda a: metrics.set_model(a.model_id)
         )
-        return create_app(holder, config, metrics, closers)
+        return create_app(holder, config, metrics, closers, access)
     except BaseException:
         for close in closers:
             await close()

@@ -1,0 +1,45 @@
+"""Shared by `parley users`, `parley tokens` and `parley audit`: open the project's access store."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from parley.access.errors import AccessConfigError
+from parley.access.service import Access
+from parley.access.settings import AccessSettings
+from parley.security import ProjectSecrets
+
+T = TypeVar("T")
+CLI_ACTOR = "cli:" + (os.environ.get("USER") or "unknown")  # who the audit log names
+
+
+def run_with_access(project: Path, action: Callable[[Access], Awaitable[T]]) -> T:
+    """Open the access store of `project` (parley.yml `access:`; SQLite parley.db when the
+    section is absent), run `action`, close."""
+    settings = ProjectSecrets(project).settings().access or AccessSettings()
+
+    async def run() -> T:
+        access = await Access.open(settings, project.resolve())
+        try:
+            return await action(access)
+        finally:
+            await access.close()
+
+    return asyncio.run(run())
+
+
+def read_password(from_stdin: bool) -> str:
+    """A new password from stdin (for scripts) or typed twice at a prompt."""
+    if from_stdin:
+        import sys
+
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise AccessConfigError("the two passwords differ")
+    return first
