@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request
-from starlette.routing import Route
 
 from parley.access.permissions import check_permissions
-from parley.access.policy import AUTHENTICATED, permission_for
+from parley.access.policy import AUTHENTICATED, permission_for_url
 from parley.access.principal import Principal
 
 
@@ -36,10 +35,13 @@ def require(permission: str) -> Callable[[Request], Awaitable[Principal]]:
 
 
 async def route_permission(request: Request) -> Principal:
-    """A dependency: the permission that `policy.ROUTE_PERMISSIONS` gives the matched route."""
-    route = request.scope.get("route")
-    path = route.path if isinstance(route, Route) else request.url.path
-    permission = permission_for(request.method, path)
+    """A dependency: the permission that `policy.ROUTE_PERMISSIONS` gives the requested route
+    (matched by the declared path templates, so no router internals are involved)."""
+    path = request.scope["path"]
+    root = request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    permission = permission_for_url(request.method, path)
     if permission is None:  # create_app refuses such apps; this is the last line of defence
         from parley.server.errors import ApiError  # not at import: parley.server imports us
 

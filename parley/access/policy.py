@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from starlette.routing import compile_path
+
 from parley.access.permissions import PERMISSIONS
 
 AUTHENTICATED = "authenticated"  # any logged-in caller (their own session, their own tokens)
@@ -50,6 +52,8 @@ PUBLIC_PATHS = frozenset(
         "/health/live",
         "/health/ready",
         "/metrics",
+        "/chat",  # the web chat page and its assets
+        "/chat/static/{name}",
         "/auth/login",
         "/auth/oidc/login",
         "/auth/oidc/callback",
@@ -63,7 +67,6 @@ PUBLIC_PREFIXES = (
     "/docs",
     "/redoc",
     "/openapi.json",
-    "/webchat",
     "/static-offline-docs",
 )
 
@@ -71,6 +74,22 @@ PUBLIC_PREFIXES = (
 def permission_for(method: str, path: str) -> str | None:
     """The permission a route needs (or AUTHENTICATED); None when it is not declared."""
     return ROUTE_PERMISSIONS.get((method.upper(), path))
+
+
+_MATCHERS = [
+    (method, compile_path(path)[0], permission)
+    for (method, path), permission in ROUTE_PERMISSIONS.items()
+]
+
+
+def permission_for_url(method: str, url_path: str) -> str | None:
+    """The permission of the declared route that `url_path` (e.g. /conversations/c1/tracker)
+    matches, by the routes' own templates; None when none does."""
+    method = method.upper()
+    for route_method, pattern, permission in _MATCHERS:
+        if route_method == method and pattern.match(url_path):
+            return permission
+    return None
 
 
 def is_public(path: str) -> bool:

@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -180,15 +180,23 @@ def create_app(
     return ParleyServer(asgi, app, holder, metrics, channels)
 
 
-def _refuse_unguarded_routes(app: FastAPI) -> None:
-    """Every route is public or declares its permission in `parley/access/policy.py`."""
-    routes = [
-        (method, path)
-        for route in app.routes
-        for path in [getattr(route, "path", "")]
+def route_table(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every route, including those of included routers."""
+    from fastapi import routing
+
+    # FastAPI >= 0.13x keeps included routers as branches; this walks them (older ones flatten).
+    iterate = getattr(routing, "iter_route_contexts", None)
+    routes: Iterable[Any] = iterate(app.routes) if iterate is not None else app.routes
+    return [
+        (method, str(getattr(route, "path_format", None) or getattr(route, "path", "")))
+        for route in routes
         for method in getattr(route, "methods", None) or ()
     ]
-    missing = undeclared(routes)
+
+
+def _refuse_unguarded_routes(app: FastAPI) -> None:
+    """Every route is public or declares its permission in `parley/access/policy.py`."""
+    missing = undeclared(route_table(app))
     if missing:
         raise ServerConfigError(
             "routes without a permission: "

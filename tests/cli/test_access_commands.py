@@ -1,0 +1,52 @@
+"""`parley users`, `parley tokens` and `parley audit` on a project's access store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from parley.cli.main import app
+
+runner = CliRunner()
+
+
+def _run(*args: str, stdin: str | None = None) -> str:
+    result = runner.invoke(app, list(args), input=stdin)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_users_tokens_and_audit_from_the_command_line(tmp_path: Path) -> None:
+    project = ["-p", str(tmp_path)]
+    _run("users", "create", "dana", "--role", "annotator", "--password-stdin", *project,
+         stdin="a long password\n")  # fmt: skip
+    _run("users", "set-role", "dana", "analyst", *project)
+    users = json.loads(_run("users", "list", "--json", *project))
+    assert [(u["username"], u["role"], u["source"]) for u in users] == [
+        ("dana", "analyst", "local")
+    ]
+    output = _run("tokens", "create", "dana", "--name", "ci", "--scope", "analytics:read",
+                  "--expires", "30d", *project)  # fmt: skip
+    token = output.strip().splitlines()[-1]
+    assert token.startswith("pat_")
+    listed = json.loads(_run("tokens", "list", "--json", *project))
+    assert listed[0]["scopes"] == ["analytics:read"] and token not in json.dumps(listed)
+    _run("tokens", "revoke", listed[0]["id"], *project)
+    rows = [json.loads(line) for line in _run("audit", "list", "--json", *project).splitlines()]
+    assert [row["action"] for row in rows] == [
+        "token_revoke", "token_create", "role_change", "user_create"
+    ]  # fmt: skip
+    assert all(row["actor"].startswith("cli:") for row in rows)
+    assert "intact: 4 row(s)" in _run("audit", "verify", *project)
+
+
+def test_a_scope_beyond_the_role_and_an_unknown_role_are_refused(tmp_path: Path) -> None:
+    project = ["-p", str(tmp_path)]
+    _run("users", "create", "eli", "--role", "viewer", "--no-password", *project)
+    beyond = runner.invoke(app, ["tokens", "create", "eli", "-n", "x", "-s", "users:manage",
+                                 *project])  # fmt: skip
+    assert "does not have users:manage" in str(beyond.exception)
+    unknown = runner.invoke(app, ["users", "set-role", "eli", "wizard", *project])
+    assert "unknown role" in str(unknown.exception)
