@@ -206,4 +206,8 @@ def access_router(access: Access) -> APIRouter:
         where = AuditFilter(actor, action, target, result, since, until, limit)
         return [entry.public() for entry in await access.audit.query(where)]
 
+    if access.oidc is not None:
+        from parley.access.sso.routes import oidc_router
+
+        router.include_router(oidc_router(access, access.oidc))
     return router

@@ -25,6 +25,7 @@ from parley.stores.sql_engine import SQLSettings, create_engine, migrate
 
 if TYPE_CHECKING:
     from parley.access.sso.ldap import LdapDirectory
+    from parley.access.sso.oidc import OidcClient
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class Access:
     ) -> None:
         self.settings = settings
         self.engine = engine
+        self.key = key  # signs session cookies and SSO state cookies
         self.project_root = project_root
         self.roles = RoleBook.build(settings.roles)
         for mapping in (settings.ldap, settings.oidc, settings.saml):
@@ -72,6 +74,11 @@ class Access:
             from parley.access.sso.ldap import LdapDirectory
 
             self.ldap = LdapDirectory(settings.ldap)
+        self.oidc: OidcClient | None = None
+        if settings.oidc is not None:
+            from parley.access.sso.oidc import OidcClient
+
+            self.oidc = OidcClient(settings.oidc)
 
     @classmethod
     async def open(
@@ -203,6 +210,12 @@ class Access:
             )  # fmt: skip
             user = await self.users.get(user.username) or user
         return await self._start(user, identity.source, ip)
+
+    async def sso_failed(self, source: str, reason: str, ip: str | None = None) -> None:
+        """Audit a refused SSO login (the user is often unknown: the actor names the source)."""
+        await self.audit.record(
+            f"{source}:unknown", "login", result="failed", ip=ip, details={"reason": reason}
+        )
 
     async def _start(self, user: User, method: str, ip: str | None) -> LoginResult:
         await self.users.record_login(user.username)

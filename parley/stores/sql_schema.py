@@ -104,6 +104,14 @@ access_keys = Table(
     Column("value", String(128), nullable=False),
 )
 
+# One-time values already seen (OIDC states, SAML assertion ids): a replay finds its row.
+access_used_ids = Table(
+    "parley_access_used_ids",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("expires_at", Float, nullable=False, index=True),
+)
+
 audit_log = Table(
     "parley_audit_log",
     metadata,

@@ -1,4 +1,4 @@
-"""Access control: users, sessions, API tokens, signing keys and the hash-chained audit log.
+"""Access control: users, sessions, API tokens, signing keys, used one-time ids and the hash-chained audit log.
 
 Revision ID: 0002
 Revises: 0001
@@ -63,6 +63,14 @@ def upgrade() -> None:
         sa.Column("value", sa.String(128), nullable=False),
     )
     op.create_table(
+        "parley_access_used_ids",
+        sa.Column("id", sa.String(255), primary_key=True),
+        sa.Column("expires_at", sa.Float, nullable=False),
+    )
+    op.create_index(
+        "ix_parley_access_used_ids_expires_at", "parley_access_used_ids", ["expires_at"]
+    )
+    op.create_table(
         "parley_audit_log",
         sa.Column("id", _ROW_ID, primary_key=True, autoincrement=True),
         sa.Column("at", sa.Float, nullable=False),
@@ -81,6 +89,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("parley_audit_log")
+    op.drop_table("parley_access_used_ids")
     op.drop_table("parley_access_keys")
     op.drop_table("parley_access_tokens")
     op.drop_table("parley_access_sessions")

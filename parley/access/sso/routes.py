@@ -1,0 +1,84 @@
+"""HTTP routes of the SSO logins: OIDC redirect and callback; SAML login, ACS and metadata."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from parley.access.errors import LoginFailed
+from parley.access.replay import first_use
+from parley.access.service import Access, LoginResult
+from parley.access.signed import seal, unseal
+from parley.access.sso.oidc import LOGIN_TTL, OidcClient
+
+logger = logging.getLogger(__name__)
+
+OIDC_COOKIE = "parley_oidc"
+OIDC_PATH = "/auth/oidc"
+
+
+def safe_next(target: str | None) -> str:
+    """Where to send the browser after login: a path on this server only (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _secure(access: Access, request: Request) -> bool:
+    configured = access.settings.session.secure
+    return configured if configured is not None else request.url.scheme == "https"
+
+
+def logged_in(
+    access: Access, request: Request, result: LoginResult, target: str
+) -> RedirectResponse:
+    from parley.access.routes import set_session_cookies
+
+    response = RedirectResponse(safe_next(target), status_code=303)
+    set_session_cookies(access, request, response, result)
+    return response
+
+
+def oidc_router(access: Access, client: OidcClient) -> APIRouter:
+    router = APIRouter(tags=["access"])
+
+    @router.get(f"{OIDC_PATH}/login", summary="Sign in through the OpenID Provider")
+    async def oidc_login(request: Request, next: str = "/") -> RedirectResponse:
+        from parley.server.errors import ApiError
+
+        try:
+            url, pending = await client.start()
+        except LoginFailed as exc:
+            raise ApiError(502, str(exc)) from None
+        response = RedirectResponse(url, status_code=302)
+        state = seal(access.key, "oidc", {**pending, "next": safe_next(next)}, LOGIN_TTL)
+        response.set_cookie(OIDC_COOKIE, state, max_age=int(LOGIN_TTL), httponly=True,
+                            secure=_secure(access, request), samesite="lax", path=OIDC_PATH)  # fmt: skip
+        return response
+
+    @router.get(f"{OIDC_PATH}/callback", summary="Where the OpenID Provider sends the browser back")
+    async def oidc_callback(request: Request) -> RedirectResponse:
+        from parley.server.errors import ApiError
+
+        pending = unseal(access.key, "oidc", request.cookies.get(OIDC_COOKIE, ""))
+        try:
+            if pending is None:
+                raise LoginFailed("this login was not started here or took too long; try again")
+            if not await first_use(access.engine, "oidc:" + pending["state"], pending["exp"]):
+                raise LoginFailed("this login response was already used")
+            identity = await client.finish(dict(request.query_params), pending)
+            result = await access.sso_login(identity, _ip(request))
+        except LoginFailed as exc:
+            await access.sso_failed("oidc", str(exc), _ip(request))
+            raise ApiError(401, str(exc)) from None
+        response = logged_in(access, request, result, pending["next"])
+        response.delete_cookie(OIDC_COOKIE, path=OIDC_PATH)
+        return response
+
+    return router
