@@ -210,4 +210,8 @@ def access_router(access: Access) -> APIRouter:
         from parley.access.sso.routes import oidc_router
 
         router.include_router(oidc_router(access, access.oidc))
+    if access.saml is not None:
+        from parley.access.sso.routes import saml_router
+
+        router.include_router(saml_router(access, access.saml))
     return router

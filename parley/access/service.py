@@ -26,6 +26,7 @@ from parley.stores.sql_engine import SQLSettings, create_engine, migrate
 if TYPE_CHECKING:
     from parley.access.sso.ldap import LdapDirectory
     from parley.access.sso.oidc import OidcClient
+    from parley.access.sso.saml import SamlServiceProvider
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,11 @@ class Access:
             from parley.access.sso.oidc import OidcClient
 
             self.oidc = OidcClient(settings.oidc)
+        self.saml: SamlServiceProvider | None = None
+        if settings.saml is not None:
+            from parley.access.sso.saml import SamlServiceProvider
+
+            self.saml = SamlServiceProvider(settings.saml, project_root)
 
     @classmethod
     async def open(

@@ -73,9 +73,10 @@ class SamlSettings(RoleMapping):
     acs_url: str  # e.g. https://parley.example.org/auth/saml/acs
     groups_attribute: str = "groups"
     username_attribute: str | None = None  # default: the NameID
-    key_file: str | None = None
+    key_file: str | None = None  # with cert_file: sign this SP's requests
     cert_file: str | None = None
-    xmlsec_binary: str | None = None
+    xmlsec_binary: str | None = None  # default: xmlsec1 on PATH
+    clock_skew_seconds: int = Field(default=60, ge=0)
 
 
 class AccessSettings(_Strict):

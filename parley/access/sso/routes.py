@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from parley.access.errors import LoginFailed
@@ -12,6 +13,7 @@ from parley.access.replay import first_use
 from parley.access.service import Access, LoginResult
 from parley.access.signed import seal, unseal
 from parley.access.sso.oidc import LOGIN_TTL, OidcClient
+from parley.access.sso.saml import SamlServiceProvider
 
 logger = logging.getLogger(__name__)
 
@@ -80,5 +82,43 @@ def oidc_router(access: Access, client: OidcClient) -> APIRouter:
         response = logged_in(access, request, result, pending["next"])
         response.delete_cookie(OIDC_COOKIE, path=OIDC_PATH)
         return response
+
+    return router
+
+
+def saml_router(access: Access, sp: SamlServiceProvider) -> APIRouter:
+    router = APIRouter(tags=["access"])
+
+    @router.get("/auth/saml/metadata", summary="This service provider's SAML metadata")
+    async def saml_metadata() -> Response:
+        return Response(sp.metadata_xml(), media_type="application/samlmetadata+xml")
+
+    @router.get("/auth/saml/login", summary="Sign in through the SAML identity provider")
+    async def saml_login(next: str = "/") -> RedirectResponse:
+        # The request id rides in the signed RelayState: the IdP's cross-site POST back
+        # carries no SameSite cookie.
+        request_id = "id-" + secrets.token_hex(16)  # an XML ID: starts with a letter
+        relay = seal(access.key, "saml", {"next": safe_next(next), "rid": request_id}, LOGIN_TTL)
+        return RedirectResponse(sp.start(request_id, relay), status_code=302)
+
+    @router.post("/auth/saml/acs", summary="Where the SAML identity provider posts its response")
+    async def saml_acs(request: Request) -> RedirectResponse:
+        from parley.server.errors import ApiError
+
+        form = await request.form()
+        relay = unseal(access.key, "saml", str(form.get("RelayState") or ""))
+        try:
+            if relay is None:
+                raise LoginFailed("this login was not started here or took too long; try again")
+            identity, assertion_id, keep_until = await sp.finish(
+                str(form.get("SAMLResponse") or ""), relay["rid"]
+            )
+            if not await first_use(access.engine, "saml:" + assertion_id, keep_until):
+                raise LoginFailed("this SAML assertion was already used")
+            result = await access.sso_login(identity, _ip(request))
+        except LoginFailed as exc:
+            await access.sso_failed("saml", str(exc), _ip(request))
+            raise ApiError(401, str(exc)) from None
+        return logged_in(access, request, result, relay["next"])
 
     return router
