@@ -54,12 +54,18 @@ def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def cookie_secure(access: Access, request: Request) -> bool:
+    """Secure cookies when configured so, else when the request came over TLS."""
+    configured = access.settings.session.secure
+    return configured if configured is not None else request.url.scheme == "https"
+
+
 def set_session_cookies(
     access: Access, request: Request, response: Response, result: LoginResult
 ) -> None:
     """The session cookie (HttpOnly) and the CSRF cookie a page script may read."""
     settings = access.settings.session
-    secure = settings.secure if settings.secure is not None else request.url.scheme == "https"
+    secure = cookie_secure(access, request)
     max_age = int(result.session.expires_at - time.time())
     response.set_cookie(settings.cookie_name, result.cookie, max_age=max_age, httponly=True,
                         secure=secure, samesite="lax", path="/")  # fmt: skip

@@ -105,9 +105,11 @@ def run(
         access_log=access_log,
         workers=workers or server.workers,
     )
-    if enable_api and not config.auth_enabled and host not in ("127.0.0.1", "localhost", "::1"):
+    open_api = not config.auth_enabled and settings.access is None  # access: logins guard it
+    if enable_api and open_api and host not in ("127.0.0.1", "localhost", "::1"):
         logger.warning(
-            "the HTTP API is enabled without --auth-token or --jwt-secret: anyone who can reach "
+            "the HTTP API is enabled without --auth-token, --jwt-secret or `access:` in "
+            "parley.yml: anyone who can reach "
             "port %d can read and change conversations",
             port,
         )

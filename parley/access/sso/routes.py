@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from parley.access.errors import LoginFailed
 from parley.access.replay import first_use
+from parley.access.routes import cookie_secure, set_session_cookies
 from parley.access.service import Access, LoginResult
 from parley.access.signed import seal, unseal
 from parley.access.sso.oidc import LOGIN_TTL, OidcClient
@@ -32,15 +33,9 @@ def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _secure(access: Access, request: Request) -> bool:
-    configured = access.settings.session.secure
-    return configured if configured is not None else request.url.scheme == "https"
-
-
 def logged_in(
     access: Access, request: Request, result: LoginResult, target: str
 ) -> RedirectResponse:
-    from parley.access.routes import set_session_cookies
 
     response = RedirectResponse(safe_next(target), status_code=303)
     set_session_cookies(access, request, response, result)
@@ -61,7 +56,7 @@ def oidc_router(access: Access, client: OidcClient) -> APIRouter:
         response = RedirectResponse(url, status_code=302)
         state = seal(access.key, "oidc", {**pending, "next": safe_next(next)}, LOGIN_TTL)
         response.set_cookie(OIDC_COOKIE, state, max_age=int(LOGIN_TTL), httponly=True,
-                            secure=_secure(access, request), samesite="lax", path=OIDC_PATH)  # fmt: skip
+                            secure=cookie_secure(access, request), samesite="lax", path=OIDC_PATH)  # fmt: skip
         return response
 
     @router.get(f"{OIDC_PATH}/callback", summary="Where the OpenID Provider sends the browser back")
