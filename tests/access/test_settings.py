@@ -31,7 +31,7 @@ def test_parley_yml_access_section_is_read_and_validated(tmp_path: Path) -> None
     assert settings is not None and settings.session.idle_minutes == 15
     assert settings.ldap is not None and settings.ldap.groups == {"parley-admins": "admin"}
     (tmp_path / "parley.yml").write_text("access:\n  sesion: {idle_minutes: 15}\n")
-    with pytest.raises(SecurityError, match="access.sesion: Extra inputs"):
+    with pytest.raises(SecurityError, match=r"access\.sesion: Extra inputs"):
         load_settings(tmp_path)
 
 
