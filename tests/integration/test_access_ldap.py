@@ -69,7 +69,7 @@ async def _login(server: ParleyServer, username: str, password: str) -> tuple[in
         )
         if response.status_code == 200:
             me = await client.get("/auth/me")
-            assert me.json()["username"] == username
+            assert me.json()["username"] == response.json()["username"]
         return response.status_code, response.json()
 
 
@@ -82,6 +82,8 @@ async def test_directory_users_log_in_with_the_role_of_their_group(
     assert (status, body["role"]) == (200, "annotator")
     status, body = await _login(server, "carol", "carol-password-1")
     assert (status, body["role"]) == (200, "viewer")  # in no mapped group: the default role
+    status, body = await _login(server, "Carol", "carol-password-1")
+    assert (status, body["username"]) == (200, "carol")  # the directory's spelling: one user
     alice = await access.users.get("alice")
     assert alice is not None and alice.source == "ldap" and alice.email == "alice@parley.test"
 

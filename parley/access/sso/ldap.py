@@ -85,8 +85,12 @@ class LdapDirectory:
         except LDAPException as exc:
             logger.warning("LDAP login of %r failed: %s", username, exc)
             raise LoginFailed("the directory cannot be reached; try again later") from None
+        # The directory's spelling of the name: "Alice" and "alice" are one LDAP user.
+        canonical = _first(attributes.get("uid"))
+        if canonical is None or canonical.lower() != username.lower():
+            canonical = username
         return SsoIdentity(
-            username=username,
+            username=canonical,
             source="ldap",
             groups=tuple(groups),
             display_name=_first(attributes.get("displayName") or attributes.get("cn")),
@@ -108,7 +112,9 @@ class LdapDirectory:
 
     @staticmethod
     def _read(connection: Connection, dn: str) -> dict[str, Any]:
-        connection.search(dn, "(objectClass=*)", "BASE", attributes=["cn", "displayName", "mail"])
+        connection.search(
+            dn, "(objectClass=*)", "BASE", attributes=["uid", "cn", "displayName", "mail"]
+        )
         entries = [e for e in connection.response or [] if e.get("type") == "searchResEntry"]
         return dict(entries[0].get("attributes") or {}) if entries else {}
 
