@@ -43,3 +43,18 @@ def read_password(from_stdin: bool) -> str:
     if first != getpass.getpass("Repeat password: "):
         raise AccessConfigError("the two passwords differ")
     return first
+
+
+def audit_cli_action(
+    project: Path, action: str, target: str | None = None, details: dict[str, object] | None = None
+) -> None:
+    """Record a data command (delete, purge, export) in the audit log when the project has
+    access control (`access:` in parley.yml); nothing otherwise."""
+    settings = ProjectSecrets(project).settings().access
+    if settings is None:
+        return
+
+    async def record(access: Access) -> None:
+        await access.audit.record(CLI_ACTOR, action, target=target, details=details)
+
+    run_with_access(project, record)

@@ -50,3 +50,16 @@ def test_a_scope_beyond_the_role_and_an_unknown_role_are_refused(tmp_path: Path)
     assert "does not have users:manage" in str(beyond.exception)
     unknown = runner.invoke(app, ["users", "set-role", "eli", "wizard", *project])
     assert "unknown role" in str(unknown.exception)
+
+
+def test_data_commands_are_audited_when_access_is_on(tmp_path: Path) -> None:
+    (tmp_path / "parley.yml").write_text("access: {}\n")
+    project = ["-p", str(tmp_path)]
+    runner.invoke(app, ["data", "delete", "conv-1", *project])  # exits 1: nothing stored
+    _run("data", "purge", "--older-than", "90d", *project)
+    rows = [json.loads(line) for line in _run("audit", "list", "--json", *project).splitlines()]
+    assert [(row["action"], row["target"]) for row in rows] == [
+        ("conversation_purge", None),
+        ("conversation_delete", "conv-1"),
+    ]
+    assert rows[1]["details"] == {"existed": False}
