@@ -21,7 +21,16 @@ CLI_ACTOR = "cli:" + (os.environ.get("USER") or "unknown")  # who the audit log 
 def run_with_access(project: Path, action: Callable[[Access], Awaitable[T]]) -> T:
     """Open the access store of `project` (parley.yml `access:`; SQLite parley.db when the
     section is absent), run `action`, close."""
-    settings = ProjectSecrets(project).settings().access or AccessSettings()
+    configured = ProjectSecrets(project).settings().access
+    if configured is None:
+        from parley.cli.app import err_console
+
+        err_console.print(
+            "note: parley.yml has no `access:` section; `parley run` uses these users only "
+            "once it has one (docs/access.md)",
+            style="yellow",
+        )
+    settings = configured or AccessSettings()
 
     async def run() -> T:
         access = await Access.open(settings, project.resolve())
