@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from parley.cli._access import audit_cli_action
 from parley.cli._stores import ENDPOINTS_OPTION, PROJECT_OPTION, parse_time, read_endpoints
 from parley.cli.app import app, console
 
@@ -66,4 +67,6 @@ def export(
         return published
 
     count = asyncio.run(run())
+    audit_cli_action(project, "conversation_export", conversation_ids,
+                     {"events": count, "since": since, "until": until})  # fmt: skip
     console.print(f"Published {count} event(s) to the event broker.")

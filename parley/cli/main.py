@@ -9,6 +9,7 @@ import sys
 import typer
 
 from parley import __version__
+from parley.cli import audit as _audit  # noqa: F401
 from parley.cli import data as _data  # noqa: F401  (registers commands)
 from parley.cli import doctor as _doctor  # noqa: F401
 from parley.cli import export as _export  # noqa: F401
@@ -20,7 +21,9 @@ from parley.cli import rollout as _rollout  # noqa: F401
 from parley.cli import run as _run  # noqa: F401
 from parley.cli import shell as _shell  # noqa: F401
 from parley.cli import test as _test  # noqa: F401
+from parley.cli import tokens as _tokens  # noqa: F401
 from parley.cli import train as _train  # noqa: F401
+from parley.cli import users as _users  # noqa: F401
 from parley.cli.app import app, err_console
 
 
@@ -50,12 +53,13 @@ def main(
 def _known_errors() -> tuple[type[Exception], ...]:
     """Errors that are the user's to fix: one line, exit 1. Imported only when one happened, so
     a command's start does not pay for the modules that define them."""
+    from parley.access.errors import AccessError
     from parley.agent import AgentError
     from parley.project.endpoints import EndpointsError
     from parley.security.errors import SecurityError
     from parley.stores.errors import StoreError
 
-    return (SecurityError, StoreError, AgentError, EndpointsError)
+    return (SecurityError, StoreError, AgentError, EndpointsError, AccessError)
 
 
 def run() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from parley.cli._access import audit_cli_action
 from parley.cli._stores import ENDPOINTS_OPTION, PROJECT_OPTION, parse_duration, read_endpoints
 from parley.cli.app import console, data_app
 
@@ -34,6 +35,8 @@ def purge(
             await store.close()
 
     removed = asyncio.run(run())
+    audit_cli_action(project, "conversation_purge", details={"older_than": older_than,
+                                                             "deleted": removed})  # fmt: skip
     console.print(f"Deleted {removed} conversation(s) inactive for more than {older_than}.")
 
 
@@ -68,6 +71,7 @@ def delete(
         return existed, published
 
     existed, published = asyncio.run(run())
+    audit_cli_action(project, "conversation_delete", sender_id, {"existed": existed})
     if published is not None:
         console.print(f"Deleted {published} published event(s) from the SQL event broker.")
     elif config.event_broker is not None:

@@ -103,7 +103,7 @@ def run(
     except ServerConfigError as exc:
         raise typer.BadParameter(str(exc)) from None
     config = replace(config, model_folders=_model_folders(files, settings.server.model_folders))
-    warning = open_api_warning(config, listen.host)
+    warning = open_api_warning(config, listen.host, settings.access is not None)
     if warning is not None:
         logger.warning(warning)
     if config.workers > 1:

@@ -30,6 +30,7 @@ _TOKEN_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(?:hvs|hvb|hvr|s|b)\.[A-Za-z0-9_-]{20,}"), MASK),  # Vault/OpenBao tokens
     (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), MASK),  # Slack
     (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), MASK),  # GitHub
+    (re.compile(r"\bpat_[0-9a-f]{16}_[A-Za-z0-9_-]{20,}"), MASK),  # Parley API tokens
     (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), MASK),  # AWS access key id
     (
         re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),

@@ -14,6 +14,8 @@
       model_folders: [/srv/models]  # PUT /model loads from models/ of the project and these
     logging:
       level: INFO
+    access:                    # users, roles, sessions, SSO, audit (docs/access.md)
+      session: {idle_minutes: 30}
 
 Values may use the same `${...}` references as endpoints.yml; secrets are `SecretStr`, so they
 never show in a repr or a log line by accident.
@@ -24,6 +26,8 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from parley.access.settings import AccessSettings
 
 SETTINGS_FILE = "parley.yml"
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -62,6 +66,7 @@ class ParleySettings(BaseModel):
 
     server: ServerSettings = ServerSettings()
     logging: LoggingSettings = LoggingSettings()
+    access: AccessSettings | None = None  # users, roles, SSO, audit: see docs/access.md
 
 
 def is_loopback(host: str) -> bool:

@@ -1,7 +1,7 @@
 """The HTTP API (Rasa's paths and shapes): parse, trackers, events, actions, model swap.
 
-Mounted only with `--enable-api`. Every route authenticates (see `auth.py`); routes with a
-`conversation_id` also let a JWT `user` reach its own conversation.
+Mounted only with `--enable-api`. Every route authenticates (see `auth.py`) and needs the
+permission `parley/access/policy.py` declares for it; a JWT `user` reaches its own conversation.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi import Path as PathParam
 
-from parley.server.auth import RequireAuth
+from parley.access.dependencies import route_permission
+from parley.server.auth import audit
 from parley.server.config import ServerConfig
 from parley.server.engine import (
     call_engine,
@@ -78,12 +79,11 @@ _FOLLOW_UPS: dict[int | str, dict[str, Any]] = {
 
 def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics) -> APIRouter:
     """Routes of the HTTP API, bound to the agent holder and the auth settings."""
-    auth = RequireAuth(config)
-    admin = RequireAuth(config, admin_only=True)
+    guarded = [Depends(route_permission)]
     router = APIRouter(
-        tags=["api"], responses=_ERRORS, dependencies=[Depends(auth), Depends(_conversation_id)]
+        tags=["api"], responses=_ERRORS, dependencies=[*guarded, Depends(_conversation_id)]
     )
-    admin_router = APIRouter(tags=["admin"], responses=_ERRORS, dependencies=[Depends(admin)])
+    admin_router = APIRouter(tags=["admin"], responses=_ERRORS, dependencies=guarded)
 
     @router.get("/status", summary="The model in service")
     async def status() -> dict[str, Any]:
@@ -101,7 +101,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         return dict(result)
 
     @admin_router.put("/model", status_code=204, summary="Serve another model, without downtime")
-    async def replace_model(body: ModelRequest) -> Response:
+    async def replace_model(body: ModelRequest, request: Request) -> Response:
         if body.model_server or body.remote_storage:
             raise ApiError(400, "Only 'model_file' (a path on the server) is supported.")
         if not body.model_file:
@@ -117,6 +117,7 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
             raise ApiError(400, MODEL_REFUSED, reason="LoadingFailed") from None
         if config.model_pointer is not None:  # the other workers follow
             ModelPointer(config.model_pointer).write(model)
+        await audit(request, "model_replace", str(model))
         return Response(status_code=204)
 
     @router.get(
@@ -143,12 +144,13 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     async def replace_tracker(
         conversation_id: ConversationId,
         events: list[Event],
+        request: Request,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        checked = _checked(events, holder.agent)
-        tracker = await call_engine(
-            holder.agent_for(conversation_id).replace_events(conversation_id, checked)
-        )
+        agent = holder.agent_for(conversation_id)
+        checked = _checked(events, agent)
+        tracker = await call_engine(agent.replace_events(conversation_id, checked))
+        await audit(request, "tracker_replace", conversation_id, {"events": len(events)})
         return state_of(tracker, include_events)
 
     @router.post(
@@ -162,10 +164,9 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
         events: Annotated[Event | list[Event], Body()],
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
-        batch = _checked(events if isinstance(events, list) else [events], holder.agent)
-        tracker = await call_engine(
-            holder.agent_for(conversation_id).append_events(conversation_id, batch)
-        )
+        agent = holder.agent_for(conversation_id)
+        batch = _checked(events if isinstance(events, list) else [events], agent)
+        tracker = await call_engine(agent.append_events(conversation_id, batch))
         return state_of(tracker, include_events)
 
     @router.post(
@@ -256,12 +257,14 @@ def api_router(holder: AgentHolder, config: ServerConfig, metrics: ServerMetrics
     )
     async def release_handoff(
         conversation_id: ConversationId,
+        request: Request,
         include_events: Verbosity = EventVerbosity.AFTER_RESTART,
     ) -> dict[str, Any]:
         tracker = await call_engine(
             holder.agent_for(conversation_id).release_handoff(conversation_id)
         )
         metrics.handoff_releases.inc()
+        await audit(request, "handoff_release", conversation_id)
         return state_of(tracker, include_events)
 
     router.include_router(admin_router)

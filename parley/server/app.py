@@ -6,10 +6,10 @@ import asyncio
 import inspect
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,7 +18,9 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parley import __version__
+from parley.access.policy import undeclared
 from parley.server.api import api_router
+from parley.server.auth import Gatekeeper
 from parley.server.channels import (
     ChannelContext,
     ChannelOutbound,
@@ -27,7 +29,7 @@ from parley.server.channels import (
     build_channels,
 )
 from parley.server.channels.socketio import SocketIOChannel
-from parley.server.config import ServerConfig
+from parley.server.config import ServerConfig, ServerConfigError
 from parley.server.errors import error_body, install_error_handlers
 from parley.server.fastpath import FastRoutes
 from parley.server.metrics import CONTENT_TYPE, ServerMetrics
@@ -35,6 +37,9 @@ from parley.server.middleware import RequestMiddleware
 from parley.server.runtime import AgentHolder, restore_at_start
 from parley.server.webchat import webchat_router
 from parley.server.workers import ModelPointer, follow_model
+
+if TYPE_CHECKING:
+    from parley.access.service import Access
 
 logger = logging.getLogger(__name__)
 
@@ -106,13 +111,16 @@ def create_app(
     closers: Sequence[Closer] = (),
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
     extra_routers: Sequence[APIRouter] = (),
+    access: Access | None = None,
 ) -> ParleyServer:
     """Build the server around the agent in `holder`.
 
     `closers` run at shutdown after the channels close (stores, brokers, action runner);
     `background` are coroutines run while the server serves (e.g. following the rollout);
-    `extra_routers` are served beside the HTTP API (they carry their own auth).
-    Raises ServerConfigError when credentials.yml asks for something unusable.
+    `extra_routers` are served beside the HTTP API (each route declared in
+    `parley.access.policy`). `access` (users, sessions, tokens, audit) adds logins and the admin
+    routes; without it the API keeps Rasa's `--auth-token`/JWT rules. Raises ServerConfigError
+    when credentials.yml asks for something unusable, or when a route declares no permission.
     """
     config = config or ServerConfig()
     metrics = metrics or ServerMetrics()
@@ -148,6 +156,7 @@ def create_app(
         **_without_telemetry(),
     )
     install_error_handlers(app)
+    app.state.gatekeeper = Gatekeeper(config, access)  # route guards find it here
     _public_routes(app, holder, metrics, config)
     for channel in channels:
         router = channel.router()
@@ -157,8 +166,13 @@ def create_app(
         app.include_router(api_router(holder, config, metrics))
         for extra in extra_routers:
             app.include_router(extra)
+    if access is not None:
+        from parley.access.routes import access_router  # imports parley.server: not at the top
+
+        app.include_router(access_router(access))
     if config.webchat:
         app.include_router(webchat_router(_webchat_config(channels)))
+    _refuse_unguarded_routes(app)
     fast_routes = [route for channel in channels for route in channel.fast_routes()]
     if fast_routes:
         app.add_middleware(FastRoutes, routes=fast_routes)  # innermost: after id, limits, CORS
@@ -180,6 +194,31 @@ def create_app(
     for channel in channels:
         asgi = channel.wrap(asgi)
     return ParleyServer(asgi, app, holder, metrics, channels)
+
+
+def route_table(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every route, including those of included routers."""
+    from fastapi import routing
+
+    # FastAPI >= 0.13x keeps included routers as branches; this walks them (older ones flatten).
+    iterate = getattr(routing, "iter_route_contexts", None)
+    routes: Iterable[Any] = iterate(app.routes) if iterate is not None else app.routes
+    return [
+        (method, str(getattr(route, "path_format", None) or getattr(route, "path", "")))
+        for route in routes
+        for method in getattr(route, "methods", None) or ()
+    ]
+
+
+def _refuse_unguarded_routes(app: FastAPI) -> None:
+    """Every route is public or declares its permission in `parley/access/policy.py`."""
+    missing = undeclared(route_table(app))
+    if missing:
+        raise ServerConfigError(
+            "routes without a permission: "
+            + ", ".join(missing)
+            + "; declare them in parley/access/policy.py ROUTE_PERMISSIONS"
+        )
 
 
 def _without_telemetry() -> dict[str, Any]:

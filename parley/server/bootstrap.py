@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from parley.access.settings import AccessSettings
 from parley.dialogue.custom import CustomActionRunner
 from parley.models import latest_model
 from parley.models.registry import PRODUCTION
@@ -31,8 +32,13 @@ from parley.stores.file_lock import FileLockStore
 from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
 from parley.stores.persistence import Stores, create_stores
 
+if TYPE_CHECKING:
+    from parley.access.service import Access
+
 logger = logging.getLogger(__name__)
 ROLLOUT_CACHE = ".parley/models"  # registered archives fetched for a rollout
+
+AUDIT_SENDER = "parley-audit"  # the conversation id audit rows are published under
 
 
 class ServerStartError(Exception):
@@ -116,6 +122,24 @@ async def _open_stores(endpoints: Endpoints, project: Path, config: ServerConfig
         raise
 
 
+async def open_access(
+    settings: AccessSettings | None, project: Path, stores: Stores
+) -> Access | None:
+    """Users, sessions, tokens and audit from parley.yml `access:` (None when absent). Audit rows
+    go to the event broker too when `access.audit.publish` is set and a broker is configured."""
+    if settings is None:
+        return None
+    from parley.access.service import Access
+
+    broker = stores.event_broker
+
+    async def publish(row: dict[str, Any]) -> None:
+        if broker is not None:
+            await broker.publish(AUDIT_SENDER, [{"event": "audit", "timestamp": row["at"], **row}])
+
+    return await Access.open(settings, project, publish if broker is not None else None)
+
+
 async def check_stores(files: ProjectFiles, config: ServerConfig) -> None:
     """Open (migrating if needed) and close the configured stores, as workers will use them."""
     endpoints = files.read_endpoints(files.secrets())
@@ -186,6 +210,9 @@ async def _assemble(
     closers: list[Closer] = [stores.close]
     try:
         event_broker = MetricsEventBroker(metrics, stores.event_broker)
+        access = await open_access(secrets.settings().access, project, stores)
+        if access is not None:
+            closers.insert(0, access.close)
         runner = _action_runner(endpoints, project)
         action_runner = MetricsActionRunner(metrics, runner) if runner is not None else None
         if action_runner is not None:
@@ -216,7 +243,8 @@ async def _assemble(
             metrics,
             closers,
             background=[rollout.run],
-            extra_routers=[rollout_router(rollout.releases, stores.tracker_store, config)],
+            extra_routers=[rollout_router(rollout.releases, stores.tracker_store)],
+            access=access,
         )
     except BaseException:
         for close in closers:

@@ -1,20 +1,21 @@
 """Admin API of the model registry and the rollout (the CLI's `parley models` / `parley
-rollout` over HTTP). Every route needs an admin principal (the `rollout:manage` permission
-once roles are configured)."""
+rollout` over HTTP). Each route's permission is declared in `parley.access.policy`
+(`models:read`, `models:tag`, `rollout:manage`); changes are written to the audit log."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from parley.access.dependencies import route_permission
+from parley.access.principal import Principal
 from parley.models.guards import PlanError, RolloutPlan
 from parley.models.registry import RegistryError
 from parley.models.rollout import RolloutError
 from parley.models.service import Releases
-from parley.server.auth import Principal, RequireAuth
-from parley.server.config import ServerConfig
+from parley.server.auth import audit
 from parley.server.errors import ApiError
 from parley.stores.base import ManagedTrackerStore
 
@@ -38,26 +39,27 @@ class TagRequest(BaseModel):
     tag: str
 
 
-def rollout_router(
-    releases: Releases, tracker_store: ManagedTrackerStore, config: ServerConfig
-) -> APIRouter:
-    admin = RequireAuth(config, admin_only=True)
-    router = APIRouter(prefix="/admin", tags=["rollout"], dependencies=[Depends(admin)])
+def rollout_router(releases: Releases, tracker_store: ManagedTrackerStore) -> APIRouter:
+    router = APIRouter(prefix="/admin", tags=["rollout"])
+    Caller = Depends(route_permission)
 
     @router.get("/models", summary="Registered model versions, newest first")
-    async def models() -> list[dict[str, Any]]:
+    async def models(caller: Principal = Caller) -> list[dict[str, Any]]:
         return [v.to_json() for v in await releases.registry.list()]
 
     @router.put("/models/{version}/tags", summary="Tag a model version")
-    async def tag(version: str, body: TagRequest) -> dict[str, Any]:
+    async def tag(
+        version: str, body: TagRequest, request: Request, caller: Principal = Caller
+    ) -> dict[str, Any]:
         try:
             await releases.registry.tag(version, body.tag)
+            await audit(request, "model_tag", version, {"tag": body.tag})
             return (await releases.registry.get(version)).to_json()
         except RegistryError as exc:
             raise ApiError(404 if "no registered" in str(exc) else 400, str(exc)) from None
 
     @router.get("/rollout", summary="The rollout in force, per-version metrics, guard verdict")
-    async def status() -> dict[str, Any]:
+    async def status(caller: Principal = Caller) -> dict[str, Any]:
         evaluation = await releases.evaluate(tracker_store, apply=False)
         if evaluation is not None:
             return evaluation.to_json()
@@ -65,33 +67,43 @@ def rollout_router(
         return {"experiment": current.to_json() if current else None}
 
     @router.post("/rollout", status_code=201, summary="Start a rollout")
-    async def start(body: StartRequest, caller: Principal = Depends(admin)) -> dict[str, Any]:
+    async def start(
+        body: StartRequest, request: Request, caller: Principal = Caller
+    ) -> dict[str, Any]:
         try:
             plan = RolloutPlan.from_json(body.plan) if body.plan else None
             experiment = await releases.start(
-                body.candidate, body.percent, body.control, plan, by=caller.username or caller.role
+                body.candidate, body.percent, body.control, plan, by=caller.name
             )
         except (RolloutError, RegistryError, PlanError) as exc:
             raise ApiError(400, str(exc)) from None
+        await audit(request, "rollout_start", experiment.id,
+                    {"candidate": experiment.candidate, "percent": experiment.percent})  # fmt: skip
         return experiment.to_json()
 
     @router.post("/rollout/step", summary="Change the candidate's share")
-    async def step(body: StepRequest, caller: Principal = Depends(admin)) -> dict[str, Any]:
-        return await _change(
-            releases.rollouts.step(body.percent, by=caller.username or caller.role)
-        )
+    async def step(
+        body: StepRequest, request: Request, caller: Principal = Caller
+    ) -> dict[str, Any]:
+        changed = await _change(releases.rollouts.step(body.percent, by=caller.name))
+        await audit(request, "rollout_step", changed["id"], {"percent": body.percent})
+        return changed
 
     @router.post("/rollout/promote", summary="Serve the candidate to everyone")
-    async def promote(body: ReasonRequest, caller: Principal = Depends(admin)) -> dict[str, Any]:
-        return await _change(
-            releases.promote(by=caller.username or caller.role, reason=body.reason)
-        )
+    async def promote(
+        body: ReasonRequest, request: Request, caller: Principal = Caller
+    ) -> dict[str, Any]:
+        changed = await _change(releases.promote(by=caller.name, reason=body.reason))
+        await audit(request, "rollout_promote", changed["id"], {"candidate": changed["candidate"]})
+        return changed
 
     @router.post("/rollout/rollback", summary="Back to the control for everyone")
-    async def rollback(body: ReasonRequest, caller: Principal = Depends(admin)) -> dict[str, Any]:
-        return await _change(
-            releases.rollouts.rollback(by=caller.username or caller.role, reason=body.reason)
-        )
+    async def rollback(
+        body: ReasonRequest, request: Request, caller: Principal = Caller
+    ) -> dict[str, Any]:
+        changed = await _change(releases.rollouts.rollback(by=caller.name, reason=body.reason))
+        await audit(request, "rollout_rollback", changed["id"], {"reason": body.reason})
+        return changed
 
     return router
 

@@ -95,3 +95,77 @@ experiments = Table(
     Column("revision", Integer, nullable=False),
     Column("history", Text, nullable=False),  # JSON list of {at, action, percent, by, reason}
 )
+
+# Access control (parley/access): users, sessions, API tokens, the hash-chained audit log.
+access_users = Table(
+    "parley_access_users",
+    metadata,
+    Column("username", String(255), primary_key=True),
+    Column("role", String(64), nullable=False),
+    Column("source", String(16), nullable=False),  # local, ldap, oidc, saml
+    Column("display_name", String(255)),
+    Column("email", String(255)),
+    Column("password_hash", String(255)),
+    Column("totp_secret", String(64)),
+    Column("disabled", Integer, nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", Float),
+    Column("created_at", Float, nullable=False),
+    Column("last_login", Float),
+)
+
+access_sessions = Table(
+    "parley_access_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),  # sha256 of the cookie's session id
+    Column("username", String(255), nullable=False, index=True),
+    Column("method", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("ip", String(64)),
+)
+
+access_tokens = Table(
+    "parley_access_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("username", String(255), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float),
+    Column("last_used", Float),
+    Column("revoked_at", Float),
+)
+
+access_keys = Table(
+    "parley_access_keys",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(128), nullable=False),
+)
+
+# One-time values already seen (OIDC states, SAML assertion ids): a replay finds its row.
+access_used_ids = Table(
+    "parley_access_used_ids",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("expires_at", Float, nullable=False, index=True),
+)
+
+audit_log = Table(
+    "parley_audit_log",
+    metadata,
+    Column("id", _ROW_ID, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False, index=True),
+    Column("actor", String(255), nullable=False, index=True),
+    Column("action", String(64), nullable=False, index=True),
+    Column("target", String(255)),
+    Column("result", String(16), nullable=False),
+    Column("ip", String(64)),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)

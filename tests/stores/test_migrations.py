@@ -142,6 +142,12 @@ def test_a_new_sqlite_database_gets_the_schema_the_migrations_build(tmp_path: Pa
         "parley_experiments",
         "parley_model_tags",
         "parley_model_versions",
+        "parley_access_users",
+        "parley_access_sessions",
+        "parley_access_tokens",
+        "parley_access_keys",
+        "parley_access_used_ids",
+        "parley_audit_log",
     }
 
 

@@ -1,0 +1,91 @@
+"""An access-controlled server on a temporary SQLite store, with one user per built-in role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from parley.access.passwords import hash_password
+from parley.access.permissions import BUILTIN_ROLES
+from parley.access.routes import CSRF_COOKIE
+from parley.access.service import Access
+from parley.access.settings import AccessSettings
+from parley.agent import Agent
+from parley.server import AgentHolder, ParleyServer, ServerConfig, create_app
+from parley.stores.sql_engine import writer
+from parley.stores.sql_schema import access_sessions
+from tests.server.conftest import client_for
+from tests.server.helpdesk import helpdesk_agent
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Session:
+    """A logged-in browser: its client carries the cookies, `csrf` goes in X-CSRF-Token."""
+
+    client: httpx.AsyncClient
+    username: str
+    csrf: str
+
+    async def __aenter__(self) -> httpx.AsyncClient:
+        return self.client
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.client.aclose()
+
+
+@pytest.fixture(scope="module")
+def helpdesk() -> Agent:
+    return helpdesk_agent()
+
+
+async def open_access(tmp_path: Path, **settings: object) -> Access:
+    return await Access.open(AccessSettings.model_validate(settings), tmp_path)
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """PASSWORD hashed once: argon2id takes most of a second on a busy machine."""
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+async def access(tmp_path: Path, password_hash: str) -> AsyncIterator[Access]:
+    """The access store with a user named after each built-in role (password PASSWORD)."""
+    access = await open_access(tmp_path)
+    for role in BUILTIN_ROLES:
+        await access.users.create(role, role, "local", password_hash)
+    yield access
+    await access.close()
+
+
+@pytest.fixture
+def server(access: Access, helpdesk: Agent) -> ParleyServer:
+    config = ServerConfig(enable_api=True, auth_token="legacy-admin-token")
+    return create_app(AgentHolder(helpdesk, None), config, access=access)
+
+
+async def login(server: ParleyServer, username: str, password: str = PASSWORD) -> Session:
+    client = client_for(server)
+    response = await client.post("/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    assert client.cookies.get(CSRF_COOKIE) == response.json()["csrf_token"]
+    return Session(client, username, response.json()["csrf_token"])
+
+
+async def age_sessions(access: Access, username: str, idle_seconds: float) -> None:
+    """Make every session of `username` look idle for `idle_seconds`."""
+    import time
+
+    async with writer(access.engine).begin() as connection:
+        await connection.execute(
+            update(access_sessions)
+            .where(access_sessions.c.username == username)
+            .values(last_seen=time.time() - idle_seconds)
+        )

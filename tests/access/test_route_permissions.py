@@ -1,0 +1,159 @@
+"""Every guarded route, called as every role, with no session and with an expired one.
+
+A route added to the app without an entry in `policy.ROUTE_PERMISSIONS` makes `create_app` fail;
+one added to the table without a sample request here fails `test_every_guarded_route_is_sampled`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import APIRouter
+
+from parley.access.permissions import BUILTIN_ROLES
+from parley.access.policy import AUTHENTICATED, ROUTE_PERMISSIONS, is_public
+from parley.access.service import Access
+from parley.server import ParleyServer
+from parley.server.app import _refuse_unguarded_routes, route_table
+from parley.server.config import ServerConfigError
+from tests.access.conftest import age_sessions, login
+from tests.server.conftest import client_for
+
+EVENT = {"event": "slot", "name": "username", "value": "x", "timestamp": 1.0}
+# (method, route) -> (a concrete URL, a JSON body): a valid request where one is cheap.
+SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
+    ("GET", "/status"): ("/status", None),
+    ("POST", "/model/parse"): ("/model/parse", {"text": "hello"}),
+    ("PUT", "/model"): ("/model", {"model_file": "/nonexistent/model.tar.gz"}),
+    ("GET", "/conversations/{conversation_id}/tracker"): ("/conversations/c1/tracker", None),
+    ("PUT", "/conversations/{conversation_id}/tracker"): ("/conversations/c1/tracker", [EVENT]),
+    ("POST", "/conversations/{conversation_id}/tracker/events"): (
+        "/conversations/c1/tracker/events",
+        EVENT,
+    ),
+    ("POST", "/conversations/{conversation_id}/messages"): (
+        "/conversations/c1/messages",
+        {"text": "hello", "sender": "user"},
+    ),
+    ("POST", "/conversations/{conversation_id}/execute"): (
+        "/conversations/c1/execute",
+        {"name": "action_listen"},
+    ),
+    ("POST", "/conversations/{conversation_id}/trigger_intent"): (
+        "/conversations/c1/trigger_intent",
+        {"name": "greet"},
+    ),
+    ("POST", "/conversations/{conversation_id}/predict"): ("/conversations/c1/predict", None),
+    ("POST", "/admin/conversations/{conversation_id}/handoff/release"): (
+        "/admin/conversations/c1/handoff/release",
+        None,
+    ),
+    ("GET", "/auth/me"): ("/auth/me", None),
+    ("GET", "/auth/tokens"): ("/auth/tokens", None),
+    ("POST", "/auth/tokens"): ("/auth/tokens", {"name": "ci", "scopes": ["models:read"]}),
+    ("DELETE", "/auth/tokens/{token_id}"): ("/auth/tokens/0000000000000000", None),
+    ("GET", "/admin/roles"): ("/admin/roles", None),
+    ("GET", "/admin/users"): ("/admin/users", None),
+    ("POST", "/admin/users"): ("/admin/users", {"username": "{role}-made", "role": "viewer"}),
+    ("PATCH", "/admin/users/{username}"): ("/admin/users/nobody", {"role": "viewer"}),
+    ("DELETE", "/admin/users/{username}"): ("/admin/users/nobody", None),
+    ("DELETE", "/admin/users/{username}/sessions"): ("/admin/users/nobody/sessions", None),
+    ("GET", "/admin/audit"): ("/admin/audit?action=login", None),
+    # These end the caller's session: called last.
+    ("POST", "/auth/logout"): ("/auth/logout", None),
+    ("POST", "/auth/logout-all"): ("/auth/logout-all", None),
+}
+
+
+def _guarded_routes(server: ParleyServer) -> list[tuple[str, str]]:
+    return sorted(
+        (method, path)
+        for method, path in route_table(server.fastapi)
+        if method not in ("HEAD", "OPTIONS") and not is_public(path)
+    )
+
+
+def test_every_guarded_route_is_sampled(server: ParleyServer) -> None:
+    routes = _guarded_routes(server)
+    assert set(routes) == set(ROUTE_PERMISSIONS) == set(SAMPLES)
+
+
+def test_an_app_with_an_undeclared_route_is_refused(server: ParleyServer) -> None:
+    extra = APIRouter()
+
+    @extra.get("/admin/secret-export")
+    async def secret_export() -> dict[str, str]:
+        return {}
+
+    server.fastapi.include_router(extra)
+    with pytest.raises(ServerConfigError, match="GET /admin/secret-export"):
+        _refuse_unguarded_routes(server.fastapi)
+
+
+async def _call(client: Any, route: tuple[str, str], role: str, csrf: str | None) -> int:
+    url, body = SAMPLES[route]
+    if isinstance(body, dict):
+        body = {k: v.format(role=role) if isinstance(v, str) else v for k, v in body.items()}
+    headers = {"X-CSRF-Token": csrf} if csrf else {}
+    response = await client.request(route[0], url, json=body, headers=headers)
+    return int(response.status_code)
+
+
+@pytest.mark.parametrize("role", sorted(BUILTIN_ROLES))
+async def test_each_role_gets_exactly_its_routes(server: ParleyServer, role: str) -> None:
+    allowed = BUILTIN_ROLES[role]
+    wrong = []
+    session = await login(server, role)
+    for route in SAMPLES:
+        if route[1].startswith("/auth/logout"):  # each ends the session: start a fresh one
+            await session.client.aclose()
+            session = await login(server, role)
+        status = await _call(session.client, route, role, session.csrf)
+        permission = ROUTE_PERMISSIONS[route]
+        may = permission == AUTHENTICATED or permission in allowed
+        if (may and status in (401, 403)) or status >= 500 or (not may and status != 403):
+            wrong.append(f"{route[0]} {route[1]}: {status} (permitted: {may})")
+    await session.client.aclose()
+    assert wrong == []
+
+
+async def test_no_session_gets_401_everywhere(server: ParleyServer) -> None:
+    async with client_for(server) as client:
+        statuses = {route: await _call(client, route, "anonymous", None) for route in SAMPLES}
+    assert {route: s for route, s in statuses.items() if s != 401} == {}
+
+
+async def test_an_expired_session_gets_401_everywhere(server: ParleyServer, access: Access) -> None:
+    session = await login(server, "admin")
+    await age_sessions(access, "admin", access.settings.session.idle_minutes * 60 + 1)
+    async with session as client:
+        statuses = {route: await _call(client, route, "admin", session.csrf) for route in SAMPLES}
+    assert {route: s for route, s in statuses.items() if s != 401} == {}
+
+
+async def test_the_legacy_auth_token_is_admin(server: ParleyServer) -> None:
+    async with client_for(server) as client:
+        response = await client.get("/admin/users?token=legacy-admin-token")
+        assert response.status_code == 200
+        response = await client.get(
+            "/admin/audit", headers={"Authorization": "Bearer legacy-admin-token"}
+        )
+        assert response.status_code == 200
+
+
+async def test_a_legacy_jwt_user_reaches_only_its_own_conversation(
+    access: Access, helpdesk: Any
+) -> None:
+    import jwt
+
+    from parley.server import AgentHolder, ServerConfig, create_app
+
+    config = ServerConfig(enable_api=True, jwt_secret="s" * 32)
+    server = create_app(AgentHolder(helpdesk, None), config, access=access)
+    user = jwt.encode({"user": {"username": "c1", "role": "user"}}, "s" * 32, algorithm="HS256")
+    headers = {"Authorization": f"Bearer {user}"}
+    async with client_for(server) as client:
+        assert (await client.get("/conversations/c1/tracker", headers=headers)).status_code == 200
+        assert (await client.get("/conversations/c2/tracker", headers=headers)).status_code == 403
+        assert (await client.get("/admin/users", headers=headers)).status_code == 403
