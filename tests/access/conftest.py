@@ -16,7 +16,10 @@ from parley.access.routes import CSRF_COOKIE
 from parley.access.service import Access
 from parley.access.settings import AccessSettings
 from parley.agent import Agent
+from parley.models.service import Releases, open_releases
 from parley.server import AgentHolder, ParleyServer, ServerConfig, create_app
+from parley.server.rollout_api import rollout_router
+from parley.stores.memory import InMemoryTrackerStore
 from parley.stores.sql_engine import writer
 from parley.stores.sql_schema import access_sessions
 from tests.server.conftest import client_for
@@ -66,9 +69,19 @@ async def access(tmp_path: Path, password_hash: str) -> AsyncIterator[Access]:
 
 
 @pytest.fixture
-def server(access: Access, helpdesk: Agent) -> ParleyServer:
+async def releases(tmp_path: Path) -> AsyncIterator[Releases]:
+    """The model registry and rollout store (no model registered, no rollout running)."""
+    opened = await open_releases({}, tmp_path)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def server(access: Access, helpdesk: Agent, releases: Releases) -> ParleyServer:
+    """Every guarded route Parley serves: the HTTP API, access's own, the rollout's."""
     config = ServerConfig(enable_api=True, auth_token="legacy-admin-token")
-    return create_app(AgentHolder(helpdesk, None), config, access=access)
+    rollout = rollout_router(releases, InMemoryTrackerStore())
+    return create_app(AgentHolder(helpdesk, None), config, access=access, extra_routers=[rollout])
 
 
 async def login(server: ParleyServer, username: str, password: str = PASSWORD) -> Session:

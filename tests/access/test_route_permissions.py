@@ -60,6 +60,13 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
     ("DELETE", "/admin/users/{username}"): ("/admin/users/nobody", None),
     ("DELETE", "/admin/users/{username}/sessions"): ("/admin/users/nobody/sessions", None),
     ("GET", "/admin/audit"): ("/admin/audit?action=login", None),
+    ("GET", "/admin/models"): ("/admin/models", None),
+    ("PUT", "/admin/models/{version}/tags"): ("/admin/models/unknown/tags", {"tag": "qa"}),
+    ("GET", "/admin/rollout"): ("/admin/rollout", None),
+    ("POST", "/admin/rollout"): ("/admin/rollout", {"candidate": "unknown", "percent": 10}),
+    ("POST", "/admin/rollout/step"): ("/admin/rollout/step", {"percent": 20}),
+    ("POST", "/admin/rollout/promote"): ("/admin/rollout/promote", {}),
+    ("POST", "/admin/rollout/rollback"): ("/admin/rollout/rollback", {}),
     # These end the caller's session: called last.
     ("POST", "/auth/logout"): ("/auth/logout", None),
     ("POST", "/auth/logout-all"): ("/auth/logout-all", None),
