@@ -7,8 +7,12 @@ from typing import Any
 
 from parley.server.channels.base import ChannelContext, InputChannel
 from parley.server.channels.callback import CallbackChannel
+from parley.server.channels.facebook import FacebookChannel
 from parley.server.channels.rest import RestChannel
+from parley.server.channels.slack import SlackChannel
 from parley.server.channels.socketio import SocketIOChannel
+from parley.server.channels.telegram import TelegramChannel
+from parley.server.channels.twilio import TwilioChannel
 
 logger = logging.getLogger(__name__)
 
@@ -16,12 +20,20 @@ CHANNELS: dict[str, type[InputChannel]] = {
     "rest": RestChannel,
     "callback": CallbackChannel,
     "socketio": SocketIOChannel,
+    "slack": SlackChannel,
+    "telegram": TelegramChannel,
+    "twilio": TwilioChannel,
+    "facebook": FacebookChannel,
 }
 # Rasa's class paths, as some credentials.yml files name their channels.
 _ALIASES = {
     "rasa.core.channels.rest.RestInput": "rest",
     "rasa.core.channels.callback.CallbackInput": "callback",
     "rasa.core.channels.socketio.SocketIOInput": "socketio",
+    "rasa.core.channels.slack.SlackInput": "slack",
+    "rasa.core.channels.telegram.TelegramInput": "telegram",
+    "rasa.core.channels.twilio.TwilioInput": "twilio",
+    "rasa.core.channels.facebook.FacebookInput": "facebook",
 }
 
 
