@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from parley.server.channels.base import ChannelContext, InputChannel
+from parley.server.channels.botframework import BotFrameworkChannel
 from parley.server.channels.callback import CallbackChannel
 from parley.server.channels.facebook import FacebookChannel
 from parley.server.channels.rest import RestChannel
@@ -24,6 +25,7 @@ CHANNELS: dict[str, type[InputChannel]] = {
     "telegram": TelegramChannel,
     "twilio": TwilioChannel,
     "facebook": FacebookChannel,
+    "botframework": BotFrameworkChannel,
 }
 # Rasa's class paths, as some credentials.yml files name their channels.
 _ALIASES = {
@@ -34,6 +36,7 @@ _ALIASES = {
     "rasa.core.channels.telegram.TelegramInput": "telegram",
     "rasa.core.channels.twilio.TwilioInput": "twilio",
     "rasa.core.channels.facebook.FacebookInput": "facebook",
+    "rasa.core.channels.botframework.BotFrameworkInput": "botframework",
 }
 
 

@@ -64,6 +64,10 @@ class MessagingChannel(InputChannel):
         """Post one bot message (Rasa's REST shape) to the platform."""
         raise NotImplementedError
 
+    async def authenticate(self, request: Request, body: bytes) -> None:
+        """As `verify`, for platforms whose check needs I/O (signing keys fetched by URL)."""
+        self.verify(request, body)
+
     def acknowledge(self, request: Request, body: bytes) -> Response | None:
         """A response the platform expects instead of the plain 200 (e.g. a URL check)."""
         return None
@@ -111,7 +115,7 @@ class MessagingChannel(InputChannel):
 
     async def webhook(self, request: Request) -> Response:
         body = await request.body()
-        self.verify(request, body)
+        await self.authenticate(request, body)
         answer = self.acknowledge(request, body)
         if answer is not None:
             return answer

@@ -1,0 +1,182 @@
+"""Microsoft Bot Framework, e.g. Teams (Rasa's `botframework:` credentials): activities POSTed by
+the Bot Connector with a JWT signed by Microsoft; replies posted to the activity's serviceUrl
+with an app token from the client-credentials flow, after the webhook has been answered.
+
+credentials.yml: `app_id`, `app_password`; optional `openid_metadata_url` (default
+https://login.botframework.com/v1/.well-known/openidconfiguration), `issuer` (default
+https://api.botframework.com), `token_url` (default Microsoft's botframework.com tenant; a
+single-tenant bot names its own tenant's token endpoint).
+
+Every request's token is checked: signature by a key of the OpenID configuration's JWKS,
+issuer, audience = app_id, expiry, the `serviceUrl` claim equal to the activity's (so a token
+cannot send the bot's credentials elsewhere) and, where the key lists endorsements, the channel.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from fastapi import Request
+
+from parley.server.channels.base import ChannelContext
+from parley.server.channels.messaging import Inbound, MessagingChannel
+from parley.server.channels.signing_keys import RemoteKeys, bearer_token, verify_jwt
+from parley.server.errors import ApiError
+
+OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+ISSUER = "https://api.botframework.com"
+TOKEN_URL = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
+SCOPE = "https://api.botframework.com/.default"
+HERO_CARD = "application/vnd.microsoft.card.hero"
+
+
+class BotFrameworkChannel(MessagingChannel):
+    name = "botframework"
+    reply_in_background = True  # the connector waits 15 s at most
+
+    def __init__(self, settings: dict[str, Any], context: ChannelContext) -> None:
+        super().__init__(settings, context)
+        self.app_id = self.required("app_id")
+        self.app_password = self.required("app_password")
+        self.issuer = str(settings.get("issuer") or ISSUER)
+        self.token_url = str(settings.get("token_url") or TOKEN_URL)
+        self.keys = RemoteKeys(
+            str(settings.get("openid_metadata_url") or OPENID_METADATA_URL),
+            self.http,
+            openid=True,
+        )
+        self._token: tuple[str, float] | None = None  # app token, expiry (monotonic)
+
+    async def authenticate(self, request: Request, body: bytes) -> None:
+        token = bearer_token(request.headers.get("authorization"), self.name)
+        claims, key = await verify_jwt(
+            token, self.keys, audience=self.app_id, issuers=[self.issuer], channel=self.name
+        )
+        try:
+            activity = json.loads(body)
+        except ValueError:
+            raise ApiError(400, "botframework: the activity is not JSON") from None
+        service_url = str(activity.get("serviceUrl") or "")
+        if claims.get("serviceUrl", service_url).rstrip("/") != service_url.rstrip("/"):
+            raise ApiError(403, "botframework: the token was issued for another serviceUrl")
+        endorsements = key.jwk.get("endorsements")
+        if isinstance(endorsements, list) and activity.get("channelId") not in endorsements:
+            raise ApiError(403, "botframework: the signing key does not endorse this channel")
+
+    def parse(self, request: Request, body: bytes) -> list[Inbound]:
+        activity = json.loads(body)
+        if activity.get("type") != "message":
+            return []  # conversationUpdate, typing, invoke…: nothing the user said
+        value = activity.get("value")
+        text = activity.get("text") or ""
+        if not text and isinstance(value, dict) and value.get("payload"):
+            text = str(value["payload"])  # an Adaptive Card's Action.Submit
+        metadata: dict[str, Any] = {}
+        if activity.get("attachments"):
+            metadata["attachments"] = activity["attachments"]  # as Rasa 3.6 does
+        return [
+            Inbound(
+                sender_id=str(activity["from"]["id"]),
+                text=str(text),
+                message_id=str(activity["id"]),
+                metadata=metadata,
+                reply_to={
+                    "service_url": str(activity["serviceUrl"]).rstrip("/"),
+                    "conversation": activity["conversation"],
+                    "bot": activity.get("recipient") or {},
+                    "user": activity["from"],
+                    "activity_id": activity["id"],
+                },
+            )
+        ]
+
+    async def _app_token(self, renew: bool = False) -> str:
+        if self._token is not None and not renew and self._token[1] > time.monotonic():
+            return self._token[0]
+        response = await self.http().post(
+            self.token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self.app_id,
+                "client_secret": self.app_password,
+                "scope": SCOPE,
+            },
+        )
+        if response.status_code >= 400:
+            raise RuntimeError(
+                f"botframework: no app token from {self.token_url}: "
+                f"{response.status_code} {response.text}"
+            )
+        answer = response.json()
+        lifetime = float(answer.get("expires_in", 3600)) - 60
+        self._token = (str(answer["access_token"]), time.monotonic() + lifetime)
+        return self._token[0]
+
+    def activities(self, inbound: Inbound, message: dict[str, Any]) -> list[dict[str, Any]]:
+        """The activities one bot message becomes."""
+        base = {
+            "type": "message",
+            "from": inbound.reply_to["bot"],
+            "recipient": inbound.reply_to["user"],
+            "conversation": inbound.reply_to["conversation"],
+            "replyToId": inbound.reply_to["activity_id"],
+        }
+        attachments: list[dict[str, Any]] = []
+        if message.get("buttons"):
+            attachments.append(
+                {
+                    "contentType": HERO_CARD,
+                    "content": {
+                        "text": message.get("text") or "",
+                        "buttons": [
+                            {
+                                "type": "imBack",
+                                "title": str(b.get("title")),
+                                "value": str(b.get("payload")),
+                            }
+                            for b in message["buttons"]
+                        ],
+                    },
+                }
+            )
+        if message.get("image"):
+            attachments.append(
+                {"contentType": HERO_CARD, "content": {"images": [{"url": message["image"]}]}}
+            )
+        attachment = message.get("attachment")
+        if isinstance(attachment, dict) and attachment.get("contentType"):
+            attachments.append(attachment)
+        text = message.get("text") if not message.get("buttons") else None
+        if isinstance(attachment, str):
+            text = "\n\n".join(t for t in (text, attachment) if t)
+        out: list[dict[str, Any]] = []
+        if text or attachments:
+            activity = dict(base)
+            if text:
+                activity["text"] = text
+            if attachments:
+                activity["attachments"] = attachments
+            out.append(activity)
+        if isinstance(message.get("custom"), dict):  # an activity of the bot's own making
+            out.append({**base, **message["custom"]})
+        return out
+
+    async def send(self, inbound: Inbound, message: dict[str, Any]) -> None:
+        conversation = inbound.reply_to["conversation"]["id"]
+        url = f"{inbound.reply_to['service_url']}/v3/conversations/{conversation}/activities"
+        for activity in self.activities(inbound, message):
+            response = await self.http().post(
+                url, json=activity, headers={"Authorization": f"Bearer {await self._app_token()}"}
+            )
+            if response.status_code in (401, 403):  # token revoked early: one fresh try
+                token = await self._app_token(renew=True)
+                response = await self.http().post(
+                    url, json=activity, headers={"Authorization": f"Bearer {token}"}
+                )
+            if response.status_code >= 400:
+                raise RuntimeError(
+                    f"botframework: posting the reply failed: {response.status_code} "
+                    f"{response.text}"
+                )
