@@ -9,6 +9,7 @@ from parley.server.channels.base import ChannelContext, InputChannel
 from parley.server.channels.botframework import BotFrameworkChannel
 from parley.server.channels.callback import CallbackChannel
 from parley.server.channels.facebook import FacebookChannel
+from parley.server.channels.mattermost import MattermostChannel
 from parley.server.channels.rest import RestChannel
 from parley.server.channels.slack import SlackChannel
 from parley.server.channels.socketio import SocketIOChannel
@@ -26,6 +27,7 @@ CHANNELS: dict[str, type[InputChannel]] = {
     "twilio": TwilioChannel,
     "facebook": FacebookChannel,
     "botframework": BotFrameworkChannel,
+    "mattermost": MattermostChannel,
 }
 # Rasa's class paths, as some credentials.yml files name their channels.
 _ALIASES = {
@@ -37,6 +39,7 @@ _ALIASES = {
     "rasa.core.channels.twilio.TwilioInput": "twilio",
     "rasa.core.channels.facebook.FacebookInput": "facebook",
     "rasa.core.channels.botframework.BotFrameworkInput": "botframework",
+    "rasa.core.channels.mattermost.MattermostInput": "mattermost",
 }
 
 
