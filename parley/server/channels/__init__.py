@@ -11,6 +11,7 @@ from parley.server.channels.callback import CallbackChannel
 from parley.server.channels.facebook import FacebookChannel
 from parley.server.channels.mattermost import MattermostChannel
 from parley.server.channels.rest import RestChannel
+from parley.server.channels.rocketchat import RocketChatChannel
 from parley.server.channels.slack import SlackChannel
 from parley.server.channels.socketio import SocketIOChannel
 from parley.server.channels.telegram import TelegramChannel
@@ -28,6 +29,7 @@ CHANNELS: dict[str, type[InputChannel]] = {
     "facebook": FacebookChannel,
     "botframework": BotFrameworkChannel,
     "mattermost": MattermostChannel,
+    "rocketchat": RocketChatChannel,
 }
 # Rasa's class paths, as some credentials.yml files name their channels.
 _ALIASES = {
@@ -40,6 +42,7 @@ _ALIASES = {
     "rasa.core.channels.facebook.FacebookInput": "facebook",
     "rasa.core.channels.botframework.BotFrameworkInput": "botframework",
     "rasa.core.channels.mattermost.MattermostInput": "mattermost",
+    "rasa.core.channels.rocketchat.RocketChatInput": "rocketchat",
 }
 
 
