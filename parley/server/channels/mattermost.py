@@ -21,7 +21,12 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from parley.server.channels.base import ChannelContext
-from parley.server.channels.messaging import Inbound, MessagingChannel, button_lines
+from parley.server.channels.messaging import (
+    Inbound,
+    MessagingChannel,
+    add_attachment,
+    button_lines,
+)
 from parley.server.errors import ApiError
 
 logger = logging.getLogger(__name__)
@@ -125,11 +130,7 @@ class MattermostChannel(MessagingChannel):
             text = "\n".join(p for p in (text, button_lines(message)) if p)
         if message.get("image"):
             attachments.append({"image_url": message["image"]})
-        attachment = message.get("attachment")
-        if isinstance(attachment, dict):
-            attachments.append(attachment)
-        elif attachment:
-            text = "\n".join(p for p in (text, str(attachment)) if p)
+        text = add_attachment(text, attachments, message)
         if not text and not attachments:
             return None
         body: dict[str, Any] = {"channel_id": channel_id, "message": text}

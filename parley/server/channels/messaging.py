@@ -160,3 +160,14 @@ def button_lines(message: dict[str, Any]) -> str:
     """Buttons as numbered text, for platforms without buttons (SMS)."""
     buttons = message.get("buttons") or []
     return "\n".join(f"{i}: {b.get('title')}" for i, b in enumerate(buttons, start=1))
+
+
+def add_attachment(text: str, attachments: list[dict[str, Any]], message: dict[str, Any]) -> str:
+    """Rasa's `attachment`: an object joins the platform's `attachments` (in place), anything
+    else is added to the text; returns the text."""
+    attachment = message.get("attachment")
+    if isinstance(attachment, dict):
+        attachments.append(attachment)
+    elif attachment:
+        text = "\n".join(p for p in (text, str(attachment)) if p)
+    return text

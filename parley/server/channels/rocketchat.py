@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import Request
 
 from parley.server.channels.base import ChannelContext
-from parley.server.channels.messaging import Inbound, MessagingChannel
+from parley.server.channels.messaging import Inbound, MessagingChannel, add_attachment
 from parley.server.errors import ApiError
 
 logger = logging.getLogger(__name__)
@@ -117,12 +117,7 @@ class RocketChatChannel(MessagingChannel):
             )
         if message.get("image"):
             attachments.append({"image_url": message["image"], "collapsed": False})
-        attachment = message.get("attachment")
-        text = str(message.get("text") or "")
-        if isinstance(attachment, dict):
-            attachments.append(attachment)
-        elif attachment:
-            text = "\n".join(p for p in (text, str(attachment)) if p)
+        text = add_attachment(str(message.get("text") or ""), attachments, message)
         if not text and not attachments:
             return None
         body: dict[str, Any] = {"roomId": room, "text": text}
