@@ -16,6 +16,7 @@ from parley.server.channels.slack import SlackChannel
 from parley.server.channels.socketio import SocketIOChannel
 from parley.server.channels.telegram import TelegramChannel
 from parley.server.channels.twilio import TwilioChannel
+from parley.server.channels.webexteams import WebexTeamsChannel
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ CHANNELS: dict[str, type[InputChannel]] = {
     "botframework": BotFrameworkChannel,
     "mattermost": MattermostChannel,
     "rocketchat": RocketChatChannel,
+    "webexteams": WebexTeamsChannel,
 }
 # Rasa's class paths, as some credentials.yml files name their channels.
 _ALIASES = {
@@ -43,6 +45,7 @@ _ALIASES = {
     "rasa.core.channels.botframework.BotFrameworkInput": "botframework",
     "rasa.core.channels.mattermost.MattermostInput": "mattermost",
     "rasa.core.channels.rocketchat.RocketChatInput": "rocketchat",
+    "rasa.core.channels.webexteams.WebexTeamsInput": "webexteams",
 }
 
 
