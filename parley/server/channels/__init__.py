@@ -9,6 +9,7 @@ from parley.server.channels.base import ChannelContext, InputChannel
 from parley.server.channels.botframework import BotFrameworkChannel
 from parley.server.channels.callback import CallbackChannel
 from parley.server.channels.facebook import FacebookChannel
+from parley.server.channels.hangouts import HangoutsChannel
 from parley.server.channels.mattermost import MattermostChannel
 from parley.server.channels.rest import RestChannel
 from parley.server.channels.rocketchat import RocketChatChannel
@@ -32,6 +33,7 @@ CHANNELS: dict[str, type[InputChannel]] = {
     "mattermost": MattermostChannel,
     "rocketchat": RocketChatChannel,
     "webexteams": WebexTeamsChannel,
+    "hangouts": HangoutsChannel,
 }
 # Rasa's class paths, as some credentials.yml files name their channels.
 _ALIASES = {
@@ -46,6 +48,7 @@ _ALIASES = {
     "rasa.core.channels.mattermost.MattermostInput": "mattermost",
     "rasa.core.channels.rocketchat.RocketChatInput": "rocketchat",
     "rasa.core.channels.webexteams.WebexTeamsInput": "webexteams",
+    "rasa.core.channels.hangouts.HangoutsInput": "hangouts",
 }
 
 
