@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import jwt
-
 from parley.server.errors import ApiError
 
 if TYPE_CHECKING:
@@ -31,6 +29,8 @@ class SigningKey:
 
 
 def _parse_keys(document: Any) -> dict[str, SigningKey]:
+    import jwt  # here: a server without these channels does not load it
+
     if isinstance(document, dict) and isinstance(document.get("keys"), list):
         found: dict[str, SigningKey] = {}
         for entry in document["keys"]:
@@ -101,6 +101,8 @@ async def verify_jwt(
 ) -> tuple[dict[str, Any], SigningKey]:
     """The token's claims, after checking signature, issuer, audience and expiry (5 min skew);
     ApiError(401) says which check failed."""
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
