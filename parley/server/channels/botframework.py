@@ -5,7 +5,9 @@ with an app token from the client-credentials flow, after the webhook has been a
 credentials.yml: `app_id`, `app_password`; optional `openid_metadata_url` (default
 https://login.botframework.com/v1/.well-known/openidconfiguration), `issuer` (default
 https://api.botframework.com), `token_url` (default Microsoft's botframework.com tenant; a
-single-tenant bot names its own tenant's token endpoint).
+single-tenant bot names its own tenant's token endpoint), `handoff_initiate` (true: when a turn
+hands the conversation to a human, Bot Framework's handoff protocol event `handoff.initiate` is
+sent, with the handoff's details and a transcript, for an agent hub such as Omnichannel).
 
 Every request's token is checked: signature by a key of the OpenID configuration's JWKS,
 issuer, audience = app_id, expiry, the `serviceUrl` claim equal to the activity's (so a token
@@ -20,6 +22,7 @@ from typing import Any
 
 from fastapi import Request
 
+from parley.dialogue.tracker import HANDOFF_KEY
 from parley.server.channels.base import ChannelContext
 from parley.server.channels.messaging import Inbound, MessagingChannel
 from parley.server.channels.signing_keys import RemoteKeys, bearer_token, verify_jwt
@@ -30,6 +33,17 @@ ISSUER = "https://api.botframework.com"
 TOKEN_URL = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
 SCOPE = "https://api.botframework.com/.default"
 HERO_CARD = "application/vnd.microsoft.card.hero"
+TRANSCRIPT_TURNS = 50  # user and bot messages sent along with a handoff
+
+
+def handoff_in_turn(events: list[Any], message_id: str) -> dict[str, Any] | None:
+    """The handoff (pause metadata) that the turn of user message `message_id` made, if any."""
+    for event in reversed(events):
+        if event.type_name == "user" and event.message_id == message_id:
+            return None
+        if event.type_name == "pause" and event.metadata.get(HANDOFF_KEY):
+            return dict(event.metadata)
+    return None
 
 
 class BotFrameworkChannel(MessagingChannel):
@@ -48,6 +62,7 @@ class BotFrameworkChannel(MessagingChannel):
             openid=True,
         )
         self._token: tuple[str, float] | None = None  # app token, expiry (monotonic)
+        self.handoff_initiate = bool(settings.get("handoff_initiate", False))
 
     async def authenticate(self, request: Request, body: bytes) -> None:
         token = bearer_token(request.headers.get("authorization"), self.name)
@@ -164,19 +179,58 @@ class BotFrameworkChannel(MessagingChannel):
         return out
 
     async def send(self, inbound: Inbound, message: dict[str, Any]) -> None:
+        for activity in self.activities(inbound, message):
+            await self._post(inbound, activity)
+
+    async def _process(self, inbound: Inbound) -> None:
+        await super()._process(inbound)
+        if not self.handoff_initiate:
+            return
+        tracker = await self.context.holder.agent.get_tracker(inbound.sender_id)
+        handoff = handoff_in_turn(list(tracker.events), inbound.message_id)
+        if handoff is None:
+            return
+        transcript = [
+            {
+                "type": "message",
+                "from": inbound.reply_to["user" if e.type_name == "user" else "bot"],
+                "text": e.text,
+                "timestamp": e.timestamp,
+            }
+            for e in tracker.events
+            if e.type_name in ("user", "bot") and e.text
+        ][-TRANSCRIPT_TURNS:]
+        await self._post(
+            inbound,
+            {
+                "type": "event",
+                "name": "handoff.initiate",
+                "from": inbound.reply_to["user"],
+                "conversation": inbound.reply_to["conversation"],
+                "replyToId": inbound.reply_to["activity_id"],
+                "value": handoff,
+                "attachments": [
+                    {
+                        "contentType": "application/json",
+                        "name": "Transcript",
+                        "content": {"activities": transcript},
+                    }
+                ],
+            },
+        )
+
+    async def _post(self, inbound: Inbound, activity: dict[str, Any]) -> None:
         conversation = inbound.reply_to["conversation"]["id"]
         url = f"{inbound.reply_to['service_url']}/v3/conversations/{conversation}/activities"
-        for activity in self.activities(inbound, message):
+        response = await self.http().post(
+            url, json=activity, headers={"Authorization": f"Bearer {await self._app_token()}"}
+        )
+        if response.status_code in (401, 403):  # token revoked early: one fresh try
+            token = await self._app_token(renew=True)
             response = await self.http().post(
-                url, json=activity, headers={"Authorization": f"Bearer {await self._app_token()}"}
+                url, json=activity, headers={"Authorization": f"Bearer {token}"}
             )
-            if response.status_code in (401, 403):  # token revoked early: one fresh try
-                token = await self._app_token(renew=True)
-                response = await self.http().post(
-                    url, json=activity, headers={"Authorization": f"Bearer {token}"}
-                )
-            if response.status_code >= 400:
-                raise RuntimeError(
-                    f"botframework: posting the reply failed: {response.status_code} "
-                    f"{response.text}"
-                )
+        if response.status_code >= 400:
+            raise RuntimeError(
+                f"botframework: posting the reply failed: {response.status_code} {response.text}"
+            )

@@ -146,3 +146,25 @@ async def test_buttons_images_attachments_and_custom_become_activities(
     assert image["content"]["images"] == [{"url": "https://img.example/a.png"}]
     assert adaptive == card and "text" not in first
     assert second["type"] == "typing" and second["recipient"] == {"id": "user-29"}
+
+
+async def test_a_handoff_sends_the_handoff_protocol_event_once(connector: FakePlatform) -> None:
+    settings = credentials(connector)
+    settings["botframework"]["handoff_initiate"] = True
+    path = "/v3/conversations/conv-1/activities"
+    async with parley_with(settings) as (client, _):
+        for number, text in enumerate(["hi", "/human_handoff", "are you there?"]):
+            body = activity(connector, f"act-{number}", text)
+            assert (await client.post(WEBHOOK, json=body, headers=auth(connector))).is_success
+            await connector.wait_for(path, 1 if number == 0 else 3)
+    events = [c.json() for c in connector.to(path) if c.json()["type"] == "event"]
+    assert len(events) == 1  # not again while the conversation stays with a human
+    handoff = events[0]
+    assert handoff["name"] == "handoff.initiate" and handoff["replyToId"] == "act-1"
+    assert handoff["value"]["handoff_to_human"] is True
+    transcript = handoff["attachments"][0]["content"]["activities"]
+    texts = [a["text"] for a in transcript]
+    assert texts[0] == "hi" and texts[1].startswith("Hi! I'm") and texts[2] == "/human_handoff"
+    assert len(texts) == 4  # and the bot's handoff message; nothing after the handoff
+    assert transcript[0]["from"] == {"id": "user-29", "name": "Ann"}
+    assert transcript[-1]["from"] == {"id": "bot-1", "name": "helpdesk"}
