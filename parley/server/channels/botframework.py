@@ -16,7 +16,6 @@ cannot send the bot's credentials elsewhere) and, where the key lists endorsemen
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -24,7 +23,7 @@ from fastapi import Request
 
 from parley.dialogue.tracker import HANDOFF_KEY
 from parley.server.channels.base import ChannelContext
-from parley.server.channels.messaging import Inbound, MessagingChannel
+from parley.server.channels.messaging import Inbound, MessagingChannel, json_object
 from parley.server.channels.signing_keys import RemoteKeys, bearer_token, verify_jwt
 from parley.server.errors import ApiError
 
@@ -70,7 +69,7 @@ class BotFrameworkChannel(MessagingChannel):
             token, self.keys, audience=self.app_id, issuers=[self.issuer], channel=self.name
         )
         try:
-            activity = json.loads(body)
+            activity = json_object(body)
         except ValueError:
             raise ApiError(400, "botframework: the activity is not JSON") from None
         service_url = str(activity.get("serviceUrl") or "")
@@ -81,7 +80,7 @@ class BotFrameworkChannel(MessagingChannel):
             raise ApiError(403, "botframework: the signing key does not endorse this channel")
 
     def parse(self, request: Request, body: bytes) -> list[Inbound]:
-        activity = json.loads(body)
+        activity = json_object(body)
         if activity.get("type") != "message":
             return []  # conversationUpdate, typing, invoke…: nothing the user said
         value = activity.get("value")

@@ -14,7 +14,6 @@ being removed `/bot_removed`; a card button sends its `actionMethodName`.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import OrderedDict
 from typing import Any
@@ -28,6 +27,7 @@ from parley.server.channels.messaging import (
     Inbound,
     MessagingChannel,
     add_attachment,
+    json_object,
 )
 from parley.server.channels.signing_keys import RemoteKeys, bearer_token, verify_jwt
 from parley.server.errors import ApiError
@@ -118,7 +118,7 @@ class HangoutsChannel(MessagingChannel):
         )
 
     def parse(self, request: Request, body: bytes) -> list[Inbound]:
-        event = json.loads(body)
+        event = json_object(body)
         kind = event.get("type")
         space = event.get("space") or {}
         message = event.get("message") or {}

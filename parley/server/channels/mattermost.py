@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from typing import Any
 from urllib.parse import parse_qsl
@@ -26,6 +25,7 @@ from parley.server.channels.messaging import (
     MessagingChannel,
     add_attachment,
     button_lines,
+    json_object,
 )
 from parley.server.errors import ApiError
 
@@ -36,10 +36,7 @@ def _payload(request: Request, body: bytes) -> dict[str, Any]:
     """Outgoing webhooks post JSON or a form (as set in Mattermost); button actions JSON."""
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return dict(parse_qsl(body.decode(), keep_blank_values=True))
-    payload = json.loads(body or b"{}")
-    if not isinstance(payload, dict):
-        raise ValueError("the payload must be a JSON object")
-    return payload
+    return json_object(body)
 
 
 class MattermostChannel(MessagingChannel):

@@ -10,6 +10,7 @@ API; platforms that want a quick answer (Slack: 3 s) get their 200 first and the
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -171,3 +172,11 @@ def add_attachment(text: str, attachments: list[dict[str, Any]], message: dict[s
     elif attachment:
         text = "\n".join(p for p in (text, str(attachment)) if p)
     return text
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object (empty body: {}); ValueError otherwise (a 400 in `webhook`)."""
+    payload = json.loads(body or b"{}")
+    if not isinstance(payload, dict):
+        raise ValueError("the payload must be a JSON object")
+    return payload

@@ -11,14 +11,13 @@ without it are refused).
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Any
 
 from fastapi import Request
 
 from parley.server.channels.base import ChannelContext
-from parley.server.channels.messaging import Inbound, MessagingChannel, add_attachment
+from parley.server.channels.messaging import Inbound, MessagingChannel, add_attachment, json_object
 from parley.server.errors import ApiError
 
 logger = logging.getLogger(__name__)
@@ -48,15 +47,15 @@ class RocketChatChannel(MessagingChannel):
         given = request.headers.get(LIVECHAT_TOKEN_HEADER)
         if given is None:
             try:
-                payload = json.loads(body or b"{}")
+                payload = json_object(body)
             except ValueError:
                 raise ApiError(400, "rocketchat: the webhook payload is not JSON") from None
-            given = str(payload.get("token") or "") if isinstance(payload, dict) else ""
+            given = str(payload.get("token") or "")
         if not hmac.compare_digest(given.encode(), self.webhook_token.encode()):
             raise ApiError(403, "rocketchat: wrong or missing webhook token")
 
     def parse(self, request: Request, body: bytes) -> list[Inbound]:
-        payload = json.loads(body or b"{}")
+        payload = json_object(body)
         if not payload:
             return []
         if "visitor" in payload or "messages" in payload:  # the Omnichannel webhook

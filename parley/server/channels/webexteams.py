@@ -14,14 +14,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-import json
 import logging
 from typing import Any
 
 from fastapi import Request
 
 from parley.server.channels.base import ChannelContext
-from parley.server.channels.messaging import Inbound, MessagingChannel, add_attachment
+from parley.server.channels.messaging import Inbound, MessagingChannel, add_attachment, json_object
 from parley.server.errors import ApiError
 
 logger = logging.getLogger(__name__)
@@ -58,7 +57,7 @@ class WebexTeamsChannel(MessagingChannel):
             raise ApiError(403, "webexteams: the X-Spark-Signature does not match")
 
     def parse(self, request: Request, body: bytes) -> list[Inbound]:
-        notice = json.loads(body)
+        notice = json_object(body)
         if notice.get("event") != "created" or notice.get("resource") not in (
             "messages",
             "attachmentActions",

@@ -119,3 +119,11 @@ async def test_buttons_become_an_adaptive_card_and_images_a_file(webex: FakePlat
     assert card["markdown"] == "Pick" and content["body"][0]["text"] == "Pick"
     assert image == {"roomId": "room-1", "files": ["https://img.example/a.png"]}
     assert custom == {"roomId": "room-1", "toPersonEmail": "a@b.c", "text": "psst"}
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b"not json", b'{"event": "created"}'])
+async def test_a_signed_but_unreadable_notice_is_a_400(webex: FakePlatform, body: bytes) -> None:
+    async with parley_with(credentials(webex)) as (client, _):
+        reply = await client.post(WEBHOOK, content=body, headers=signed(body))
+    assert reply.status_code == (200 if body.startswith(b"{") else 400)  # not a message: ignored
+    assert [c for c in webex.calls if c.method == "POST"] == []
