@@ -5,7 +5,10 @@ message, texts joined, cards combined).
 credentials.yml: `project_id` (the Google Cloud project number: the token's audience; without it
 requests cannot be verified, as in Rasa); optional `certs_url` (Google's signing certificates,
 default https://www.googleapis.com/service_accounts/v1/metadata/x509/chat@system.gserviceaccount.com;
-a JWKS works too), `issuer` (default chat@system.gserviceaccount.com).
+a JWKS works too), `issuer` (default chat@system.gserviceaccount.com; apps whose audience is
+their endpoint URL get ID tokens from https://accounts.google.com, keys at
+https://www.googleapis.com/oauth2/v3/certs, and then the token's verified `email` must be
+chat@system.gserviceaccount.com).
 
 Conversations are keyed by the user's resource name (`users/…`), which is unique, where Rasa used
 the display name. Being added to a space sends `/user_added` (direct message) or `/room_added`,
@@ -113,9 +116,13 @@ class HangoutsChannel(MessagingChannel):
         if self.project_id is None:
             return
         token = bearer_token(request.headers.get("authorization"), self.name)
-        await verify_jwt(
+        claims, _ = await verify_jwt(
             token, self.keys, audience=self.project_id, issuers=[self.issuer], channel=self.name
         )
+        if self.issuer != ISSUER and not (
+            claims.get("email") == ISSUER and claims.get("email_verified") is True
+        ):  # an ID token from accounts.google.com: any Google account could mint one
+            raise ApiError(401, f"hangouts: the token was not issued to {ISSUER}")
 
     def parse(self, request: Request, body: bytes) -> list[Inbound]:
         event = json_object(body)

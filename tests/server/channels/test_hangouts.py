@@ -106,3 +106,22 @@ def test_texts_join_and_cards_keep_the_order() -> None:
     assert row["buttons"][0]["textButton"]["onClick"]["action"]["actionMethodName"] == "/affirm"
     assert image["sections"][0]["widgets"] == [{"image": {"imageUrl": "https://img.example/a.png"}}]
     assert custom == {"header": {"title": "mine"}}
+
+
+async def test_endpoint_url_tokens_must_be_issued_to_google_chat(google: FakePlatform) -> None:
+    google.route("GET", "/jwks", {"keys": [SIGNER.jwk()]})
+    url = "https://bot.example/webhooks/hangouts/webhook"
+    settings = {
+        "hangouts": {
+            "project_id": url,
+            "issuer": "https://accounts.google.com",
+            "certs_url": f"{google.url}/jwks",
+        }
+    }
+    google_claims = {"iss": "https://accounts.google.com", "aud": url}
+    chat = auth(**google_claims, email=ISSUER, email_verified=True)
+    anyone = auth(**google_claims, email="someone@gmail.com", email_verified=True)
+    async with parley_with(settings) as (client, _):
+        assert (await client.post(WEBHOOK, json=event(), headers=anyone)).status_code == 401
+        reply = await client.post(WEBHOOK, json=event(), headers=chat)
+    assert reply.status_code == 200 and reply.json()["text"]
