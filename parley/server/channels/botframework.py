@@ -45,6 +45,19 @@ def handoff_in_turn(events: list[Any], message_id: str) -> dict[str, Any] | None
     return None
 
 
+def without_bot_mentions(activity: dict[str, Any]) -> str:
+    """The activity's text without the mentions of the bot (Teams channels put
+    `<at>Bot</at>` in front of what the user says to it)."""
+    text = str(activity.get("text") or "")
+    bot = (activity.get("recipient") or {}).get("id")
+    for entity in activity.get("entities") or []:
+        if not isinstance(entity, dict) or entity.get("type") != "mention":
+            continue
+        if (entity.get("mentioned") or {}).get("id") == bot and entity.get("text"):
+            text = text.replace(str(entity["text"]), "")
+    return text.strip()
+
+
 class BotFrameworkChannel(MessagingChannel):
     name = "botframework"
     reply_in_background = True  # the connector waits 15 s at most
@@ -84,7 +97,7 @@ class BotFrameworkChannel(MessagingChannel):
         if activity.get("type") != "message":
             return []  # conversationUpdate, typing, invoke…: nothing the user said
         value = activity.get("value")
-        text = activity.get("text") or ""
+        text = without_bot_mentions(activity)
         if not text and isinstance(value, dict) and value.get("payload"):
             text = str(value["payload"])  # an Adaptive Card's Action.Submit
         metadata: dict[str, Any] = {}

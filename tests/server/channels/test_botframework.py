@@ -168,3 +168,18 @@ async def test_a_handoff_sends_the_handoff_protocol_event_once(connector: FakePl
     assert len(texts) == 4  # and the bot's handoff message; nothing after the handoff
     assert transcript[0]["from"] == {"id": "user-29", "name": "Ann"}
     assert transcript[-1]["from"] == {"id": "bot-1", "name": "helpdesk"}
+
+
+async def test_the_mention_of_the_bot_in_a_teams_channel_is_not_part_of_the_text(
+    connector: FakePlatform,
+) -> None:
+    body = activity(connector, text="<at>helpdesk</at> hi") | {
+        "entities": [
+            {"type": "mention", "text": "<at>helpdesk</at>", "mentioned": {"id": "bot-1"}},
+            {"type": "clientInfo", "locale": "en-US"},
+        ]
+    }
+    async with parley_with(credentials(connector)) as (client, server):
+        assert (await client.post(WEBHOOK, json=body, headers=auth(connector))).is_success
+    tracker = await server.holder.agent.get_tracker("user-29")
+    assert [e.text for e in tracker.events if e.type_name == "user"] == ["hi"]
