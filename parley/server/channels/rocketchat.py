@@ -59,6 +59,8 @@ class RocketChatChannel(MessagingChannel):
         if not payload:
             return []
         if "visitor" in payload or "messages" in payload:  # the Omnichannel webhook
+            if payload.get("type", "Message") != "Message":
+                return []  # LivechatSession (a closed chat's whole transcript), offline forms…
             room = str(payload["_id"])
             return [
                 Inbound(room, str(m.get("msg") or ""), str(m["_id"]), reply_to={"room": room})

@@ -82,7 +82,11 @@ async def test_an_omnichannel_message_with_the_secret_header_is_answered(
         )
         assert reply.status_code == 200
         posted = await rocket.wait_for(POST)
+        closed = payload | {"type": "LivechatSession", "messages": [{"_id": "x", "msg": "hi"}]}
+        headers = {"X-RocketChat-Livechat-Token": HOOK_TOKEN}
+        assert (await client.post(WEBHOOK, json=closed, headers=headers)).status_code == 200
     assert posted[0].json()["roomId"] == "lc-room"
+    assert len(rocket.to(POST)) == 1  # a closed chat's transcript is not answered
 
 
 async def test_a_repeated_message_and_the_bots_own_are_not_processed(
