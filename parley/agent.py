@@ -240,8 +240,13 @@ class Agent:
         metadata: dict[str, Any] | None = None,
         input_channel: str | None = None,
         message_id: str | None = None,
+        once: bool = False,
     ) -> list[dict[str, Any]]:
-        """Process one user message; return the bot's messages (Rasa REST channel shape)."""
+        """Process one user message; return the bot's messages (Rasa REST channel shape).
+
+        With `once`, a message whose `message_id` the conversation already holds (a platform
+        retrying its webhook, to this replica or another) is skipped: decided under the
+        conversation's lock, it returns no messages."""
         parse = await self.parse(text)
         message_id = message_id or new_event_id()
         parse["message_id"] = message_id
@@ -253,6 +258,10 @@ class Agent:
             message_id=message_id,
             metadata=dict(metadata or {}),
         )
+        if once and message_id:
+            return await self._user_turn(
+                sender_id, message, only_if=lambda tracker: not _holds_message(tracker, message_id)
+            )
         return await self._user_turn(sender_id, message)
 
     async def trigger_intent(
@@ -400,6 +409,15 @@ class Agent:
 
     async def close(self) -> None:
         await self.reminders.close()
+
+
+def _holds_message(tracker: Tracker, message_id: str, window: int = 200) -> bool:
+    """Whether one of the conversation's last `window` events is the user message `message_id`
+    (platform retries come within minutes, so the recent events are enough)."""
+    return any(
+        isinstance(event, UserUttered) and event.message_id == message_id
+        for event in tracker.events[-window:]
+    )
 
 
 def external_message(

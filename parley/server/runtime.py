@@ -35,6 +35,8 @@ class ServedAgent(Protocol):
         text: str,
         metadata: dict[str, Any] | None = None,
         input_channel: str | None = None,
+        message_id: str | None = None,
+        once: bool = False,
     ) -> list[dict[str, Any]]: ...
 
     async def parse(self, text: str) -> dict[str, Any]: ...

@@ -6,9 +6,18 @@ import logging
 from typing import Any
 
 from parley.server.channels.base import ChannelContext, InputChannel
+from parley.server.channels.botframework import BotFrameworkChannel
 from parley.server.channels.callback import CallbackChannel
+from parley.server.channels.facebook import FacebookChannel
+from parley.server.channels.hangouts import HangoutsChannel
+from parley.server.channels.mattermost import MattermostChannel
 from parley.server.channels.rest import RestChannel
+from parley.server.channels.rocketchat import RocketChatChannel
+from parley.server.channels.slack import SlackChannel
 from parley.server.channels.socketio import SocketIOChannel
+from parley.server.channels.telegram import TelegramChannel
+from parley.server.channels.twilio import TwilioChannel
+from parley.server.channels.webexteams import WebexTeamsChannel
 
 logger = logging.getLogger(__name__)
 
@@ -16,12 +25,30 @@ CHANNELS: dict[str, type[InputChannel]] = {
     "rest": RestChannel,
     "callback": CallbackChannel,
     "socketio": SocketIOChannel,
+    "slack": SlackChannel,
+    "telegram": TelegramChannel,
+    "twilio": TwilioChannel,
+    "facebook": FacebookChannel,
+    "botframework": BotFrameworkChannel,
+    "mattermost": MattermostChannel,
+    "rocketchat": RocketChatChannel,
+    "webexteams": WebexTeamsChannel,
+    "hangouts": HangoutsChannel,
 }
 # Rasa's class paths, as some credentials.yml files name their channels.
 _ALIASES = {
     "rasa.core.channels.rest.RestInput": "rest",
     "rasa.core.channels.callback.CallbackInput": "callback",
     "rasa.core.channels.socketio.SocketIOInput": "socketio",
+    "rasa.core.channels.slack.SlackInput": "slack",
+    "rasa.core.channels.telegram.TelegramInput": "telegram",
+    "rasa.core.channels.twilio.TwilioInput": "twilio",
+    "rasa.core.channels.facebook.FacebookInput": "facebook",
+    "rasa.core.channels.botframework.BotFrameworkInput": "botframework",
+    "rasa.core.channels.mattermost.MattermostInput": "mattermost",
+    "rasa.core.channels.rocketchat.RocketChatInput": "rocketchat",
+    "rasa.core.channels.webexteams.WebexTeamsInput": "webexteams",
+    "rasa.core.channels.hangouts.HangoutsInput": "hangouts",
 }
 
 

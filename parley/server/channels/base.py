@@ -57,6 +57,29 @@ class ChannelContext:
         if metadata and (problem := json_problem(metadata)):
             raise ApiError(400, f"'metadata' {problem}")
 
+    async def handle_once(
+        self,
+        channel: str,
+        sender_id: str,
+        text: str,
+        metadata: dict[str, Any] | None,
+        message_id: str,
+    ) -> list[dict[str, Any]]:
+        """As `handle`, for a platform message with its own id: a retry of a message the
+        conversation already holds is not processed again (no messages are returned)."""
+        self.check_message(channel, text, metadata)
+        self.metrics.messages.labels(channel=channel).inc()
+        messages = await self.holder.agent_for(sender_id).handle_message(
+            sender_id,
+            text,
+            metadata=metadata,
+            input_channel=channel,
+            message_id=message_id,
+            once=True,
+        )
+        self.metrics.bot_messages.labels(channel=channel).inc(len(messages))
+        return messages
+
 
 class InputChannel:
     """A channel: HTTP routes under `/webhooks/<name>/`, optionally an ASGI wrapper

@@ -59,6 +59,6 @@ async def test_bad_body_is_400_and_nothing_is_posted() -> None:
 
 
 async def test_unknown_channels_are_skipped(client: httpx.AsyncClient) -> None:
-    config = ServerConfig(credentials={"slack": {"token": "x"}, "rest": None})
+    config = ServerConfig(credentials={"line": {"token": "x"}, "rest": None})
     server = create_app(AgentHolder(helpdesk_agent(), None), config)
     assert [c.name for c in server.channels] == ["rest"]
