@@ -15,6 +15,7 @@ from parley.cli import data_tools as _data_tools  # noqa: F401
 from parley.cli import doctor as _doctor  # noqa: F401
 from parley.cli import export as _export  # noqa: F401
 from parley.cli import init as _init  # noqa: F401
+from parley.cli import interactive as _interactive  # noqa: F401
 from parley.cli import keys as _keys  # noqa: F401
 from parley.cli import nlu as _nlu  # noqa: F401
 from parley.cli import retention as _retention  # noqa: F401
