@@ -11,9 +11,11 @@ import typer
 from parley import __version__
 from parley.cli import audit as _audit  # noqa: F401
 from parley.cli import data as _data  # noqa: F401  (registers commands)
+from parley.cli import data_tools as _data_tools  # noqa: F401
 from parley.cli import doctor as _doctor  # noqa: F401
 from parley.cli import export as _export  # noqa: F401
 from parley.cli import init as _init  # noqa: F401
+from parley.cli import interactive as _interactive  # noqa: F401
 from parley.cli import keys as _keys  # noqa: F401
 from parley.cli import nlu as _nlu  # noqa: F401
 from parley.cli import retention as _retention  # noqa: F401

@@ -181,3 +181,9 @@ def load_stories(paths: list[Path]) -> tuple[Story, ...]:
 def load_nlu_data(paths: list[Path]) -> NLUData:
     """Read NLU examples from files or folders (e.g. a benchmark's train.yml)."""
     return _read_data_files(paths).nlu
+
+
+def read_rules_and_stories(paths: list[Path]) -> tuple[tuple[Story, ...], tuple[Rule, ...]]:
+    """The stories and rules of files or folders (e.g. for `parley visualize`)."""
+    data = _read_data_files(paths)
+    return tuple(data.stories), tuple(data.rules)
