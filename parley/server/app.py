@@ -18,6 +18,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parley import __version__
+from parley.observability.tracing import TraceContextMiddleware, Tracing
 from parley.server.api import api_router
 from parley.server.channels import ChannelContext, InputChannel, build_channels
 from parley.server.channels.socketio import SocketIOChannel
@@ -98,10 +99,12 @@ def create_app(
     config: ServerConfig | None = None,
     metrics: ServerMetrics | None = None,
     closers: Sequence[Closer] = (),
+    tracing: Tracing | None = None,
 ) -> ParleyServer:
     """Build the server around the agent in `holder`.
 
     `closers` run at shutdown after the channels close (stores, brokers, action runner).
+    With `tracing` on, each HTTP request is a span continuing the caller's W3C trace context.
     Raises ServerConfigError when credentials.yml asks for something unusable.
     """
     config = config or ServerConfig()
@@ -163,6 +166,8 @@ def create_app(
     asgi: ASGIApp = app
     for channel in channels:
         asgi = channel.wrap(asgi)
+    if tracing is not None and tracing.enabled:
+        asgi = TraceContextMiddleware(asgi, tracing)
     return ParleyServer(asgi, app, holder, metrics, channels)
 
 

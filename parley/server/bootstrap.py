@@ -13,6 +13,7 @@ from typing import Any
 
 from parley.dialogue.custom import CustomActionRunner
 from parley.models import latest_model
+from parley.observability.operations import Operations
 from parley.security import ProjectSecrets
 from parley.security.config import CREDENTIALS_FILE
 from parley.server.app import Closer, ParleyServer, create_app
@@ -125,11 +126,16 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
     if credentials is not None and config.credentials is None:
         config = replace(config, credentials=credentials)
     metrics = ServerMetrics()
-    stores = await _open_stores(endpoints, files.project.resolve(), config)
-    closers: list[Closer] = [stores.close]
+    try:  # PII redaction and tracing (both off by default)
+        ops = Operations.from_endpoints(endpoints)
+    except ValueError as exc:
+        raise ServerStartError(str(exc)) from None
+    stores = ops.wrap_stores(await _open_stores(endpoints, files.project.resolve(), config))
+    closers: list[Closer] = [stores.close, ops.close]
     try:
         event_broker = MetricsEventBroker(metrics, stores.event_broker)
         runner = _action_runner(endpoints, files.project.resolve())
+        ops.trace_action_calls(runner)
         action_runner = MetricsActionRunner(metrics, runner) if runner is not None else None
         if action_runner is not None:
             closers.insert(0, action_runner.close)
@@ -141,13 +147,15 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
                 lock_store=stores.lock_store,
                 action_runner=action_runner,
                 event_broker=event_broker,
+                tracing=ops.tracing,
+                redactor=ops.redactor,
             )
             return agent
 
         holder = AgentHolder(
             load(model), model, load, on_load=lambda a: metrics.set_model(a.model_id)
         )
-        return create_app(holder, config, metrics, closers)
+        return create_app(holder, config, metrics, closers, ops.tracing)
     except BaseException:
         for close in closers:
             await close()
