@@ -19,6 +19,7 @@ import pytest
 from parley.server.bootstrap import ProjectFiles, build_server
 from parley.server.config import ServerConfig
 from parley.stores.persistence import create_stores
+from tests.actions.support import BANKBOT
 from tests.integration.conftest import TrainedModel
 from tests.observability.collector import Collector
 from tests.observability.projects import bankbot_copy
@@ -126,7 +127,7 @@ async def test_planted_pii_is_absent_everywhere_but_the_conversation_goes_on(
 ) -> None:
     monkeypatch.setenv("PII_TEST_RABBIT_PASSWORD", "guest")
     monkeypatch.setenv("PII_TEST_HASH_KEY", "test-pseudonym-key")
-    model = trained_model(project)
+    model = trained_model(BANKBOT)
     queue = f"parley-pii-{uuid.uuid4().hex[:8]}"
     sender = "pii-user"
     caplog.set_level(logging.DEBUG)

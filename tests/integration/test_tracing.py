@@ -17,6 +17,7 @@ from parley.observability.operations import Operations
 from parley.observability.tracing import TRACE_ID_KEY, TracingConfig, build_tracing
 from parley.server.bootstrap import ProjectFiles, build_server
 from parley.server.config import ServerConfig
+from tests.actions.support import BANKBOT
 from tests.integration.actions.processes import parley_actions_server
 from tests.integration.conftest import TrainedModel
 from tests.observability.collector import Collector
@@ -61,7 +62,7 @@ async def test_turn_spans_nest_and_the_action_server_continues_the_trace(
     ):
         runner = create_action_runner({"action_endpoint": {"url": f"{actions_url}/webhook"}})
         Operations(tracing=tracing).trace_action_calls(runner)
-        agent = Agent.load(trained_model(project), action_runner=runner, tracing=tracing)
+        agent = Agent.load(trained_model(BANKBOT), action_runner=runner, tracing=tracing)
         try:
             replies = await agent.handle_message(
                 "ada", "what is my balance in savings", input_channel="rest"
@@ -120,7 +121,7 @@ async def test_turn_spans_nest_and_the_action_server_continues_the_trace(
 async def test_served_turn_continues_the_callers_trace_from_endpoints_yml(
     project: Path, trained_model: TrainedModel, tmp_path: Path
 ) -> None:
-    model = trained_model(project)
+    model = trained_model(BANKBOT)
     with Collector() as collector:
         (project / "endpoints.yml").write_text(
             "action_endpoint:\n  actions_module: traced_bank_actions\n"
