@@ -3,6 +3,7 @@ replicas behind the proxy. `docker-compose config` validates the file where it i
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -58,13 +59,17 @@ def test_parley_reads_the_compose_endpoints_with_secrets_from_the_environment(
             monkeypatch.setenv(key, str(value))
     for key, value in SECRETS.items():
         monkeypatch.setenv(key, value)
-    shutil.copy(DEPLOY / "endpoints.compose.yml", tmp_path / "endpoints.yml")
+    shutil.copy(DEPLOY / "k8s" / "base" / "endpoints.yml", tmp_path / "endpoints.yml")
     endpoints = ProjectSecrets(tmp_path).endpoints()
     assert endpoints["tracker_store"]["password"] == "pg"
     assert endpoints["tracker_store"]["url"] == "postgres"
     assert endpoints["lock_store"] == {"type": "redis", "url": "redis", "password": "redis"}
     assert endpoints["action_endpoint"]["url"] == "http://actions:5055/webhook"
-    assert Operations.from_endpoints(endpoints).redactor is not None
+    ops = Operations.from_endpoints(endpoints)
+    try:
+        assert ops.redactor is not None and ops.redactor.config.applies_to("logs")
+    finally:
+        asyncio.run(ops.close())  # stops redacting this process's log records
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
