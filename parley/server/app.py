@@ -18,6 +18,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parley import __version__
+from parley.observability.readiness import unreachable_store
 from parley.observability.tracing import TraceContextMiddleware, Tracing
 from parley.server.api import api_router
 from parley.server.channels import ChannelContext, InputChannel, build_channels
@@ -69,7 +70,7 @@ def _public_routes(
     @app.get(
         "/health/ready",
         tags=["server"],
-        summary="A model is loaded and messages can be served",
+        summary="A model is loaded and the stores answer: messages can be served",
         responses={503: {"description": "Not ready"}},
     )
     async def ready() -> Response:
@@ -79,6 +80,9 @@ def _public_routes(
             return Response(
                 _json(error_body(503, "No model is loaded.")), 503, media_type="application/json"
             )
+        problem = await unreachable_store(agent)
+        if problem is not None:
+            return Response(_json(error_body(503, problem)), 503, media_type="application/json")
         return Response(
             _json({"status": "ready", "model_id": model_id}), media_type="application/json"
         )
