@@ -231,10 +231,15 @@ class Redactor:
         """`text` with every known entity value and every pattern match substituted."""
         known = self._known_pattern
         if known is not None:
-            text = known.sub(lambda m: self.substitute(m.group(), self._known[m.group()]), text)
+            text = known.sub(self._substitute_known, text)
         for rule in self._pattern_rules:
             text = self._apply_pattern(rule, text)
         return text
+
+    def _substitute_known(self, match: re.Match[str]) -> str:
+        value = match.group()
+        rule = self._known.get(value)  # another thread may have just dropped it: still masked
+        return self.substitute(value, rule) if rule is not None else "*" * len(value)
 
     def _apply_pattern(self, rule: PIIRule, text: str) -> str:
         pattern = rule.pattern
