@@ -50,10 +50,9 @@ def healthy_within(
 
 def run_stage(stage: Stage, cwd: Path, project: Path) -> None:
     port = closed_port()
-    env = {**os.environ, **stage.env, "PARLEY_PORT": str(port), "HOME": str(cwd)}
+    image_env = {k: v for k, v in stage.env.items() if k != "PATH"}  # PATH: this machine's
+    env = {**os.environ, **image_env, "PARLEY_PORT": str(port), "HOME": str(cwd)}
     env["MPLCONFIGDIR"] = str(cwd / "matplotlib")
-    env.pop("PATH", None)
-    env["PATH"] = os.environ["PATH"]
     log = cwd / f"{stage.name}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
