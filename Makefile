@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO ?= build/demo
 PORT ?= 5005
 
-.PHONY: run test lint compile install install-test bench bench-nlu bench-server bench-stores bench-actions bench-dialogue bench-start bench-rollout clean
+.PHONY: audit image run test lint compile install install-test bench bench-nlu bench-server bench-stores bench-actions bench-dialogue bench-start bench-rollout clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,18 @@ lint: install-test
 	$(BIN)/ruff check parley tests bench tools
 	$(BIN)/ruff format --check parley tests bench tools
 	$(BIN)/mypy parley
+
+# The server and action-server images (deploy/Dockerfile); CONTAINER=podman works as well.
+CONTAINER ?= docker
+IMAGE ?= parley
+image:
+	$(CONTAINER) build -f deploy/Dockerfile --target server -t $(IMAGE):latest .
+	$(CONTAINER) build -f deploy/Dockerfile --target actions -t $(IMAGE)-actions:latest .
+
+# Known vulnerabilities in the installed dependencies (skipped, saying so, when pip-audit's
+# advisory database is out of reach).
+audit: install-test
+	$(BIN)/python tools/audit_dependencies.py
 
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider

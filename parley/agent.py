@@ -44,6 +44,8 @@ from parley.dialogue.slots import slot_defaults
 from parley.dialogue.tracker import ACTION_LISTEN, Tracker
 from parley.ids import check_sender_id
 from parley.models.archive import ModelManifest, unpack_archive
+from parley.observability.pii import Redactor
+from parley.observability.tracing import Tracing
 from parley.project.domain import Domain
 from parley.stores.base import EventBroker, LockStore, StorePosition, TrackerStore
 from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
@@ -90,6 +92,8 @@ class Agent:
         action_runner: CustomActionRunner | None = None,
         event_broker: EventBroker | None = None,
         tracker_cache_size: int = DEFAULT_SIZE,
+        tracing: Tracing | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.model = model
         self.manifest = manifest
@@ -98,7 +102,9 @@ class Agent:
         self.lock_store: LockStore = lock_store or InMemoryLockStore()
         self.action_runner = action_runner
         self.event_broker = event_broker
-        self.processor = Processor(model, action_runner)
+        self.tracing = tracing or Tracing.off()
+        self.redactor = redactor  # learns PII entity values from NLU results (for logs)
+        self.processor = Processor(model, action_runner, self.tracing)
         self.reminders = ReminderScheduler(self._fire_reminder)
         self.trackers = TrackerCache(tracker_cache_size)
         # where the bot's messages of a fired reminder go: (sender, latest input channel, messages)
@@ -113,6 +119,8 @@ class Agent:
         lock_store: LockStore | None = None,
         action_runner: CustomActionRunner | None = None,
         event_broker: EventBroker | None = None,
+        tracing: Tracing | None = None,
+        redactor: Redactor | None = None,
     ) -> Agent:
         """An Agent for a model archive (`models/<id>.tar.gz`); in-memory stores by default."""
         path = Path(model_path)
@@ -139,6 +147,8 @@ class Agent:
             lock_store=lock_store,
             action_runner=action_runner,
             event_broker=event_broker,
+            tracing=tracing,
+            redactor=redactor,
         )
 
     @property
@@ -154,10 +164,13 @@ class Agent:
     async def parse(self, text: str) -> dict[str, Any]:
         """Rasa's parse result for `text`: `/intent{...}` directly, otherwise through NLU."""
         parsed = parse_intent_message(text) if text.startswith("/") else None
+        if parsed is None and self.interpreter is not None:
+            with self.tracing.span("parley.nlu.parse", {"parley.text": self.tracing.text(text)}):
+                parsed = dict(self.interpreter.parse(text))
         if parsed is not None:
+            if self.redactor is not None:
+                self.redactor.learn(parsed)
             return parsed
-        if self.interpreter is not None:
-            return dict(self.interpreter.parse(text))
         return {
             "text": text,
             "intent": {"name": None, "confidence": 0.0},
@@ -178,7 +191,12 @@ class Agent:
         """The conversation's tracker, up to date with the store (call under its lock): the
         cached one plus the events stored since, or one rebuilt from all events."""
         cached = self.trackers.take(sender_id)
-        loaded = await self.tracker_store.load_after(sender_id, cached.position if cached else None)
+        with self.tracing.span(
+            "parley.tracker.load", {"parley.tracker.cached": cached is not None}
+        ):
+            loaded = await self.tracker_store.load_after(
+                sender_id, cached.position if cached else None
+            )
         # stores hand out fresh dicts (decoded or copied): the events may keep them
         events = events_from_dicts(loadable_events(loaded.events, sender_id), copy_values=False)
         if cached is None or loaded.complete:
@@ -195,7 +213,8 @@ class Agent:
             self.trackers.put(tracker.sender_id, tracker, position)
             return
         dicts = [e.as_dict(copy=False) for e in new]  # only serialised by stores and brokers
-        reached = await self.tracker_store.append(tracker.sender_id, dicts)
+        with self.tracing.span("parley.tracker.save", {"parley.events": len(dicts)}):
+            reached = await self.tracker_store.append(tracker.sender_id, dicts)
         expected = (position.sequence if position else 0) + len(new)
         if (
             reached is not None
@@ -204,7 +223,8 @@ class Agent:
         ):
             self.trackers.put(tracker.sender_id, tracker, reached)
         if self.event_broker is not None:
-            await self.event_broker.publish(tracker.sender_id, dicts)
+            with self.tracing.span("parley.broker.publish"):
+                await self.event_broker.publish(tracker.sender_id, dicts)
         self.reminders.apply(tracker.sender_id, new)
 
     def _messages(self, sender_id: str, new: list[Event]) -> list[dict[str, Any]]:
@@ -223,15 +243,27 @@ class Agent:
         """One turn under the conversation's lock; `only_if` may call it off after looking at
         the tracker (decided under the lock, so two processes cannot both go ahead)."""
         check_sender_id(sender_id)
-        async with self.lock_store.lock(sender_id):
+        async with self.tracing.locked(self.lock_store.lock(sender_id)):
             tracker, position = await self._checkout(sender_id)
             if only_if is not None and not only_if(tracker):
                 self.trackers.put(sender_id, tracker, position)
                 return []
             new = await self.processor.handle_user(tracker, message)
             stamp(new, self.model_id)
+            self.tracing.stamp(new)
             await self._save(tracker, new, position)
         return self._messages(sender_id, new)
+
+    def _turn_span(self, sender_id: str, channel: str | None, kind: str) -> Any:
+        return self.tracing.span(
+            "parley.turn",
+            {
+                "parley.conversation_id": sender_id,
+                "parley.channel": channel,
+                "parley.turn.kind": kind,
+                "parley.model_id": self.model_id,
+            },
+        )
 
     async def handle_message(
         self,
@@ -247,6 +279,20 @@ class Agent:
         With `once`, a message whose `message_id` the conversation already holds (a platform
         retrying its webhook, to this replica or another) is skipped: decided under the
         conversation's lock, it returns no messages."""
+        with self._turn_span(sender_id, input_channel, "message"):
+            return await self._handle_message(
+                sender_id, text, metadata, input_channel, message_id, once
+            )
+
+    async def _handle_message(
+        self,
+        sender_id: str,
+        text: str,
+        metadata: dict[str, Any] | None,
+        input_channel: str | None,
+        message_id: str | None,
+        once: bool,
+    ) -> list[dict[str, Any]]:
         parse = await self.parse(text)
         message_id = message_id or new_event_id()
         parse["message_id"] = message_id
@@ -275,8 +321,9 @@ class Agent:
         """Act as if the user expressed `intent` (Rasa's external events / reminders). The
         event keeps the channel the user spoke on last; `output_channel` (`latest` or a channel
         name) also sends the bot's messages there (`outbound`), as Rasa's API does."""
-        message = external_message(intent, entities, metadata)
-        messages = await self._external_turn(sender_id, message)
+        with self._turn_span(sender_id, None, "external"):
+            message = external_message(intent, entities, metadata)
+            messages = await self._external_turn(sender_id, message)
         if output_channel and messages and self.outbound is not None:
             channel = message.input_channel if output_channel == "latest" else output_channel
             await self.outbound(sender_id, channel, messages)
@@ -307,13 +354,15 @@ class Agent:
     ) -> list[dict[str, Any]]:
         """Run one action in the conversation now (Rasa's `execute` endpoint)."""
         check_sender_id(sender_id)
-        async with self.lock_store.lock(sender_id):
-            tracker, position = await self._checkout(sender_id)
-            start = len(tracker.events)
-            await self.processor.update_session(tracker)
-            await self.processor.run_action(tracker, action_name, policy, confidence)
-            new = stamp(tracker.events[start:], self.model_id)
-            await self._save(tracker, new, position)
+        with self._turn_span(sender_id, None, "execute"):
+            async with self.tracing.locked(self.lock_store.lock(sender_id)):
+                tracker, position = await self._checkout(sender_id)
+                start = len(tracker.events)
+                await self.processor.update_session(tracker)
+                await self.processor.run_action(tracker, action_name, policy, confidence)
+                new = stamp(tracker.events[start:], self.model_id)
+                self.tracing.stamp(new)
+                await self._save(tracker, new, position)
         return self._messages(sender_id, new)
 
     async def predict_next(self, sender_id: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import ssl
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from parley.actions.breaker import CircuitBreaker
@@ -48,6 +49,8 @@ class HttpActionRunner:
             config.circuit_breaker.failure_threshold, config.circuit_breaker.reset_timeout
         )
         self._client: httpx.AsyncClient | None = None
+        # W3C trace context of the current span (set by the server when tracing is on)
+        self.trace_headers: Callable[[], dict[str, str]] | None = None
 
     async def run(self, action_name: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST the webhook body; return the checked reply. Raises ActionServerError subclasses."""
@@ -157,6 +160,8 @@ class HttpActionRunner:
             headers["Authorization"] = f"Bearer {token}"
         if self.config.hmac:
             headers.update(hmac_headers(self.config.hmac, body))
+        if self.trace_headers is not None:
+            headers.update(self.trace_headers())
         return headers
 
     def _http_client(self) -> httpx.AsyncClient:

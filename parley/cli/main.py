@@ -12,6 +12,7 @@ from parley import __version__
 from parley.cli import audit as _audit  # noqa: F401
 from parley.cli import data as _data  # noqa: F401  (registers commands)
 from parley.cli import data_tools as _data_tools  # noqa: F401
+from parley.cli import db as _db  # noqa: F401
 from parley.cli import doctor as _doctor  # noqa: F401
 from parley.cli import export as _export  # noqa: F401
 from parley.cli import init as _init  # noqa: F401

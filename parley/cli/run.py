@@ -268,8 +268,12 @@ def run_actions(
         checks,
         ", client certificates required" if ssl_ca_file else "",
     )
+    from parley.observability.tracing import TracingConfig, build_tracing
+
+    # spans when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set; flushed at exit by the provider
+    tracing = build_tracing(TracingConfig.from_environment("parley-actions"))
     uvicorn.run(
-        create_app(executor, verifier),
+        create_app(executor, verifier, tracing),
         host=host,
         port=port,
         ssl_certfile=str(ssl_certfile) if ssl_certfile else None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from parley.dialogue.actions import ActionContext, ActionFailed, ActionRejected, resolve_action
@@ -29,6 +29,7 @@ from parley.dialogue.model import DialogueModel
 from parley.dialogue.policies import PolicyPrediction
 from parley.dialogue.slots import custom_mapping_actions, extract_slots
 from parley.dialogue.tracker import ACTION_LISTEN, ACTION_SESSION_START, Tracker
+from parley.observability.tracing import Tracing
 
 logger = logging.getLogger(__name__)
 ACTION_VALIDATE_SLOT_MAPPINGS = "action_validate_slot_mappings"
@@ -49,6 +50,7 @@ def executed(name: str, policy: str | None, confidence: float | None) -> ActionE
 class Processor:
     model: DialogueModel
     runner: CustomActionRunner | None = None
+    tracing: Tracing = field(default_factory=Tracing.off)
 
     def context(self, tracker: Tracker) -> ActionContext:
         return ActionContext(
@@ -109,7 +111,7 @@ class Processor:
         working.update_all(extract_slots(working, domain))
         for name in custom_mapping_actions(working, domain):
             try:
-                events = await run_custom(name, working, self.context(working))
+                events = await self._run_custom(name, working)
             except (ActionFailed, ActionRejected) as exc:
                 logger.error("Slot mapping action failed: %s", exc)
                 continue
@@ -124,7 +126,7 @@ class Processor:
         """As Rasa: the action sees the candidates as the tracker's last events; the values it
         sets replace them, a candidate it does not mention stays as extracted."""
         try:
-            events = await run_custom(ACTION_VALIDATE_SLOT_MAPPINGS, working, self.context(working))
+            events = await self._run_custom(ACTION_VALIDATE_SLOT_MAPPINGS, working)
         except (ActionFailed, ActionRejected) as exc:
             logger.error("Slot validation action failed: %s", exc)
             return list(candidates)
@@ -132,10 +134,23 @@ class Processor:
         answered = {e.name for e in validated if isinstance(e, SlotSet)}
         return [*validated, *[e for e in candidates if e.name not in answered]]
 
+    async def _run_custom(self, name: str, tracker: Tracker) -> list[Event]:
+        """A custom action run for slot extraction (not logged as an action of the turn)."""
+        with self.tracing.span("parley.action", {"parley.action": name, "parley.slots": True}):
+            return await run_custom(name, tracker, self.context(tracker))
+
     def predict(self, tracker: Tracker) -> PolicyPrediction:
         if tracker.followup_action:
             return PolicyPrediction({tracker.followup_action: 1.0}, "followup", 10)
-        return self.model.ensemble.predict(tracker, self.model.domain)
+        if not self.tracing.enabled:
+            return self.model.ensemble.predict(tracker, self.model.domain)
+        with self.tracing.span("parley.policy.predict") as span:
+            prediction = self.model.ensemble.predict(tracker, self.model.domain, self.tracing)
+            if span is not None:
+                span.set_attribute("parley.action", prediction.action or ACTION_LISTEN)
+                span.set_attribute("parley.policy", prediction.policy_name)
+                span.set_attribute("parley.confidence", prediction.confidence)
+            return prediction
 
     async def predict_and_run(self, tracker: Tracker) -> None:
         """Predict and run actions until `action_listen`; at most `max_actions_per_turn`."""
@@ -177,7 +192,9 @@ class Processor:
         start = len(tracker.events)
         context = self.context(tracker)
         try:
-            events = await resolve_action(name, self.model.domain).run(tracker, context)
+            attributes = {"parley.action": name, "parley.policy": policy}
+            with self.tracing.span("parley.action", attributes):
+                events = await resolve_action(name, self.model.domain).run(tracker, context)
         except ActionRejected as exc:
             logger.debug("%s", exc)
             tracker.update(ActionExecutionRejected(name=name, policy=policy, confidence=confidence))

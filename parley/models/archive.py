@@ -106,6 +106,9 @@ def read_manifest(path: Path) -> ModelManifest:
         return ModelManifest.from_json(member.read().decode("utf-8"))
 
 
+_SAFE_FILTER = hasattr(tarfile, "data_filter")  # extraction filters: Python 3.11.4 and later
+
+
 def unpack_archive(
     path: Path,
     target: Path | None = None,
@@ -114,13 +117,22 @@ def unpack_archive(
 ) -> tuple[ModelManifest, Path]:
     """Unpack into `target` (a new temporary folder by default); return manifest and folder.
 
-    ModelArchiveError for links, devices, or more than `max_members` entries or `max_bytes`
-    unpacked (checked before anything is written)."""
+    ModelArchiveError for links, devices, paths outside the folder, or more than `max_members`
+    entries or `max_bytes` unpacked (checked before anything is written)."""
     with _open(path) as tar:
         _check_members(path, tar, max_bytes, max_members)
         folder = target or Path(tempfile.mkdtemp(prefix="parley-model-"))
+        if not _SAFE_FILTER:  # no extraction filter to refuse them: check the paths here
+            for member in tar.getmembers():
+                if not (folder / member.name).resolve().is_relative_to(folder.resolve()):
+                    raise ModelArchiveError(
+                        f"{path}: refusing '{member.name}' (outside the archive)"
+                    )
         try:
-            tar.extractall(folder, filter="data")
+            if _SAFE_FILTER:
+                tar.extractall(folder, filter="data")
+            else:  # Python < 3.11.4 (Debian 12's 3.11.2): paths were checked above
+                tar.extractall(folder)
         except (tarfile.TarError, OSError) as exc:
             shutil.rmtree(folder, ignore_errors=True)
             raise ModelArchiveError(f"{path}: cannot unpack: {exc}") from None

@@ -71,6 +71,11 @@ class Endpoints:
     def section(self, name: str) -> EndpointSection | None:
         return self.sections.get(name)
 
+    def as_mapping(self) -> dict[str, dict[str, Any]]:
+        """The sections as plain mappings (for readers of sections this module has no type
+        for, e.g. `tracing:` and `pii:`)."""
+        return {name: dict(section.settings) for name, section in self.sections.items()}
+
     @property
     def tracker_store(self) -> EndpointSection | None:
         return self.section("tracker_store")

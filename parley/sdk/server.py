@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from parley.actions.signing import AuthenticationFailed, RequestVerifier
+from parley.observability.tracing import Tracing
 from parley.sdk.executor import ActionExecutor
 from parley.sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
@@ -25,8 +26,15 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024 * 1024  # largest request body, also after inflating a deflated one
 
 
-def create_app(executor: ActionExecutor, verifier: RequestVerifier | None = None) -> FastAPI:
+def create_app(
+    executor: ActionExecutor,
+    verifier: RequestVerifier | None = None,
+    tracing: Tracing | None = None,
+) -> FastAPI:
+    """The action server; with `tracing` on, each call is a span continuing the caller's trace
+    (W3C `traceparent` header, which Parley sends when its own tracing is on)."""
     verifier = verifier or RequestVerifier()
+    tracing = tracing or Tracing.off()
     app = FastAPI(title="Parley action server", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/health")
@@ -58,7 +66,9 @@ def create_app(executor: ActionExecutor, verifier: RequestVerifier | None = None
             return JSONResponse(
                 {"error": "Invalid body request: no 'next_action'"}, status_code=400
             )
-        return await _run(executor, call)
+        attributes = {"parley.action": str(call["next_action"])}
+        with tracing.continued("parley.action_server.run", request.headers, attributes):
+            return await _run(executor, call)
 
     return app
 

@@ -132,6 +132,13 @@ class RedactingFilter(logging.Filter):
     def __init__(self, registry: SecretRegistry | None = None) -> None:
         super().__init__()
         self.registry = registry
+        self.transforms: list[Callable[[str], str]] = []  # more redaction (PII), after secrets
+
+    def _redact(self, text: str) -> str:
+        text = redact(text, self.registry)
+        for transform in self.transforms:
+            text = transform(text)
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
         done: set[int] = record.__dict__.setdefault("_parley_redacted_by", set())
@@ -145,23 +152,23 @@ class RedactingFilter(logging.Filter):
             and all(isinstance(a, _SCALARS) for a in args)
         ):
             # Keep the args' shape: some formatters unpack them (uvicorn's access log).
-            record.msg = redact(record.msg, self.registry)
-            record.args = tuple(redact(a, self.registry) if isinstance(a, str) else a for a in args)
+            record.msg = self._redact(record.msg)
+            record.args = tuple(self._redact(a) if isinstance(a, str) else a for a in args)
         elif args or not isinstance(record.msg, str):
             try:
                 message = record.getMessage()
             except Exception:  # a broken format string: keep what logging would show
                 message = f"{record.msg!r} {record.args!r}"
-            record.msg = redact(message, self.registry)
+            record.msg = self._redact(message)
             record.args = None
         else:
-            record.msg = redact(record.msg, self.registry)
+            record.msg = self._redact(record.msg)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text, self.registry)
+            record.exc_text = self._redact(record.exc_text)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info, self.registry)
+            record.stack_info = self._redact(record.stack_info)
         return True
 
 
@@ -194,3 +201,16 @@ def install_redaction(registry: SecretRegistry | None = None) -> RedactingFilter
             if redacting not in handler.filters:
                 handler.addFilter(redacting)
         return redacting
+
+
+def add_log_transform(transform: Callable[[str], str]) -> Callable[[], None]:
+    """Pass every log record through `transform` too (PII redaction), after the secrets;
+    returns the function that takes it out again."""
+    redacting = install_redaction()
+    redacting.transforms.append(transform)
+
+    def remove() -> None:
+        if transform in redacting.transforms:
+            redacting.transforms.remove(transform)
+
+    return remove

@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parley import __version__
 from parley.access.policy import undeclared
+from parley.observability.readiness import unreachable_store
+from parley.observability.tracing import TraceContextMiddleware, Tracing
 from parley.server.api import api_router
 from parley.server.auth import Gatekeeper
 from parley.server.channels import (
@@ -79,7 +81,7 @@ def _public_routes(
     @app.get(
         "/health/ready",
         tags=["server"],
-        summary="A model is loaded and messages can be served",
+        summary="A model is loaded and the stores answer: messages can be served",
         responses={503: {"description": "Not ready"}},
     )
     async def ready() -> Response:
@@ -89,6 +91,9 @@ def _public_routes(
             return Response(
                 _json(error_body(503, "No model is loaded.")), 503, media_type="application/json"
             )
+        problem = await unreachable_store(agent)
+        if problem is not None:
+            return Response(_json(error_body(503, problem)), 503, media_type="application/json")
         return Response(
             _json({"status": "ready", "model_id": model_id}), media_type="application/json"
         )
@@ -112,6 +117,7 @@ def create_app(
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
     extra_routers: Sequence[APIRouter] = (),
     access: Access | None = None,
+    tracing: Tracing | None = None,
 ) -> ParleyServer:
     """Build the server around the agent in `holder`.
 
@@ -119,7 +125,8 @@ def create_app(
     `background` are coroutines run while the server serves (e.g. following the rollout);
     `extra_routers` are served beside the HTTP API (each route declared in
     `parley.access.policy`). `access` (users, sessions, tokens, audit) adds logins and the admin
-    routes; without it the API keeps Rasa's `--auth-token`/JWT rules. Raises ServerConfigError
+    routes; without it the API keeps Rasa's `--auth-token`/JWT rules. With `tracing` on, each
+    HTTP request is a span continuing the caller's W3C trace context. Raises ServerConfigError
     when credentials.yml asks for something unusable, or when a route declares no permission.
     """
     config = config or ServerConfig()
@@ -193,6 +200,8 @@ def create_app(
     asgi: ASGIApp = app
     for channel in channels:
         asgi = channel.wrap(asgi)
+    if tracing is not None and tracing.enabled:
+        asgi = TraceContextMiddleware(asgi, tracing)
     return ParleyServer(asgi, app, holder, metrics, channels)
 
 

@@ -16,6 +16,7 @@ from parley.dialogue.custom import CustomActionRunner
 from parley.models import latest_model
 from parley.models.registry import PRODUCTION
 from parley.models.service import Releases, open_releases
+from parley.observability.operations import Operations
 from parley.project.endpoints import Endpoints
 from parley.security import ProjectSecrets
 from parley.security.config import CREDENTIALS_FILE
@@ -206,14 +207,19 @@ async def _assemble(
     if credentials is not None and config.credentials is None:
         config = replace(config, credentials=credentials)
     metrics = ServerMetrics()
-    stores = await _open_stores(endpoints, project, config)
-    closers: list[Closer] = [stores.close]
+    try:  # PII redaction and tracing (both off by default)
+        ops = Operations.from_endpoints(endpoints.as_mapping())
+    except ValueError as exc:
+        raise ServerStartError(str(exc)) from None
+    stores = ops.wrap_stores(await _open_stores(endpoints, project, config))
+    closers: list[Closer] = [stores.close, ops.close]
     try:
         event_broker = MetricsEventBroker(metrics, stores.event_broker)
         access = await open_access(secrets.settings().access, project, stores)
         if access is not None:
             closers.insert(0, access.close)
         runner = _action_runner(endpoints, project)
+        ops.trace_action_calls(runner)
         action_runner = MetricsActionRunner(metrics, runner) if runner is not None else None
         if action_runner is not None:
             closers.insert(0, action_runner.close)
@@ -225,6 +231,8 @@ async def _assemble(
                 lock_store=stores.lock_store,
                 action_runner=action_runner,
                 event_broker=event_broker,
+                tracing=ops.tracing,
+                redactor=ops.redactor,
             )
             return agent
 
@@ -245,6 +253,7 @@ async def _assemble(
             background=[rollout.run],
             extra_routers=[rollout_router(rollout.releases, stores.tracker_store)],
             access=access,
+            tracing=ops.tracing,
         )
     except BaseException:
         for close in closers:

@@ -87,3 +87,21 @@ def test_an_archive_of_too_many_entries_is_refused(tmp_path: Path) -> None:
     many = _archive_of_zeros(tmp_path / "many.tar.gz", 30, 1)
     with pytest.raises(ModelArchiveError, match="more than 20 entries"):
         unpack_archive(many, tmp_path / "out", max_members=20)
+
+
+@pytest.mark.parametrize("filters", [True, False], ids=["with filters", "python<3.11.4"])
+def test_archive_member_outside_the_folder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, filters: bool
+) -> None:
+    import parley.models.archive as archive
+
+    monkeypatch.setattr(archive, "_SAFE_FILTER", filters)
+    bad = tmp_path / "bad.tar.gz"
+    with tarfile.open(bad, "w:gz") as tar:
+        for name in ("manifest.json", "../escaped.json"):
+            info = tarfile.TarInfo(name)
+            info.size = 2
+            tar.addfile(info, io.BytesIO(b"{}"))
+    with pytest.raises(ModelArchiveError):
+        unpack_archive(bad, tmp_path / "out")
+    assert not (tmp_path / "escaped.json").exists()

@@ -6,7 +6,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parley.dialogue.policies.base import Policy, PolicyError, PolicyPrediction, TrainingData
 from parley.dialogue.policies.memoization import AugmentedMemoizationPolicy, MemoizationPolicy
@@ -16,6 +16,9 @@ from parley.dialogue.state import tracker_states
 from parley.dialogue.tracker import ACTION_LISTEN, Tracker
 from parley.project.config import ComponentConfig
 from parley.project.domain import Domain
+
+if TYPE_CHECKING:
+    from parley.observability.tracing import Tracing
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +71,9 @@ class PolicyEnsemble:
         for policy in self.policies:
             policy.train(data)
 
-    def predict(self, tracker: Tracker, domain: Domain) -> PolicyPrediction:
+    def predict(
+        self, tracker: Tracker, domain: Domain, tracing: Tracing | None = None
+    ) -> PolicyPrediction:
         """The winner: highest confidence, ties broken by priority; listen when nobody knows.
 
         Policies are asked in order of priority (config order among equals), and once one is
@@ -80,7 +85,11 @@ class PolicyEnsemble:
         for policy in sorted(self.policies, key=_by_priority):
             if best is not None and best.confidence >= 1.0 and policy.priority <= best.priority:
                 break
-            prediction = policy.predict(tracker, states, domain)
+            if tracing is None:
+                prediction = policy.predict(tracker, states, domain)
+            else:
+                with tracing.span("parley.policy", {"parley.policy": policy.name}):
+                    prediction = policy.predict(tracker, states, domain)
             if prediction is None:
                 continue
             if rejected is not None:
