@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,8 @@ MIN_SPREAD = 0.05
 # confidence x clip((share of words seen in training - KNOWN_FLOOR) / KNOWN_SPAN, 0, 1)
 KNOWN_FLOOR = 0.2
 KNOWN_SPAN = 0.3
+MIN_CONFIDENCE = 1e-6
+VOCABULARY_WORD = 0.5  # a word not in the training data but a whole word piece counts half
 _LOGIT_07 = math.log(0.7 / 0.3)
 
 
@@ -86,8 +89,9 @@ class InDomainScore:
     ) -> None:
         self.words = words  # lower-cased words of the training examples
         self.mean = mean
-        # rows grouped by class (class c: rows offsets[c]:offsets[c+1]); float16 on disk
-        self.vectors = np.asarray(vectors, np.float32)
+        # rows grouped by class (class c: rows offsets[c]:offsets[c+1]); float16 precision, as
+        # stored, so that a loaded model gives the confidences the trained one gave
+        self.vectors = np.asarray(vectors, np.float16).astype(np.float32)
         self.offsets = offsets
         self.z_03 = z_03
         self.z_07 = max(z_07, z_03 + MIN_SPREAD)
@@ -138,23 +142,35 @@ class InDomainScore:
         near = self.neighbours(scores.argmax(axis=1), vectors)
         return np.asarray(top + MARGIN_WEIGHT * margins(scores) + NEIGHBOUR_WEIGHT * near)
 
-    def known_share(self, words: list[str]) -> float:
+    def known_share(self, words: list[str], vocabulary: Callable[[str], bool]) -> float:
         """Share of the message's words (tokens with a letter or digit) seen in training;
-        words with a digit count as seen (numbers, times, codes are entity values)."""
+        a word with a digit counts as seen (numbers, times, codes are entity values), one that
+        is only a whole word of the `vocabulary` (the word pieces') as half seen."""
         words = [w.lower() for w in words if any(ch.isalnum() for ch in w)]
         if not words:
             return 0.0
         if not self.words:  # a model without the word list: no nonsense check
             return 1.0
-        seen = sum(w in self.words or any(ch.isdigit() for ch in w) for w in words)
+        seen = 0.0
+        for word in words:
+            if word in self.words or any(ch.isdigit() for ch in word):
+                seen += 1.0
+            elif vocabulary(word):
+                seen += VOCABULARY_WORD
         return seen / len(words)
 
     def confidence(
-        self, scores: np.ndarray, vector: np.ndarray, temperature: float, words: list[str]
+        self,
+        scores: np.ndarray,
+        vector: np.ndarray,
+        temperature: float,
+        words: list[str],
+        vocabulary: Callable[[str], bool],
     ) -> float:
         """Confidence in the top class of one message's raw `scores`, its static `vector` and
         `words` (0 for a message without a known word piece or word)."""
-        known = min(1.0, max(0.0, (self.known_share(words) - KNOWN_FLOOR) / KNOWN_SPAN))
+        share = self.known_share(words, vocabulary)
+        known = min(1.0, max(0.0, (share - KNOWN_FLOOR) / KNOWN_SPAN))
         if known == 0.0 or not vector.any():
             return 0.0
         z = float(self.raw(scores, vector, temperature)[0])
@@ -191,9 +207,13 @@ def _grouped(
 
 
 def rescale_ranking(probabilities: np.ndarray, confidence: float) -> np.ndarray:
-    """The top class gets `confidence`; the others share the rest as the softmax shared it."""
+    """The top class gets `confidence`; the others share the rest as the softmax shared it,
+    each staying below the top (so the ranking keeps its order)."""
     top = int(probabilities.argmax())
-    rest = 1.0 - float(probabilities[top])
-    out = probabilities * ((1.0 - confidence) / rest if rest > 1e-12 else 0.0)
+    confidence = max(confidence, MIN_CONFIDENCE)  # > 0: the others can stay below it
+    p_top = float(probabilities[top])
+    rest = 1.0 - p_top
+    factor = min((1.0 - confidence) / rest if rest > 1e-12 else 0.0, confidence / p_top)
+    out = probabilities * factor * (1.0 - 1e-6)
     out[top] = confidence
     return np.asarray(out)

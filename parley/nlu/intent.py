@@ -112,7 +112,9 @@ class LinearIntentClassifier:
             if scope_vector is None:
                 scope_vector = shared_vectors().vector(message.text)
         words = [t.text for t in message.tokens]
-        probs = self.model.confidences(*features, message.static, scope_vector, words)
+        probs = self.model.confidences(
+            *features, message.static, scope_vector, words, shared_vectors().wordpiece.is_word
+        )
         length = int(self.options.get("ranking_length", DEFAULT_RANKING_LENGTH))
         message.intent_ranking = ranking(self.model.labels, probs, length)
         message.intent = dict(message.intent_ranking[0])

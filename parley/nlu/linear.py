@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +31,10 @@ logger = logging.getLogger(__name__)
 MIN_EXAMPLES_TO_CALIBRATE = 200
 DEFAULT_TEMPERATURE = 0.25
 SMALL_DATA_FOLDS = 5  # below MIN_EXAMPLES_TO_CALIBRATE, out-of-fold scores calibrate the scope
+
+
+def _no_vocabulary(word: str) -> bool:
+    return False
 
 
 def _fit_svc(features: sparse.csr_matrix, labels: np.ndarray, c: float, seed: int) -> LinearSVC:
@@ -184,6 +189,7 @@ class LinearModel:
         vector: np.ndarray | None = None,
         scope_vector: np.ndarray | None = None,
         words: list[str] | None = None,
+        vocabulary: Callable[[str], bool] | None = None,
     ) -> np.ndarray:
         """Class probabilities; with an in-domain score and the message's static vector and
         words, the top class's is the in-domain confidence and the others share the rest."""
@@ -191,7 +197,9 @@ class LinearModel:
         probabilities = softmax(scores, self.temperature)
         if self.scope is None or scope_vector is None:
             return probabilities
-        confidence = self.scope.confidence(scores, scope_vector, self.temperature, words or [])
+        confidence = self.scope.confidence(
+            scores, scope_vector, self.temperature, words or [], vocabulary or _no_vocabulary
+        )
         return rescale_ranking(probabilities, confidence)
 
     def scores(
