@@ -15,8 +15,9 @@ not seen in training (the calibration fifth, or out-of-fold predictions on small
 confidence 0.3 is the score below which `LOSS_AT_03` of correctly classified in-domain messages
 fall, 0.7 the one for `LOSS_AT_07`. So a Rasa project's `FallbackClassifier` threshold between
 0.3 and 0.7 loses about as few in-domain messages in a 10-intent assistant as in a 150-intent
-one. Nonsense is caught apart from that: the confidence is scaled down when fewer than half of
-a message's words occur in the training data (none: 0), so gibberish, emoji, an empty text or
+one. Nonsense is caught apart from that: the confidence is 0 when fewer than a third of a
+message's words occur in the training data (a whole word of the word-piece vocabulary counts
+half), so gibberish, emoji, an empty text or
 another language fall back in an assistant of any size.
 """
 
@@ -39,9 +40,9 @@ LOSS_AT_07 = 0.01
 DEFAULT_Z_03 = 1.0
 DEFAULT_Z_07 = 1.6
 MIN_SPREAD = 0.05
-# confidence x clip((share of words seen in training - KNOWN_FLOOR) / KNOWN_SPAN, 0, 1)
-KNOWN_FLOOR = 0.2
-KNOWN_SPAN = 0.3
+# confidence 0 when under a third of the words were seen in training (all or nothing, so
+# that the Rasa thresholds 0.3-0.7 all treat such a message alike)
+KNOWN_FLOOR = 0.34
 MIN_CONFIDENCE = 1e-6
 VOCABULARY_WORD = 0.5  # a word not in the training data but a whole word piece counts half
 _LOGIT_07 = math.log(0.7 / 0.3)
@@ -169,14 +170,12 @@ class InDomainScore:
     ) -> float:
         """Confidence in the top class of one message's raw `scores`, its static `vector` and
         `words` (0 for a message without a known word piece or word)."""
-        share = self.known_share(words, vocabulary)
-        known = min(1.0, max(0.0, (share - KNOWN_FLOOR) / KNOWN_SPAN))
-        if known == 0.0 or not vector.any():
+        if self.known_share(words, vocabulary) < KNOWN_FLOOR or not vector.any():
             return 0.0
         z = float(self.raw(scores, vector, temperature)[0])
         slope = 2 * _LOGIT_07 / (self.z_07 - self.z_03)
         centre = (self.z_03 + self.z_07) / 2
-        return known / (1.0 + math.exp(-max(-50.0, min(50.0, slope * (z - centre)))))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, slope * (z - centre)))))
 
     def persist(self, folder: Path, prefix: str) -> None:
         np.save(folder / f"{prefix}_mean.npy", self.mean)
