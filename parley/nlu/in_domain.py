@@ -15,10 +15,10 @@ not seen in training (the calibration fifth, or out-of-fold predictions on small
 confidence 0.3 is the score below which `LOSS_AT_03` of correctly classified in-domain messages
 fall, 0.7 the one for `LOSS_AT_07`. So a Rasa project's `FallbackClassifier` threshold between
 0.3 and 0.7 loses about as few in-domain messages in a 10-intent assistant as in a 150-intent
-one. Nonsense is caught apart from that: the confidence is 0 when fewer than a third of a
+one. Nonsense is caught apart from that: the confidence is 0 when fewer than 40 % of a
 message's words occur in the training data (a whole word of the word-piece vocabulary counts
-half), so gibberish, emoji, an empty text or
-another language fall back in an assistant of any size.
+half), so gibberish, emoji, an empty text or another language fall back in an assistant of any
+size.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ LOSS_AT_07 = 0.01
 DEFAULT_Z_03 = 1.0
 DEFAULT_Z_07 = 1.6
 MIN_SPREAD = 0.05
-# confidence 0 when under a third of the words were seen in training (all or nothing, so
+# confidence 0 when under 40 % of the words were seen in training (all or nothing, so
 # that the Rasa thresholds 0.3-0.7 all treat such a message alike)
-KNOWN_FLOOR = 0.34
+KNOWN_FLOOR = 0.4
 MIN_CONFIDENCE = 1e-6
 VOCABULARY_WORD = 0.5  # a word not in the training data but a whole word piece counts half
 _LOGIT_07 = math.log(0.7 / 0.3)
