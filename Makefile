@@ -44,6 +44,7 @@ bench: bench-nlu bench-server bench-stores bench-actions bench-dialogue
 
 bench-nlu: install-test
 	$(BIN)/python bench/nlu_bench.py
+	$(BIN)/python bench/nlu_oos_bench.py
 
 bench-server: install-test compile
 	$(BIN)/python bench/server_bench.py
