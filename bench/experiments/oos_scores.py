@@ -73,7 +73,8 @@ def main() -> None:
     s, v = np.array(scores), np.array(vectors)
     known = np.array([e.base_intent in known_intents for e in held])
     predicted = s.argmax(axis=1)
-    right = known & np.array([model.labels[p] == e.base_intent for p, e in zip(predicted, held)])
+    names = [model.labels[p] for p in predicted]
+    right = known & np.array([n == e.base_intent for n, e in zip(names, held, strict=True)])
     top = softmax(s, model.temperature).max(axis=1)
     margin = margins(s)
     mean = fit_vectors.mean(axis=0)
