@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,14 @@ KNOWN_FLOOR = 0.4
 MIN_CONFIDENCE = 1e-6
 VOCABULARY_WORD = 0.5  # a word not in the training data but a whole word piece counts half
 _LOGIT_07 = math.log(0.7 / 0.3)
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def words_of(text: str) -> list[str]:
+    """The lower-cased runs of letters and digits of `text` (`bye-bye!` -> bye, bye)."""
+    return _WORD.findall(text.lower())
 
 
 @dataclass(frozen=True)
@@ -144,10 +153,9 @@ class InDomainScore:
         return np.asarray(top + MARGIN_WEIGHT * margins(scores) + NEIGHBOUR_WEIGHT * near)
 
     def known_share(self, words: list[str], vocabulary: Callable[[str], bool]) -> float:
-        """Share of the message's words (tokens with a letter or digit) seen in training;
-        a word with a digit counts as seen (numbers, times, codes are entity values), one that
-        is only a whole word of the `vocabulary` (the word pieces') as half seen."""
-        words = [w.lower() for w in words if any(ch.isalnum() for ch in w)]
+        """Share of the message's `words` (`words_of`) seen in training; a word with a digit
+        counts as seen (numbers, times, codes are entity values), one that is only a whole word
+        of the `vocabulary` (the word pieces') as half seen."""
         if not words:
             return 0.0
         if not self.words:  # a model without the word list: no nonsense check

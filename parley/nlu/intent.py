@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from parley.nlu.component import TrainingSet, message_features
+from parley.nlu.in_domain import words_of
 from parley.nlu.kernel import KernelOptions
 from parley.nlu.linear import LinearModel
 from parley.nlu.message import Message
@@ -73,7 +74,7 @@ class LinearIntentClassifier:
             vectors=None if training.static is None else training.static[rows],
             kernel=self.kernel_options(seed),
             scope_vectors=self._scope_vectors(training, rows),
-            words=frozenset(t.lower for i in rows for t in training.messages[i].tokens),
+            words=frozenset(w for i in rows for w in words_of(training.messages[i].text)),
         )
 
     @staticmethod
@@ -111,7 +112,7 @@ class LinearIntentClassifier:
             scope_vector = message.static
             if scope_vector is None:
                 scope_vector = shared_vectors().vector(message.text)
-        words = [t.text for t in message.tokens]
+        words = words_of(message.text)
         probs = self.model.confidences(
             *features, message.static, scope_vector, words, shared_vectors().wordpiece.is_word
         )
