@@ -13,7 +13,7 @@ out as unknown, docs/nlu.md):
 The score is mapped onto [0, 1] by where it falls among in-domain messages the classifier had
 not seen in training (the calibration fifth, or out-of-fold predictions on small data):
 confidence 0.3 is the score below which `LOSS_AT_03` of correctly classified in-domain messages
-fall, 0.7 the one for `LOSS_AT_07`. So a Rasa project's `FallbackClassifier` threshold between
+fall, 0.7 the one for `LOSS_AT_07`, 0.97 their median. So a Rasa project's `FallbackClassifier` threshold between
 0.3 and 0.7 loses about as few in-domain messages in a 10-intent assistant as in a 150-intent
 one. Nonsense is caught apart from that: the confidence is 0 when fewer than 40 % of a
 message's words occur in the training data (a whole word of the word-piece vocabulary counts
@@ -37,9 +37,12 @@ MARGIN_WEIGHT = 0.3
 NEIGHBOUR_WEIGHT = 1.0
 LOSS_AT_03 = 0.002
 LOSS_AT_07 = 0.01
+TYPICAL = 0.5  # the median correctly classified in-domain message gets confidence 0.97
+TYPICAL_CONFIDENCE = 0.97
 # With too few calibration messages to place the quantiles, these scores (HWU64's) are used.
 DEFAULT_Z_03 = 1.0
-DEFAULT_Z_07 = 1.6
+DEFAULT_Z_07 = 1.1
+DEFAULT_Z_TYPICAL = 2.2
 MIN_SPREAD = 0.05
 # confidence 0 when under 40 % of the words were seen in training (all or nothing, so
 # that the Rasa thresholds 0.3-0.7 all treat such a message alike)
@@ -47,6 +50,7 @@ KNOWN_FLOOR = 0.4
 MIN_CONFIDENCE = 1e-6
 VOCABULARY_WORD = 0.5  # a word not in the training data but a whole word piece counts half
 _LOGIT_07 = math.log(0.7 / 0.3)
+_LOGIT_TYPICAL = math.log(TYPICAL_CONFIDENCE / (1 - TYPICAL_CONFIDENCE))
 
 
 _WORD = re.compile(r"[^\W_]+")
@@ -96,6 +100,7 @@ class InDomainScore:
         z_03: float,
         z_07: float,
         words: frozenset[str] = frozenset(),
+        z_typical: float | None = None,
     ) -> None:
         self.words = words  # lower-cased words of the training examples
         self.mean = mean
@@ -105,6 +110,8 @@ class InDomainScore:
         self.offsets = offsets
         self.z_03 = z_03
         self.z_07 = max(z_07, z_03 + MIN_SPREAD)
+        typical = self.z_07 + (DEFAULT_Z_TYPICAL - DEFAULT_Z_07) if z_typical is None else z_typical
+        self.z_typical = max(typical, self.z_07 + MIN_SPREAD)
 
     @classmethod
     def train(
@@ -120,7 +127,7 @@ class InDomainScore:
         `temperature` the classifier's softmax temperature; `words` the training words."""
         mean = vectors.mean(axis=0).astype(np.float32)
         centred, offsets = _grouped(vectors, y, n_classes, mean)
-        model = cls(mean, centred, offsets, DEFAULT_Z_03, DEFAULT_Z_07, words)
+        model = cls(mean, centred, offsets, DEFAULT_Z_03, DEFAULT_Z_07, words, DEFAULT_Z_TYPICAL)
         if held_out is None:
             return model
         # the held-out rows are compared with the other rows only (as a new message would be)
@@ -131,8 +138,8 @@ class InDomainScore:
         z = calibration.raw(held_out.scores, vectors[held_out.rows], temperature)
         right = z[predicted == y[held_out.rows]]
         if len(right) >= 20:
-            z_03, z_07 = np.quantile(right, [LOSS_AT_03, LOSS_AT_07])
-            return cls(mean, centred, offsets, float(z_03), float(z_07), words)
+            z_03, z_07, typical = np.quantile(right, [LOSS_AT_03, LOSS_AT_07, TYPICAL])
+            return cls(mean, centred, offsets, float(z_03), float(z_07), words, float(typical))
         return model
 
     def neighbours(self, predicted: np.ndarray, vectors: np.ndarray) -> np.ndarray:
@@ -180,16 +187,29 @@ class InDomainScore:
         `words` (0 for a message without a known word piece or word)."""
         if self.known_share(words, vocabulary) < KNOWN_FLOOR or not vector.any():
             return 0.0
-        z = float(self.raw(scores, vector, temperature)[0])
-        slope = 2 * _LOGIT_07 / (self.z_07 - self.z_03)
-        centre = (self.z_03 + self.z_07) / 2
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, slope * (z - centre)))))
+        return self.from_raw(float(self.raw(scores, vector, temperature)[0]))
+
+    def from_raw(self, z: float) -> float:
+        """The confidence of score `z`: its logit is piecewise linear through the anchors
+        (z_03, 0.3), (z_07, 0.7), (z_typical, TYPICAL_CONFIDENCE), extended by the end slopes
+        (so confidences keep their order instead of all saturating at 1.0)."""
+        if z <= self.z_07:
+            logit = _LOGIT_07 * (2 * (z - self.z_03) / (self.z_07 - self.z_03) - 1)
+        else:
+            slope = (_LOGIT_TYPICAL - _LOGIT_07) / (self.z_typical - self.z_07)
+            logit = _LOGIT_07 + slope * (z - self.z_07)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
 
     def persist(self, folder: Path, prefix: str) -> None:
         np.save(folder / f"{prefix}_mean.npy", self.mean)
         np.save(folder / f"{prefix}_vectors.npy", self.vectors.astype(np.float16))
         np.save(folder / f"{prefix}_offsets.npy", self.offsets)
-        meta = {"z_03": self.z_03, "z_07": self.z_07, "words": sorted(self.words)}
+        meta = {
+            "z_03": self.z_03,
+            "z_07": self.z_07,
+            "z_typical": self.z_typical,
+            "words": sorted(self.words),
+        }
         (folder / f"{prefix}.json").write_text(json.dumps(meta))
 
     @classmethod
@@ -202,7 +222,8 @@ class InDomainScore:
             for part in ("mean", "vectors", "offsets")
         )
         words = frozenset(meta.get("words") or ())
-        return cls(mean, vectors, offsets, float(meta["z_03"]), float(meta["z_07"]), words)
+        z_03, z_07, typical = (float(meta[k]) for k in ("z_03", "z_07", "z_typical"))
+        return cls(mean, vectors, offsets, z_03, z_07, words, typical)
 
 
 def _grouped(
