@@ -243,8 +243,18 @@ def main() -> None:
         "summary": summarise(runs),
         "runs": runs,
     }
-    (RESULTS / "nlu_oos.json").write_text(json.dumps(report, indent=1) + "\n")
     plot(runs, RESULTS / "nlu")
+    (RESULTS / "nlu_oos.json").write_text(json.dumps(thin_curves(report), indent=1) + "\n")
+
+
+def thin_curves(report: dict[str, Any], keep: int = 25) -> dict[str, Any]:
+    """The report with each run's curve cut to about `keep` points (the plots have them all)."""
+    for row in report["runs"]:
+        for name in ("parley", "softmax"):
+            curve = row[name]["curve"]
+            step = max(1, len(curve) // keep)
+            row[name]["curve"] = curve[::step] + ([curve[-1]] if (len(curve) - 1) % step else [])
+    return report
 
 
 if __name__ == "__main__":
