@@ -57,6 +57,7 @@ bench: bench-nlu bench-server bench-stores bench-actions bench-dialogue bench-st
 bench-nlu: install-test
 	$(BIN)/python bench/nlu_bench.py
 	$(BIN)/python bench/parse_length_bench.py
+	$(BIN)/python bench/nlu_oos_bench.py
 
 bench-server: install-test compile
 	$(BIN)/python bench/server_bench.py

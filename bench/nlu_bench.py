@@ -83,6 +83,24 @@ def run_one(dataset: str, pipeline_name: str) -> dict[str, Any]:
         "train_examples": len(train.examples),
         "test_examples": len(test.examples),
         "intent_accuracy": round(result.intent_report()["accuracy"], 4),
+        # as if Rasa's default FallbackClassifier (0.3, ambiguity 0.1) ran, fallbacks counted wrong
+        "intent_accuracy_fallback_0.3": round(
+            float(
+                np.mean(
+                    [
+                        g == p and c >= 0.3 and gap >= 0.1
+                        for g, p, c, gap in zip(
+                            result.gold_intents,
+                            result.raw_intents,
+                            result.raw_confidences,
+                            result.raw_gaps,
+                            strict=True,
+                        )
+                    ]
+                )
+            ),
+            4,
+        ),
         "intent_macro_f1": round(
             float(f1_score(result.gold_intents, result.predicted_intents, average="macro")), 4
         ),
@@ -142,8 +160,8 @@ def _write(runs: list[dict[str, Any]]) -> None:
             " inflated)",
         },
         "targets": {
-            "default": "HWU64 acc >= 0.90; SNIPS acc >= 0.985, entity F1 >= 0.93; HWU64 train"
-            " <= 10 s; parse p50 <= 1 ms, p99 <= 5 ms",
+            "default": "HWU64 acc >= 0.90 (also with fallback 0.3 counted wrong); SNIPS acc >="
+            " 0.985, entity F1 >= 0.93; HWU64 train <= 10 s; parse p50 <= 1 ms, p99 <= 5 ms",
             "embeddings": "HWU64 acc >= 0.92; train <= 60 s; parse p50 <= 10 ms",
         },
         "runs": runs,

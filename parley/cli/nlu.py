@@ -64,6 +64,26 @@ def _summary(result: Evaluation, files: dict[str, Path]) -> None:
             f"Entities: micro F1 {entities['f1-score']:.4f} "
             f"(precision {entities['precision']:.4f}, recall {entities['recall']:.4f})"
         )
+    curve = json.loads(files["fallback_curve"].read_text())
+    if result.has_out_of_scope:
+        console.print(
+            f"Out of scope: {curve['oos_messages']} messages, AUROC {curve['auroc']}; in-scope"
+            f" accuracy {curve['known_accuracy']} before fallback"
+        )
+        for threshold, at in curve["at_threshold"].items():
+            console.print(
+                f"  threshold {threshold}: out-of-scope recall {at['oos_recall']}, in-scope"
+                f" falling back {at['known_fallback_rate']}, in-scope accuracy"
+                f" {at['known_accuracy']}"
+            )
+    chosen = curve["at_loss"]
+    if chosen is not None:
+        console.print(
+            f"FallbackClassifier threshold losing at most {curve['in_scope_loss']:.1%} of"
+            f" in-scope accuracy: {chosen['threshold']} (in-scope falling back"
+            f" {chosen['known_fallback_rate']}, out-of-scope recall {chosen['oos_recall']});"
+            f" curve in {files['fallback_curve'].name}"
+        )
     console.print(f"{len(result.errors())} intent error(s); reports in {files['errors'].parent}")
     if "confusion_matrix" not in files:
         from parley.nlu.evaluate import PLOTS_EXTRA
@@ -91,6 +111,13 @@ def test_nlu(
     config: Path = typer.Option(
         Path("config.yml"), "--config", "-c", help="Pipeline config (cross-validation)."
     ),
+    in_scope_loss: float = typer.Option(
+        0.01,
+        "--in-scope-loss",
+        min=0.0,
+        max=1.0,
+        help="In-scope accuracy you accept to lose to fallbacks: the threshold reported for it.",
+    ),
 ) -> None:
     """Evaluate intents and entities: intent_report.json, entity_report.json, errors.json, plots."""
     # scikit-learn loads here, not when any `parley` command starts (start-up time).
@@ -112,7 +139,7 @@ def test_nlu(
         archive = _model(model)
         interpreter = load(archive)
         result = evaluate(interpreter.pipeline, data.examples)
-    _summary(result, write_reports(result, out))
+    _summary(result, write_reports(result, out, in_scope_loss))
     if not cross_validation:
         from parley.cli.rollout import record_test_figures
 

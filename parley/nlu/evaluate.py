@@ -12,6 +12,8 @@ import numpy as np
 from sklearn.metrics import classification_report
 from sklearn.model_selection import StratifiedKFold
 
+from parley.nlu.fallback import DEFAULT_AMBIGUITY_THRESHOLD, DEFAULT_THRESHOLD
+from parley.nlu.oos import OOS_LABELS, open_set_report
 from parley.nlu.pipeline import Pipeline, Progress
 from parley.project.config import ProjectConfig
 from parley.project.nlu_data import NLUData, NLUExample
@@ -32,10 +34,41 @@ class Evaluation:
     predicted_entities: list[set[Span]] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)  # seconds per parse
+    # before any FallbackClassifier: the top intent, its confidence, its lead over the second
+    raw_intents: list[str] = field(default_factory=list)
+    raw_confidences: list[float] = field(default_factory=list)
+    raw_gaps: list[float] = field(default_factory=list)
+    fallback_thresholds: tuple[float, float] | None = None  # (threshold, ambiguity) of the model
 
     def extend(self, other: Evaluation) -> None:
         for name in self.__dataclass_fields__:
-            getattr(self, name).extend(getattr(other, name))
+            if name == "fallback_thresholds":
+                self.fallback_thresholds = self.fallback_thresholds or other.fallback_thresholds
+            else:
+                getattr(self, name).extend(getattr(other, name))
+
+    @property
+    def has_out_of_scope(self) -> bool:
+        """Whether the test data labels some messages out of scope."""
+        return any(g in OOS_LABELS for g in self.gold_intents)
+
+    def out_of_scope_report(self, in_scope_loss: float = 0.01) -> dict[str, Any]:
+        """Out-of-scope figures and the accuracy-vs-fallback curve (`oos.open_set_report`) at
+        Rasa's thresholds 0.3 and 0.7 and the model's own."""
+        thresholds = {0.3, 0.7}
+        ambiguity = 0.1
+        if self.fallback_thresholds is not None:
+            thresholds.add(self.fallback_thresholds[0])
+            ambiguity = self.fallback_thresholds[1]
+        return open_set_report(
+            self.gold_intents,
+            self.raw_intents,
+            self.raw_confidences,
+            self.raw_gaps,
+            tuple(sorted(thresholds)),
+            ambiguity,
+            in_scope_loss,
+        )
 
     def intent_report(self) -> dict[str, Any]:
         """scikit-learn's classification_report dict (with `accuracy`)."""
@@ -95,10 +128,27 @@ def _gold_spans(example: NLUExample) -> set[Span]:
 def evaluate(pipeline: Pipeline, examples: tuple[NLUExample, ...] | list[NLUExample]) -> Evaluation:
     """Parse every example one by one (as a live assistant would) and record the predictions."""
     result = Evaluation()
+    fallbacks = [c for c in pipeline.components if c.kind == "fallback"]
+    if fallbacks:
+        options = fallbacks[0].options
+        result.fallback_thresholds = (
+            float(options.get("threshold", DEFAULT_THRESHOLD)),
+            float(options.get("ambiguity_threshold", DEFAULT_AMBIGUITY_THRESHOLD)),
+        )
     for example in examples:
         started = time.perf_counter()
-        parsed = pipeline.parse(example.text)
+        message = pipeline.process(example.text, skip=frozenset({"fallback"}))
+        raw_intent = message.intent
+        ranking = message.intent_ranking
+        for component in fallbacks:
+            component.process(message)
+        parsed = message.as_parse_result()
         result.latencies.append(time.perf_counter() - started)
+        raw_confidence = float(raw_intent.get("confidence") or 0.0)
+        result.raw_intents.append(str(raw_intent.get("name")))
+        result.raw_confidences.append(raw_confidence)
+        second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
+        result.raw_gaps.append(raw_confidence - second)
         result.texts.append(example.text)
         result.gold_intents.append(example.base_intent)
         result.predicted_intents.append(str(parsed["intent"].get("name")))
@@ -138,8 +188,10 @@ PLOTS_EXTRA = "parley[plots]"
 """The install extra with matplotlib, which draws the PNG plots."""
 
 
-def write_reports(result: Evaluation, out: Path) -> dict[str, Path]:
-    """intent_report.json, entity_report.json, errors.json and two PNG plots under `out`.
+def write_reports(result: Evaluation, out: Path, in_scope_loss: float = 0.01) -> dict[str, Path]:
+    """intent_report.json, entity_report.json, errors.json and two PNG plots under `out`, plus
+    the accuracy-vs-fallback curve (`fallback_curve.json`/`.png`, with the threshold that loses
+    `in_scope_loss` of in-scope accuracy; out-of-scope figures when the data labels some).
 
     Without matplotlib (the `parley[plots]` extra) the plots are left out, the reports are not.
     """
@@ -154,13 +206,22 @@ def write_reports(result: Evaluation, out: Path) -> dict[str, Path]:
     files["intent_report"].write_text(json.dumps(result.intent_report(), indent=2))
     files["entity_report"].write_text(json.dumps(result.entity_report(), indent=2))
     files["errors"].write_text(json.dumps(result.errors(), indent=2, ensure_ascii=False))
+    files["fallback_curve"] = out / "fallback_curve.json"
+    curve = result.out_of_scope_report(in_scope_loss)
+    files["fallback_curve"].write_text(json.dumps(curve, indent=1))
     try:
-        from parley.nlu.plots import plot_confidence_histogram, plot_confusion_matrix
+        from parley.nlu.plots import (
+            plot_confidence_histogram,
+            plot_confusion_matrix,
+            plot_fallback_curve,
+        )
     except ImportError as exc:
         if exc.name is None or exc.name.split(".")[0] != "matplotlib":
             raise
         del files["confusion_matrix"], files["histogram"]
         return files
+    files["fallback_curve_plot"] = out / "fallback_curve.png"
+    plot_fallback_curve(curve, files["fallback_curve_plot"])
     plot_confusion_matrix(result.gold_intents, result.predicted_intents, files["confusion_matrix"])
     plot_confidence_histogram(
         result.gold_intents, result.predicted_intents, result.confidences, files["histogram"]

@@ -11,9 +11,11 @@ from typing import Any
 import numpy as np
 
 from parley.nlu.component import TrainingSet, message_features
+from parley.nlu.in_domain import words_of
 from parley.nlu.kernel import KernelOptions
 from parley.nlu.linear import LinearModel
 from parley.nlu.message import Message
+from parley.nlu.static_vectors import shared_vectors
 from parley.project.nlu_data import RESPONSE_KEY_SEPARATOR
 
 logger = logging.getLogger(__name__)
@@ -71,7 +73,16 @@ class LinearIntentClassifier:
             seed=seed,
             vectors=None if training.static is None else training.static[rows],
             kernel=self.kernel_options(seed),
+            scope_vectors=self._scope_vectors(training, rows),
+            words=frozenset(w for i in rows for w in words_of(training.messages[i].text)),
         )
+
+    @staticmethod
+    def _scope_vectors(training: TrainingSet, rows: list[int]) -> np.ndarray:
+        """Static word vectors of the rows: the in-domain confidence uses them in any pipeline."""
+        if training.static is not None:
+            return np.asarray(training.static[rows])
+        return shared_vectors().vectors([training.messages[i].text for i in rows])
 
     @staticmethod
     def _default_c(training: TrainingSet) -> float:
@@ -96,7 +107,15 @@ class LinearIntentClassifier:
         if self.model is None:
             return
         features = message_features(message, self.sparse_size)
-        probs = self.model.probabilities(*features, message.static)
+        scope_vector = None
+        if self.model.scope is not None:
+            scope_vector = message.static
+            if scope_vector is None:
+                scope_vector = shared_vectors().vector(message.text)
+        words = words_of(message.text)
+        probs = self.model.confidences(
+            *features, message.static, scope_vector, words, shared_vectors().wordpiece.is_word
+        )
         length = int(self.options.get("ranking_length", DEFAULT_RANKING_LENGTH))
         message.intent_ranking = ranking(self.model.labels, probs, length)
         message.intent = dict(message.intent_ranking[0])

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from parley.nlu.in_domain import HeldOut, InDomainScore, rescale_ranking, softmax
 from parley.nlu.kernel import KernelOptions, RandomFeatureRidge
 
 if TYPE_CHECKING:
@@ -28,13 +30,11 @@ logger = logging.getLogger(__name__)
 # in-domain messages confident (as Rasa's DIET is) and mixed ones less so.
 MIN_EXAMPLES_TO_CALIBRATE = 200
 DEFAULT_TEMPERATURE = 0.25
+SMALL_DATA_FOLDS = 5  # below MIN_EXAMPLES_TO_CALIBRATE, out-of-fold scores calibrate the scope
 
 
-def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
-    z = scores / temperature
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return np.asarray(e / e.sum(axis=-1, keepdims=True))
+def _no_vocabulary(word: str) -> bool:
+    return False
 
 
 def _fit_svc(features: sparse.csr_matrix, labels: np.ndarray, c: float, seed: int) -> LinearSVC:
@@ -83,6 +83,7 @@ class LinearModel:
         temperature: float,
         kernel: RandomFeatureRidge | None = None,
         kernel_weight: float = 0.0,
+        scope: InDomainScore | None = None,
     ) -> None:
         self.labels = labels
         self.weights = weights
@@ -90,6 +91,7 @@ class LinearModel:
         self.temperature = temperature
         self.kernel = kernel
         self.kernel_weight = kernel_weight
+        self.scope = scope
 
     @classmethod
     def train(
@@ -101,10 +103,15 @@ class LinearModel:
         calibrate: bool = True,
         vectors: np.ndarray | None = None,
         kernel: KernelOptions | None = None,
+        scope_vectors: np.ndarray | None = None,
+        words: frozenset[str] = frozenset(),
     ) -> LinearModel:
         """Fit on all data; when there is enough, first fit the temperature on a held-out fifth.
 
-        `vectors` (one unit vector per row) with `kernel` options add the kernel head."""
+        `vectors` (one unit vector per row) with `kernel` options add the kernel head.
+        `scope_vectors` (static word vectors per row) add the in-domain confidence
+        (`in_domain.InDomainScore`), calibrated on the held-out fifth or, on small data, on
+        out-of-fold predictions; `words` are the training examples' words (its nonsense check)."""
         classes = sorted(set(labels))
         n_features = features.shape[1]
         if len(classes) < 2:
@@ -120,18 +127,26 @@ class LinearModel:
             kernel = vectors = None
         temperature = DEFAULT_TEMPERATURE
         counts = np.bincount(y)
+        held_out: HeldOut | None = None
         if calibrate and len(y) >= MIN_EXAMPLES_TO_CALIBRATE and counts.min() >= 2:
             # liblinear and numpy release the GIL: the calibration fit runs beside the final one
             with ThreadPoolExecutor(max_workers=1) as pool:
-                held_out = pool.submit(
-                    cls._held_out_temperature, features, y, c, seed, vectors, kernel
-                )
+                pending = pool.submit(cls._held_out_scores, features, y, c, seed, vectors, kernel)
                 model = _fit_svc(features, y, c, seed)
                 head = _fit_kernel(vectors, y, len(classes), kernel)
-                temperature = held_out.result()
+                held_out = pending.result()
+            if held_out is not None:
+                temperature = _fit_temperature(held_out.scores, y[held_out.rows])
         else:
             model = _fit_svc(features, y, c, seed)
             head = _fit_kernel(vectors, y, len(classes), kernel)
+            if scope_vectors is not None and calibrate:
+                held_out = _out_of_fold_scores(features, y, c, seed, vectors, kernel)
+        scope = (
+            None
+            if scope_vectors is None
+            else InDomainScore.train(scope_vectors, y, len(classes), held_out, temperature, words)
+        )
         coef = np.asarray(model.coef_, dtype=np.float32)
         intercept = np.asarray(model.intercept_, dtype=np.float32)
         if len(classes) == 2:
@@ -145,31 +160,47 @@ class LinearModel:
             temperature,
             head,
             kernel.weight if kernel is not None else 0.0,
+            scope,
         )
 
     @staticmethod
-    def _held_out_temperature(
+    def _held_out_scores(
         features: sparse.csr_matrix,
         y: np.ndarray,
         c: float,
         seed: int,
         vectors: np.ndarray | None,
         kernel: KernelOptions | None,
-    ) -> float:
+    ) -> HeldOut | None:
+        """Scores of a stratified fifth by a model fit on the rest (None if a class is lost)."""
         rng = np.random.default_rng(seed)
         held = np.zeros(len(y), dtype=bool)
         for label in np.unique(y):
             members = np.flatnonzero(y == label)
             take = max(1, len(members) // 5)
             held[rng.choice(members, size=take, replace=False)] = True
-        model = _fit_svc(features[~held], y[~held], c, seed)
-        if len(model.classes_) != int(y.max()) + 1:
-            return DEFAULT_TEMPERATURE
-        scores = _decision(model, features[held])
-        if vectors is not None and kernel is not None:
-            head = RandomFeatureRidge.train(vectors[~held], y[~held], scores.shape[1], kernel)
-            scores = scores + kernel.weight * head.scores(vectors[held])
-        return _fit_temperature(scores, y[held])
+        scores = _fold_scores(features, y, held, c, seed, vectors, kernel)
+        return None if scores is None else HeldOut(np.flatnonzero(held), scores)
+
+    def confidences(
+        self,
+        indices: np.ndarray,
+        values: np.ndarray,
+        vector: np.ndarray | None = None,
+        scope_vector: np.ndarray | None = None,
+        words: list[str] | None = None,
+        vocabulary: Callable[[str], bool] | None = None,
+    ) -> np.ndarray:
+        """Class probabilities; with an in-domain score and the message's static vector and
+        words, the top class's is the in-domain confidence and the others share the rest."""
+        scores = self.scores(indices, values, vector)
+        probabilities = softmax(scores, self.temperature)
+        if self.scope is None or scope_vector is None:
+            return probabilities
+        confidence = self.scope.confidence(
+            scores, scope_vector, self.temperature, words or [], vocabulary or _no_vocabulary
+        )
+        return rescale_ranking(probabilities, confidence)
 
     def scores(
         self, indices: np.ndarray, values: np.ndarray, vector: np.ndarray | None = None
@@ -206,6 +237,8 @@ class LinearModel:
         np.save(folder / f"{prefix}_bias.npy", self.bias)
         if self.kernel is not None:
             self.kernel.persist(folder, f"{prefix}_kernel")
+        if self.scope is not None:
+            self.scope.persist(folder, f"{prefix}_scope")
 
     @classmethod
     def load(cls, folder: Path, prefix: str = "linear") -> LinearModel:
@@ -218,4 +251,57 @@ class LinearModel:
             float(meta["temperature"]),
             None if kernel_weight is None else RandomFeatureRidge.load(folder, f"{prefix}_kernel"),
             float(kernel_weight or 0.0),
+            InDomainScore.load(folder, f"{prefix}_scope"),
         )
+
+
+def _fold_scores(
+    features: sparse.csr_matrix,
+    y: np.ndarray,
+    held: np.ndarray,
+    c: float,
+    seed: int,
+    vectors: np.ndarray | None,
+    kernel: KernelOptions | None,
+) -> np.ndarray | None:
+    """Raw scores of the `held` rows by a model (+ kernel head) fit on the others."""
+    n_classes = int(y.max()) + 1
+    model = _fit_svc(features[~held], y[~held], c, seed)
+    if len(model.classes_) != n_classes:
+        return None
+    scores = _decision(model, features[held])
+    if vectors is not None and kernel is not None:
+        head = RandomFeatureRidge.train(vectors[~held], y[~held], n_classes, kernel)
+        scores = scores + kernel.weight * head.scores(vectors[held])
+    return scores
+
+
+def _out_of_fold_scores(
+    features: sparse.csr_matrix,
+    y: np.ndarray,
+    c: float,
+    seed: int,
+    vectors: np.ndarray | None,
+    kernel: KernelOptions | None,
+) -> HeldOut | None:
+    """Each row's scores by a model fit without its fold (small data: cheap). Rows of a class
+    with one example are never held out (a model without that class could not score it)."""
+    rng = np.random.default_rng(seed)
+    fold = np.full(len(y), -1)
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        if len(members) >= 2:
+            fold[members] = (np.arange(len(members)) + int(label)) % SMALL_DATA_FOLDS
+    rows: list[np.ndarray] = []
+    blocks: list[np.ndarray] = []
+    for k in range(SMALL_DATA_FOLDS):
+        held = fold == k
+        if not held.any():
+            continue
+        scores = _fold_scores(features, y, held, c, seed, vectors, kernel)
+        if scores is not None:
+            rows.append(np.flatnonzero(held))
+            blocks.append(scores)
+    if not rows:
+        return None
+    return HeldOut(np.concatenate(rows), np.vstack(blocks))

@@ -48,7 +48,8 @@ class NLUPart:
     def fingerprint(self, project: Project) -> str:
         config = project.config
         return fingerprint(
-            "nlu-v2",  # v2: the default pipeline gained static word vectors
+            # v2: the default pipeline gained static word vectors; v3: in-domain confidence
+            "nlu-v3",
             config.language,
             config.pipeline,
             training_data(project, self.story_turns),

@@ -127,11 +127,13 @@ class Pipeline:
         """Rasa's parse result for `text`."""
         return self.process(text).as_parse_result()
 
-    def process(self, text: str) -> Message:
+    def process(self, text: str, skip: frozenset[str] = frozenset()) -> Message:
+        """Run the components over `text`, except those of a kind in `skip`."""
         message = Message(text)
         message.tokens = tokenize(text)
         for component in self.components:
-            component.process(message)
+            if component.kind not in skip:
+                component.process(message)
         return message
 
     def persist(self, folder: Path) -> None:

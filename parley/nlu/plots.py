@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure  # no pyplot: no global backend or figure state to change
@@ -46,3 +47,31 @@ def plot_confidence_histogram(
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def plot_fallback_curve(report: dict[str, Any], path: Path) -> None:
+    """In-scope accuracy (fallbacks counted wrong) and out-of-scope recall against the share of
+    in-scope messages that fall back, one point per threshold; the chosen threshold marked."""
+    curve = report["curve"]
+    rates = [p["known_fallback_rate"] or 0.0 for p in curve]
+    fig = Figure(figsize=(6.5, 4.5))
+    ax = fig.subplots()
+    ax.plot(rates, [p["known_accuracy"] or 0.0 for p in curve], label="in-scope accuracy")
+    if report["oos_messages"]:
+        ax.plot(rates, [p["oos_recall"] or 0.0 for p in curve], label="out-of-scope recall")
+    chosen = report.get("at_loss")
+    if chosen is not None:
+        ax.axvline(chosen["known_fallback_rate"] or 0.0, color="grey", linestyle=":")
+        ax.annotate(
+            f"threshold {chosen['threshold']:.3f}",
+            (chosen["known_fallback_rate"] or 0.0, chosen["known_accuracy"] or 0.0),
+            fontsize=8,
+        )
+    ax.set_xlabel("in-scope messages falling back")
+    ax.set_ylabel("share")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"Fallback threshold: in-scope loss {report['in_scope_loss']:.0%}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)

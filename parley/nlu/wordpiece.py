@@ -98,6 +98,11 @@ class WordPiece:
                 ids.extend(self.chunk_ids(chunk))
         return ids
 
+    def is_word(self, text: str) -> bool:
+        """Whether `text` is one whole-word token of the vocabulary (not split, not [UNK])."""
+        ids = self.chunk_ids(text) if text and not _WHITESPACE.search(text) else ()
+        return len(ids) == 1 and ids[0] != self.unknown_id
+
     def _chunk_ids(self, chunk: str) -> tuple[int, ...]:
         """Ids of a whitespace-free piece of text (normalising is per character, so pieces
         between whitespace can be encoded apart and cached)."""

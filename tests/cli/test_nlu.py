@@ -75,3 +75,32 @@ def test_without_matplotlib_the_reports_are_written_and_the_plots_extra_named(
     assert "pip install 'parley[plots]'" in result.output
     assert json.loads((out / "intent_report.json").read_text())["weighted avg"]["support"] == 41
     assert not list(out.glob("*.png"))
+
+
+def test_test_nlu_reports_out_of_scope_and_the_threshold_for_a_chosen_loss(
+    tmp_path: Path,
+) -> None:
+    models = _train(tmp_path)
+    data = tmp_path / "test_nlu.yml"
+    data.write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello there\n    - hi\n'
+        "- intent: goodbye\n  examples: |\n    - bye bye\n    - goodbye then\n"
+        "- intent: out_of_scope\n  examples: |\n    - asdkjh qwe\n    - Wie spät ist es?\n"
+        "    - 😀😀\n"
+    )
+    out = tmp_path / "results"
+    tested = runner.invoke(
+        app, ["test", "nlu", "--model", str(models), "--nlu", str(data), "--out", str(out),
+              "--in-scope-loss", "0.05"],
+    )  # fmt: skip
+    assert tested.exit_code == 0, tested.output
+    assert "Out of scope: 3 messages" in tested.output
+    curve = json.loads((out / "fallback_curve.json").read_text())
+    assert curve["known_messages"] == 4 and curve["oos_messages"] == 3
+    assert curve["in_scope_loss"] == 0.05
+    # nonsense falls back at the model's threshold 0.3; the greetings do not
+    assert curve["at_threshold"]["0.3"]["oos_recall"] == 1.0
+    assert curve["at_threshold"]["0.3"]["known_fallback_rate"] == 0.0
+    assert curve["at_loss"]["known_accuracy"] >= curve["known_accuracy"] - 0.05
+    assert "FallbackClassifier threshold losing at most 5.0%" in tested.output
+    assert (out / "fallback_curve.png").read_bytes()[:4] == b"\x89PNG"

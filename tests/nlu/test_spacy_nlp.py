@@ -12,8 +12,8 @@ import pytest
 from parley.nlu import Interpreter, load
 from parley.nlu.part import NLUPart
 from parley.project import load_project
-from parley.project.validate import validate_project
 from parley.training import train_project
+from parley.validation import validate_project
 
 NLU = """version: "3.1"
 nlu:

@@ -1,0 +1,261 @@
+"""Open-intent benchmark: does the NLU know when a message is about none of its intents?
+
+For HWU64 (64 intents) and SNIPS (7 intents): train the default pipeline (without its
+FallbackClassifier) on the train examples of 75 % and of 50 % of the intents (3 seeded splits
+each); parse every test message, those of the held-out intents labelled out-of-scope. Reported
+per run and averaged: AUROC of the top confidence (known vs out-of-scope), known-intent accuracy,
+and at Rasa's usual thresholds (FallbackClassifier 0.3 / 0.7 with ambiguity 0.1) OOS recall and
+the fallback rate on known-intent messages; the threshold where known-intent accuracy (fallbacks
+counted wrong) drops by at most 1 point and the OOS recall there; the same for the calibrated
+softmax alone ("softmax", what Parley reported before). `bench/results/nlu_oos.json` and the
+curves in `bench/results/nlu/oos-*.png`. Also, for each Rasa project in `../shared/examples`,
+the share of its in-domain messages (5-fold cross-validation, its own pipeline) that fall back at
+FallbackClassifier thresholds 0.3 ... 0.7: a Rasa threshold must keep its meaning.
+
+`python bench/nlu_oos_bench.py [--datasets hwu64 snips] [--fractions 0.75 0.5] [--seeds 0 1 2]
+[--examples moodbot ...]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.nlu_bench import DATASETS, RESULTS, pipeline_components  # noqa: E402
+
+THRESHOLDS = (0.3, 0.7)
+AMBIGUITY = 0.1
+
+
+def known_split(intents: list[str], fraction: float, seed: int) -> set[str]:
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(intents, size=round(fraction * len(intents)), replace=False)
+    return {str(name) for name in chosen}
+
+
+def run_one(dataset: str, fraction: float, seed: int) -> dict[str, Any]:
+    from parley.nlu.component import message_features
+    from parley.nlu.in_domain import softmax
+    from parley.nlu.oos import open_set_report
+    from parley.nlu.pipeline import Pipeline
+    from parley.project.config import ProjectConfig
+    from parley.project.loader import load_nlu_data
+    from parley.project.nlu_data import NLUData
+
+    train = load_nlu_data([DATASETS / dataset / "train.yml"])
+    test = load_nlu_data([DATASETS / dataset / "test.yml"])
+    known = known_split(sorted({e.base_intent for e in train.examples}), fraction, seed)
+    subset = NLUData(
+        tuple(e for e in train.examples if e.base_intent in known),
+        train.synonyms,
+        train.regexes,
+        train.lookups,
+    )
+    config = ProjectConfig(pipeline=pipeline_components("default"))
+    started = time.perf_counter()
+    pipeline = Pipeline.train(config, subset)
+    train_seconds = time.perf_counter() - started
+    classifier = next(c for c in pipeline.components if c.kind == "linear_intent")
+    model = classifier.model  # type: ignore[attr-defined]
+    gold, predicted, confidence, gaps, softmax_top, softmax_gaps = [], [], [], [], [], []
+    for example in test.examples:
+        message = pipeline.process(example.text)
+        ranking = message.intent_ranking
+        gold.append(example.base_intent if example.base_intent in known else None)
+        predicted.append(message.intent["name"])
+        confidence.append(float(message.intent["confidence"]))
+        gaps.append(confidence[-1] - (ranking[1]["confidence"] if len(ranking) > 1 else 0.0))
+        scores = model.scores(*message_features(message, classifier.sparse_size), message.static)
+        probs = np.sort(softmax(scores, model.temperature))
+        softmax_top.append(float(probs[-1]))
+        softmax_gaps.append(float(probs[-1] - probs[-2]))
+    row: dict[str, Any] = {
+        "dataset": dataset,
+        "known_fraction": fraction,
+        "seed": seed,
+        "known_intents": len(known),
+        "train_seconds": round(train_seconds, 2),
+    }
+    for name, conf, gap in (("parley", confidence, gaps), ("softmax", softmax_top, softmax_gaps)):
+        row[name] = open_set_report(gold, predicted, conf, gap, THRESHOLDS, AMBIGUITY)
+    return row
+
+
+EXAMPLES = DATASETS.parent / "examples"
+RASA_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+def example_thresholds(name: str, folds: int = 5) -> dict[str, Any] | None:
+    """A Rasa project's own pipeline (its FallbackClassifier removed), k-fold cross-validated:
+    the share of its in-domain messages that fall back at each Rasa threshold (ambiguity 0.1)."""
+    from dataclasses import replace
+
+    from sklearn.model_selection import StratifiedKFold
+
+    from parley.nlu.part import training_data
+    from parley.nlu.pipeline import Pipeline
+    from parley.project.loader import load_project
+    from parley.project.nlu_data import NLUData
+
+    try:
+        project = load_project(EXAMPLES / name)
+        listed = project.config.pipeline or pipeline_components("default")
+        components = tuple(c for c in listed if c.name != "FallbackClassifier")
+        config = replace(project.config, pipeline=components)
+        data = training_data(project)
+        examples = list(data.examples)
+        labels = [e.base_intent for e in examples]
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+        keep = [i for i, label in enumerate(labels) if labels.count(label) >= folds]
+        confidence, gap, right = [], [], []
+        for train_rows, test_rows in splitter.split(keep, [labels[i] for i in keep]):
+            train = NLUData(
+                tuple(examples[keep[i]] for i in train_rows)
+                + tuple(e for i, e in enumerate(examples) if i not in set(keep)),
+                data.synonyms,
+                data.regexes,
+                data.lookups,
+            )
+            pipeline = Pipeline.train(config, train)
+            for i in test_rows:
+                parsed = pipeline.parse(examples[keep[i]].text)
+                ranking = parsed["intent_ranking"]
+                confidence.append(float(parsed["intent"]["confidence"] or 0.0))
+                second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
+                gap.append(confidence[-1] - second)
+                right.append(parsed["intent"]["name"] == labels[keep[i]])
+    except Exception as error:  # an example Parley cannot train yet is reported, not fatal
+        return {"example": name, "error": str(error).splitlines()[0][:200]}
+    conf, gaps, ok = np.array(confidence), np.array(gap), np.array(right)
+    rates = {
+        str(t): round(float(((conf < t) | (gaps < AMBIGUITY)).mean()), 4) for t in RASA_THRESHOLDS
+    }
+    return {
+        "example": name,
+        "messages": len(conf),
+        "accuracy": round(float(ok.mean()), 4),
+        "fallback_rate": rates,
+        "spread_points": round(100 * (rates["0.7"] - rates["0.3"]), 2),
+    }
+
+
+def _mean(rows: list[dict[str, Any]], path: tuple[str, ...]) -> float:
+    values = []
+    for row in rows:
+        value: Any = row
+        for key in path:
+            value = value[key]
+        values.append(float(value))
+    return round(float(np.mean(values)), 4)
+
+
+SUMMARY_KEYS = (
+    ("auroc",),
+    ("known_accuracy",),
+    ("at_threshold", "0.3", "oos_recall"),
+    ("at_threshold", "0.3", "known_fallback_rate"),
+    ("at_threshold", "0.3", "known_accuracy"),
+    ("at_threshold", "0.7", "oos_recall"),
+    ("at_threshold", "0.7", "known_fallback_rate"),
+    ("at_threshold", "0.7", "known_accuracy"),
+    ("at_loss", "threshold"),
+    ("at_loss", "oos_recall"),
+)
+
+
+def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for key in sorted({(r["dataset"], r["known_fraction"]) for r in runs}):
+        group = [r for r in runs if (r["dataset"], r["known_fraction"]) == key]
+        entry: dict[str, Any] = {"dataset": key[0], "known_fraction": key[1], "runs": len(group)}
+        for name in ("parley", "softmax"):
+            entry[name] = {"/".join(k): _mean([r[name] for r in group], k) for k in SUMMARY_KEYS}
+        out.append(entry)
+    return out
+
+
+def plot(runs: list[dict[str, Any]], folder: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for key in sorted({(r["dataset"], r["known_fraction"]) for r in runs}):
+        figure, axes = plt.subplots(figsize=(6, 4.5))
+        for r in (r for r in runs if (r["dataset"], r["known_fraction"]) == key):
+            for name, style in (("parley", "-"), ("softmax", ":")):
+                curve = r[name]["curve"]
+                axes.plot(
+                    [p["known_accuracy"] for p in curve],
+                    [p["oos_recall"] for p in curve],
+                    style,
+                    label=f"{name} seed {r['seed']} (AUROC {r[name]['auroc']:.3f})",
+                )
+        axes.set_xlabel("known-intent accuracy (fallbacks counted wrong)")
+        axes.set_ylabel("out-of-scope recall")
+        axes.set_title(f"{key[0]}, {int(key[1] * 100)} % of intents known")
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=7)
+        figure.tight_layout()
+        figure.savefig(folder / f"oos-{key[0]}-{int(key[1] * 100)}.png", dpi=100)
+        plt.close(figure)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--datasets", nargs="*", default=["hwu64", "snips"])
+    parser.add_argument("--fractions", nargs="*", type=float, default=[0.75, 0.5])
+    parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
+    parser.add_argument("--examples", nargs="*", default=None, help="default: every example")
+    args = parser.parse_args()
+    names = args.examples
+    if names is None:
+        names = sorted(p.name for p in EXAMPLES.iterdir() if (p / "config.yml").is_file())
+    thresholds = [row for row in map(example_thresholds, names) if row is not None]
+    for row in thresholds:
+        print(json.dumps(row), flush=True)
+    runs = []
+    for dataset in args.datasets:
+        for fraction in args.fractions:
+            for seed in args.seeds:
+                row = run_one(dataset, fraction, seed)
+                row["load_average_1m_after"] = round(os.getloadavg()[0], 2)
+                brief = {k: v for k, v in row.items() if k not in ("parley", "softmax")}
+                brief["auroc"] = row["parley"]["auroc"]
+                print(json.dumps(brief), flush=True)
+                runs.append(row)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    report = {
+        "targets": "HWU64 75 % known: AUROC >= 0.93; OOS recall >= 0.65 where known accuracy"
+        " drops <= 1 point",
+        "rasa_thresholds_on_examples": thresholds,
+        "summary": summarise(runs),
+        "runs": runs,
+    }
+    plot(runs, RESULTS / "nlu")
+    (RESULTS / "nlu_oos.json").write_text(json.dumps(thin_curves(report), indent=1) + "\n")
+
+
+def thin_curves(report: dict[str, Any], keep: int = 25) -> dict[str, Any]:
+    """The report with each run's curve cut to about `keep` points (the plots have them all)."""
+    for row in report["runs"]:
+        for name in ("parley", "softmax"):
+            curve = row[name]["curve"]
+            step = max(1, len(curve) // keep)
+            row[name]["curve"] = curve[::step] + ([curve[-1]] if (len(curve) - 1) % step else [])
+    return report
+
+
+if __name__ == "__main__":
+    main()

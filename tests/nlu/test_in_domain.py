@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from parley.nlu.in_domain import rescale_ranking
+from parley.nlu.pipeline import Pipeline
+from parley.project import NLUData, NLUExample
+from parley.project.config import ComponentConfig, ProjectConfig
+
+EXAMPLES = {
+    "greet": ["hello", "hi there", "good morning", "hey", "hiya", "good evening", "hi bot"],
+    "goodbye": ["bye", "see you later", "good night", "goodbye", "talk to you soon", "cya"],
+    "weather": [
+        "what's the weather like", "will it rain tomorrow", "is it sunny outside",
+        "how cold is it today", "do I need an umbrella", "what's the forecast for the weekend",
+    ],
+    "music": [
+        "play some jazz", "put on my playlist", "next song please", "turn up the volume",
+        "play the latest album by adele", "skip this track",
+    ],
+}  # fmt: skip
+
+
+def train(with_fallback: float | None = None) -> Pipeline:
+    data = NLUData(tuple(NLUExample(t, i) for i, texts in EXAMPLES.items() for t in texts))
+    components = [
+        ComponentConfig("WhitespaceTokenizer"),
+        ComponentConfig("CountVectorsFeaturizer"),
+        ComponentConfig("CountVectorsFeaturizer", {"analyzer": "char_wb", "max_ngram": 4}),
+        ComponentConfig("DIETClassifier", {"entity_recognition": False}),
+    ]
+    if with_fallback is not None:
+        components.append(ComponentConfig("FallbackClassifier", {"threshold": with_fallback}))
+    return Pipeline.train(ProjectConfig(pipeline=tuple(components)), data)
+
+
+def test_in_domain_messages_are_confident_and_nonsense_is_not(tmp_path: Path) -> None:
+    pipeline = train()
+    for text, intent in [("hello there", "greet"), ("play some rock music", "music")]:
+        parsed = pipeline.parse(text)
+        assert parsed["intent"]["name"] == intent
+        assert parsed["intent"]["confidence"] > 0.7  # Rasa projects' thresholds keep them
+    for text in ["asdkjh qwe", "", "😀😀", "Wie spät ist es bitte?", "qwertz uiop"]:
+        parsed = pipeline.parse(text)
+        assert parsed["intent"]["confidence"] < 0.3, text
+        ranking = parsed["intent_ranking"]
+        # the ranking stays a ranking: the top intent first, the others below it
+        assert ranking[0] == parsed["intent"]
+        assert all(r["confidence"] <= ranking[0]["confidence"] for r in ranking)
+    pipeline.persist(tmp_path / "nlu")
+    loaded = Pipeline.load(tmp_path / "nlu")
+    for text in ["hello there", "asdkjh qwe", "will it snow"]:
+        assert loaded.parse(text) == pipeline.parse(text)
+
+
+def test_the_rasa_threshold_range_keeps_in_domain_messages() -> None:
+    for threshold in (0.3, 0.5, 0.7):
+        pipeline = train(with_fallback=threshold)
+        texts = ["hi", "bye bye", "what's the weather tomorrow", "play a song"]
+        assert [pipeline.parse(t)["intent"]["name"] for t in texts] == [
+            "greet",
+            "goodbye",
+            "weather",
+            "music",
+        ]
+        assert pipeline.parse("asdkjh qwe")["intent"]["name"] == "nlu_fallback"
+
+
+def test_rescaled_ranking_keeps_its_order_and_sums_to_at_most_one() -> None:
+    probabilities = np.array([0.1, 0.5, 0.4])
+    for confidence in (0.0, 0.05, 0.5, 0.99):
+        out = rescale_ranking(probabilities, confidence)
+        assert int(out.argmax()) == 1 and out[1] == max(confidence, 1e-6)
+        assert out[2] < out[1] and out[0] < out[2]
+        assert out.sum() <= 1.0 + 1e-9
