@@ -1,6 +1,7 @@
 """The Agent: one path for every message, from any channel, through a trained model.
 
-Per conversation the Agent takes the lock, brings its tracker up to date (a recently used
+Per conversation the Agent takes the lock (with its fencing token, which the store checks when
+the turn appends), brings its tracker up to date (a recently used
 tracker is kept with the store position it reflects, and only the events stored after that
 position are loaded — another replica may have added them), lets the processor run the turn,
 appends only the turn's new events in one call, then publishes them to the event broker.
@@ -185,15 +186,20 @@ class Agent:
         return cached.tracker, loaded.position
 
     async def _save(
-        self, tracker: Tracker, new: list[Event], position: StorePosition | None = None
+        self,
+        tracker: Tracker,
+        new: list[Event],
+        position: StorePosition | None = None,
+        fence: int | None = None,
     ) -> None:
         """Store and publish the turn's events; the tracker goes back to the cache when the
-        store confirms nobody else wrote in between (`position` is where it was loaded)."""
+        store confirms nobody else wrote in between (`position` is where it was loaded).
+        `fence`: the lock's fencing token (FencedError if the lock was taken over)."""
         if not new:
             self.trackers.put(tracker.sender_id, tracker, position)
             return
         dicts = [e.as_dict(copy=False) for e in new]  # only serialised by stores and brokers
-        reached = await self.tracker_store.append(tracker.sender_id, dicts)
+        reached = await self.tracker_store.append(tracker.sender_id, dicts, fence=fence)
         expected = (position.sequence if position else 0) + len(new)
         if (
             reached is not None
@@ -220,14 +226,14 @@ class Agent:
     ) -> list[dict[str, Any]]:
         """One turn under the conversation's lock; `only_if` may call it off after looking at
         the tracker (decided under the lock, so two processes cannot both go ahead)."""
-        async with self.lock_store.lock(sender_id):
+        async with self.lock_store.lock(sender_id) as fence:
             tracker, position = await self._checkout(sender_id)
             if only_if is not None and not only_if(tracker):
                 self.trackers.put(sender_id, tracker, position)
                 return []
             new = await self.processor.handle_user(tracker, message)
             stamp(new, self.model_id)
-            await self._save(tracker, new, position)
+            await self._save(tracker, new, position, fence)
         return self._messages(sender_id, new)
 
     async def handle_message(
@@ -270,13 +276,13 @@ class Agent:
         confidence: float | None = None,
     ) -> list[dict[str, Any]]:
         """Run one action in the conversation now (Rasa's `execute` endpoint)."""
-        async with self.lock_store.lock(sender_id):
+        async with self.lock_store.lock(sender_id) as fence:
             tracker, position = await self._checkout(sender_id)
             start = len(tracker.events)
             await self.processor.update_session(tracker)
             await self.processor.run_action(tracker, action_name, policy, confidence)
             new = stamp(tracker.events[start:], self.model_id)
-            await self._save(tracker, new, position)
+            await self._save(tracker, new, position, fence)
         return self._messages(sender_id, new)
 
     async def predict_next(self, sender_id: str) -> dict[str, Any]:
@@ -296,27 +302,27 @@ class Agent:
         parsed = events_from_dicts(events)
         for event in parsed:
             event.metadata.setdefault("event_id", new_event_id())
-        async with self.lock_store.lock(sender_id):
+        async with self.lock_store.lock(sender_id) as fence:
             tracker, position = await self._checkout(sender_id)
             tracker.update_all(parsed)
             result = tracker.copy()  # once saved, the tracker belongs to the cache
-            await self._save(tracker, parsed, position)
+            await self._save(tracker, parsed, position, fence)
         return result
 
     async def replace_events(self, sender_id: str, events: list[EventDict]) -> Tracker:
         """Replace a conversation's events (Rasa's `PUT /conversations/<id>/tracker/events`)."""
         parsed = events_from_dicts(events)
-        async with self.lock_store.lock(sender_id):
+        async with self.lock_store.lock(sender_id) as fence:
             self.trackers.discard(sender_id)
             await self.tracker_store.delete(sender_id)
             tracker = Tracker(sender_id, slot_defaults(self.domain), parsed)
             result = tracker.copy()
-            await self._save(tracker, parsed)
+            await self._save(tracker, parsed, fence=fence)
         return result
 
     async def release_handoff(self, sender_id: str) -> Tracker:
         """A human agent is done: the bot answers this conversation again."""
-        async with self.lock_store.lock(sender_id):
+        async with self.lock_store.lock(sender_id) as fence:
             tracker, position = await self._checkout(sender_id)
             if not tracker.paused:
                 result = tracker.copy()
@@ -326,7 +332,7 @@ class Agent:
             tracker.update(ConversationResumed(metadata={HANDOFF_RELEASED: True}))
             tracker.update(ActionExecuted(name=ACTION_LISTEN))
             result = tracker.copy()
-            await self._save(tracker, stamp(tracker.events[start:], self.model_id), position)
+            await self._save(tracker, stamp(tracker.events[start:], self.model_id), position, fence)
         return result
 
     # -- reminders ---------------------------------------------------------------------------

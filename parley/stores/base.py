@@ -54,9 +54,15 @@ class TrackerStore(Protocol):
         and the position reached, in one round trip."""
         ...
 
-    async def append(self, sender_id: str, events: Sequence[EventDict]) -> StorePosition | None:
+    async def append(
+        self, sender_id: str, events: Sequence[EventDict], fence: int | None = None
+    ) -> StorePosition | None:
         """Store a turn's new events after the existing ones, all or nothing; returns the
-        position right after them (None when `events` is empty)."""
+        position right after them (None when `events` is empty).
+
+        `fence` is the fencing token of the lock the turn holds (see `LockStore`): the store
+        keeps the highest token used on the conversation and refuses, with FencedError and
+        storing nothing, an append whose token is lower. None: no check (and no token kept)."""
         ...
 
     async def delete(self, sender_id: str) -> bool:
@@ -94,9 +100,14 @@ class ManagedTrackerStore(TrackerStore, Protocol):
 
 
 class LockStore(Protocol):
-    """Serialises the turns of one conversation, across processes when the store is shared."""
+    """Serialises the turns of one conversation, across processes when the store is shared.
 
-    def lock(self, sender_id: str) -> AbstractAsyncContextManager[None]: ...
+    `lock` yields a fencing token, or None when the lock cannot outlive its holder's process
+    (in-process and file locks). A token is an integer greater than every token handed out for
+    the conversation before; the turn passes it to `TrackerStore.append`, which then refuses a
+    holder whose lock expired and was taken over (a paused or partitioned process)."""
+
+    def lock(self, sender_id: str) -> AbstractAsyncContextManager[int | None]: ...
 
     async def close(self) -> None: ...
 

@@ -17,3 +17,17 @@ class EncryptionError(StoreError):
 
 class LockError(StoreError):
     """A conversation lock could not be acquired in time."""
+
+
+class FencedError(StoreError):
+    """A turn's append was refused: its lock was taken over (the fencing token it carries is
+    older than one already used on the conversation), so it must not write any more."""
+
+    def __init__(self, sender_id: str, fence: int) -> None:
+        super().__init__(
+            f"conversation {sender_id!r}: the turn's lock expired and another turn took it over "
+            f"(fencing token {fence} is older than one already used); its events were not "
+            "stored, send the message again"
+        )
+        self.sender_id = sender_id
+        self.fence = fence

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from parley.stores import SQLSettings, SQLTrackerStore, StoreError
+from parley.stores.migrations import HEAD_REVISION
 from parley.stores.sql_engine import alembic_upgrade, create_current_schema
 from tests.stores.conftest import drop_schema, postgres_settings, unique_name
 
@@ -29,7 +30,7 @@ async def _open_concurrently(settings: SQLSettings, root: Path) -> list[str | No
 
 
 async def test_sqlite_schema_is_created_once_and_versioned(tmp_path: Path) -> None:
-    assert await _open_concurrently(SQLSettings(), tmp_path) == ["0001"] * 4
+    assert await _open_concurrently(SQLSettings(), tmp_path) == [HEAD_REVISION] * 4
     store = await SQLTrackerStore.open(SQLSettings(), tmp_path)  # reopening changes nothing
     await store.append("a", [{"event": "user", "timestamp": 1.0, "text": "x"}])
     await store.close()
@@ -57,7 +58,7 @@ async def test_a_new_sqlite_file_being_written_is_waited_for(tmp_path: Path) -> 
 async def test_postgres_replicas_starting_together_migrate_once(tmp_path: Path) -> None:
     schema = unique_name("migrate")
     try:
-        assert await _open_concurrently(postgres_settings(schema), tmp_path) == ["0001"] * 4
+        assert await _open_concurrently(postgres_settings(schema), tmp_path) == [HEAD_REVISION] * 4
     finally:
         await drop_schema(schema)
 

@@ -1,0 +1,156 @@
+"""The per-turn statements of the SQL tracker store on PostgreSQL: one round trip each.
+
+Through SQLAlchemy's async engine a turn cost about ten round trips to the server (pool
+pre-ping, BEGIN, the upsert, the inserts, COMMIT, the rollback that resets a returned
+connection, and as many for the load) and 6 ms of CPU per message, most of it in building,
+compiling and sending them. Here a turn's load is one prepared SELECT and a turn's append one
+prepared statement (the conversation's upsert and the rows' insert in data-modifying CTEs),
+both in autocommit on plain psycopg connections: the append is its own transaction, stored
+whole or not at all, and PostgreSQL flushes the WAL of turns committing together at once (its
+group commit). psycopg prepares a statement the first time a connection runs it.
+
+Connections are opened on demand up to `pool_size` and kept; one broken or interrupted mid-query
+is dropped, never reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from psycopg import pq
+
+from parley.stores.codec import StoredEvent
+from parley.stores.sql_schema import conversations, events
+
+Row = tuple[Any, ...]
+_IDLE = pq.TransactionStatus.IDLE
+DEFAULT_POOL_SIZE = 8  # a statement holds a connection for one round trip: 8 serve c=32 easily
+
+_C = conversations.name
+_E = events.name
+_ROWS_AFTER = (
+    f"SELECT c.created_at, c.event_count, e.key_id, e.body FROM {_C} AS c "
+    f"LEFT OUTER JOIN {_E} AS e ON e.sender_id = c.sender_id AND e.sequence > %(skip)s "
+    "WHERE c.sender_id = %(sender)s ORDER BY e.sequence"
+)
+# Reserve the sequence range (the row lock of the upsert orders concurrent appends to one
+# conversation) and insert the rows, in one statement. No row comes back when the fencing
+# token is older than the conversation's: then nothing is written.
+_APPEND = (
+    f"WITH reserved AS (INSERT INTO {_C} AS c "
+    "(sender_id, created_at, latest_event_time, event_count, fence) "
+    "VALUES (%(sender)s, %(now)s, %(latest)s, %(count)s, %(fence)s) "
+    "ON CONFLICT (sender_id) DO UPDATE SET event_count = c.event_count + excluded.event_count, "
+    "latest_event_time = greatest(c.latest_event_time, excluded.latest_event_time), "
+    "fence = coalesce(excluded.fence, c.fence) "
+    "WHERE excluded.fence IS NULL OR c.fence IS NULL OR c.fence <= excluded.fence "
+    "RETURNING c.event_count, c.created_at), "
+    f"inserted AS (INSERT INTO {_E} "
+    '(sender_id, sequence, type_name, "timestamp", event_id, model_id, key_id, body) '
+    "SELECT %(sender)s, reserved.event_count - %(count)s + r.ordinal, r.type_name, r.ts, "
+    "r.event_id, r.model_id, r.key_id, r.body FROM reserved, "
+    "unnest(%(type_names)s::text[], %(timestamps)s::float8[], %(event_ids)s::text[], "
+    "%(model_ids)s::text[], %(key_ids)s::text[], %(bodies)s::text[]) WITH ORDINALITY "
+    "AS r(type_name, ts, event_id, model_id, key_id, body, ordinal)) "
+    "SELECT event_count, created_at FROM reserved"
+)
+
+
+class PostgresTurns:
+    """`rows_after` and `append` of the SQL tracker store on PostgreSQL, one statement each."""
+
+    # Errors after which the append may be tried again (the caller first checks whether the
+    # turn was stored after all): a lost connection, a deadlock, a unique key conflict.
+    retryable: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.IntegrityError)
+
+    def __init__(
+        self, conninfo: str, options: str | None = None, pool_size: int = DEFAULT_POOL_SIZE
+    ) -> None:
+        self.conninfo = conninfo
+        self.options = options
+        self._idle: list[psycopg.AsyncConnection[Row]] = []
+        self._slots = asyncio.Semaphore(pool_size)
+        self._closed = False
+
+    async def _connect(self) -> psycopg.AsyncConnection[Row]:
+        extra: dict[str, Any] = {"options": self.options} if self.options else {}
+        return await psycopg.AsyncConnection.connect(
+            self.conninfo, autocommit=True, prepare_threshold=0, **extra
+        )
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
+        async with self._slots:
+            if self._closed:
+                raise RuntimeError("the tracker store is closed")
+            connection = self._idle.pop() if self._idle else await self._connect()
+            try:
+                yield connection
+            except BaseException:
+                # interrupted mid-query or broken: its state is unknown, never reuse it
+                if connection.broken or connection.info.transaction_status != _IDLE:
+                    await connection.close()
+                else:
+                    self._idle.append(connection)
+                raise
+            if self._closed or connection.broken:
+                await connection.close()
+            else:
+                self._idle.append(connection)
+
+    async def rows_after(self, sender_id: str, skip: int) -> list[Row]:
+        """(created_at, event_count, key_id, body) rows as the engine query `_rows_after`; read
+        again on a new connection when a kept one turns out to be broken (server restarted)."""
+        for attempt in (1, 2):
+            async with self._connection() as connection:
+                try:
+                    cursor = await connection.execute(
+                        _ROWS_AFTER, {"skip": skip, "sender": sender_id}
+                    )
+                    return await cursor.fetchall()
+                except psycopg.OperationalError:
+                    if attempt == 2 or not connection.broken:
+                        raise
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    async def append(
+        self,
+        sender_id: str,
+        records: Sequence[StoredEvent],
+        latest: float,
+        now: float,
+        fence: int | None,
+    ) -> tuple[int, float] | None:
+        """Store a turn in one statement; (first sequence, created_at), or None when `fence`
+        is older than the conversation's (nothing stored)."""
+        columns = [record.columns() for record in records]
+        parameters = {
+            "sender": sender_id,
+            "now": now,
+            "latest": latest,
+            "count": len(records),
+            "fence": fence,
+            "type_names": [c[0] for c in columns],
+            "timestamps": [c[1] for c in columns],
+            "event_ids": [c[2] for c in columns],
+            "model_ids": [c[3] for c in columns],
+            "key_ids": [c[4] for c in columns],
+            "bodies": [c[5] for c in columns],
+        }
+        async with self._connection() as connection:
+            cursor = await connection.execute(_APPEND, parameters)
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        total, created_at = row
+        return int(total) - len(records) + 1, float(created_at)
+
+    async def close(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.close()
