@@ -23,8 +23,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -177,7 +178,7 @@ class RedisLockStore:
             keys=[*keys, self._fence_key], args=[waiter_ms, lease_ms, key_ttl]
         )
         ticket, token = int(ticket), int(token)
-        heartbeat: asyncio.Task[None] | None = None
+        heartbeat = _Heartbeat()
         try:
             deadline = time.monotonic() + self.wait_timeout
             pause = 0.002
@@ -194,15 +195,12 @@ class RedisLockStore:
                         keys=[*keys, self._fence_key], args=[ticket, waiter_ms, lease_ms, key_ttl]
                     )
                 )
-            heartbeat = asyncio.create_task(self._heartbeat(sender_id, keys, ticket, key_ttl))
+            heartbeat.start(self.lease / 3, self._heartbeat(sender_id, keys, ticket, key_ttl))
             yield token
         finally:
-            if heartbeat is not None:
-                heartbeat.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await heartbeat
+            await heartbeat.stop()
             live = await self._release(keys=keys, args=[ticket])
-            if heartbeat is not None and not int(live):
+            if heartbeat.started and not int(live):
                 logger.warning(
                     "the lock on conversation %s expired before its turn ended (lease %gs, "
                     "lock_lifetime %gs): another turn may have taken over, and this turn's "
@@ -213,11 +211,11 @@ class RedisLockStore:
                 )
 
     async def _heartbeat(self, sender_id: str, keys: list[str], ticket: int, key_ttl: int) -> None:
-        """Renew the lease every third of it until `lock_lifetime` is used up."""
-        ends = time.monotonic() + self.lock_lifetime
+        """Renew the lease every third of it until `lock_lifetime` is used up (the first beat
+        comes a third of a lease after the lock was taken)."""
+        ends = time.monotonic() - self.lease / 3 + self.lock_lifetime
         lease_ms = int(self.lease * 1000)
         while True:
-            await asyncio.sleep(self.lease / 3)
             if time.monotonic() + self.lease > ends:
                 logger.warning(
                     "the turn on conversation %s has held its lock for lock_lifetime (%gs): "
@@ -230,7 +228,7 @@ class RedisLockStore:
                 renewed = int(await self._renew(keys=keys, args=[ticket, lease_ms, key_ttl]))
             except Exception as exc:  # Redis unreachable for a moment: try again next beat
                 logger.warning("could not renew the lock on conversation %s: %s", sender_id, exc)
-                continue
+                renewed = 1
             if not renewed:
                 logger.warning(
                     "the lock on conversation %s was lost (lease %gs ran out before a renewal)",
@@ -238,6 +236,37 @@ class RedisLockStore:
                     self.lease,
                 )
                 return
+            await asyncio.sleep(self.lease / 3)
 
     async def close(self) -> None:
         await self.redis.aclose()
+
+
+class _Heartbeat:
+    """The renewal task of one held lock, created only once the turn outlives a third of the
+    lease: most turns take milliseconds and never need one (a task per turn costs CPU)."""
+
+    def __init__(self) -> None:
+        self._timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.started = False
+
+    def start(self, delay: float, beats: Coroutine[Any, Any, None]) -> None:
+        self.started = True
+        loop = asyncio.get_running_loop()
+
+        def begin() -> None:
+            self._timer = None
+            self._task = loop.create_task(beats)
+
+        self._timer = loop.call_later(delay, begin)
+        self._beats = beats
+
+    async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._beats.close()  # never started: no "never awaited" warning
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg import pq
 
@@ -51,11 +52,9 @@ _APPEND = (
     "RETURNING c.event_count, c.created_at), "
     f"inserted AS (INSERT INTO {_E} "
     '(sender_id, sequence, type_name, "timestamp", event_id, model_id, key_id, body) '
-    "SELECT %(sender)s, reserved.event_count - %(count)s + r.ordinal, r.type_name, r.ts, "
-    "r.event_id, r.model_id, r.key_id, r.body FROM reserved, "
-    "unnest(%(type_names)s::text[], %(timestamps)s::float8[], %(event_ids)s::text[], "
-    "%(model_ids)s::text[], %(key_ids)s::text[], %(bodies)s::text[]) WITH ORDINALITY "
-    "AS r(type_name, ts, event_id, model_id, key_id, body, ordinal)) "
+    "SELECT %(sender)s, reserved.event_count - %(count)s + 1 + r.i, r.t, r.s, r.e, r.m, r.k, "
+    "r.b FROM reserved, json_to_recordset(%(rows)s::json) "
+    "AS r(i int, t text, s float8, e text, m text, k text, b text)) "
     "SELECT event_count, created_at FROM reserved"
 )
 
@@ -127,19 +126,22 @@ class PostgresTurns:
     ) -> tuple[int, float] | None:
         """Store a turn in one statement; (first sequence, created_at), or None when `fence`
         is older than the conversation's (nothing stored)."""
-        columns = [record.columns() for record in records]
+        # the rows as one JSON text: orjson writes it in C, where psycopg adapts arrays
+        # element by element in Python (a third of a turn's CPU time with six text arrays)
+        rows = orjson.dumps(
+            [
+                {"i": i, "t": r.type_name, "s": r.timestamp, "e": r.event_id, "m": r.model_id}
+                | {"k": r.key_id, "b": r.body}
+                for i, r in enumerate(records)
+            ]
+        ).decode()
         parameters = {
             "sender": sender_id,
             "now": now,
             "latest": latest,
             "count": len(records),
             "fence": fence,
-            "type_names": [c[0] for c in columns],
-            "timestamps": [c[1] for c in columns],
-            "event_ids": [c[2] for c in columns],
-            "model_ids": [c[3] for c in columns],
-            "key_ids": [c[4] for c in columns],
-            "bodies": [c[5] for c in columns],
+            "rows": rows,
         }
         async with self._connection() as connection:
             cursor = await connection.execute(_APPEND, parameters)
