@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO ?= build/demo
 PORT ?= 5005
 
-.PHONY: run test lint compile install install-test bench bench-nlu bench-server bench-stores bench-actions bench-dialogue clean
+.PHONY: run test lint compile install install-test bench bench-nlu bench-server bench-failover bench-stores bench-actions bench-dialogue clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,13 +40,17 @@ lint: install-test
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-bench: bench-nlu bench-server bench-stores bench-actions bench-dialogue
+bench: bench-nlu bench-server bench-failover bench-stores bench-actions bench-dialogue
 
 bench-nlu: install-test
 	$(BIN)/python bench/nlu_bench.py
 
 bench-server: install-test compile
 	$(BIN)/python bench/server_bench.py
+
+# One of two workers killed under load on PostgreSQL + Redis: nothing lost, nobody stalled.
+bench-failover: install-test compile
+	$(BIN)/python bench/failover_bench.py
 
 bench-stores: install-test
 	$(BIN)/python bench/stores_bench.py
