@@ -4,10 +4,9 @@ Through SQLAlchemy's async engine a turn cost about ten round trips to the serve
 pre-ping, BEGIN, the upsert, the inserts, COMMIT, the rollback that resets a returned
 connection, and as many for the load) and 6 ms of CPU per message, most of it in building,
 compiling and sending them. Here a turn's load is one prepared SELECT and a turn's append one
-prepared statement (the conversation's upsert and the rows' insert in data-modifying CTEs),
-both in autocommit on plain psycopg connections: the append is its own transaction, stored
-whole or not at all, and PostgreSQL flushes the WAL of turns committing together at once (its
-group commit). psycopg prepares a statement the first time a connection runs it.
+prepared statement (the conversation's upsert and the rows' insert in data-modifying CTEs), on
+plain psycopg connections in autocommit; appends arriving together are committed together
+(see `PostgresTurns.append`). psycopg prepares a statement the first time a connection runs it.
 
 Connections are opened on demand up to `pool_size` and kept; one broken or interrupted mid-query
 is dropped, never reused.
@@ -28,6 +27,8 @@ from parley.stores.codec import StoredEvent
 from parley.stores.sql_schema import conversations, events
 
 Row = tuple[Any, ...]
+Placed = tuple[int, float] | None  # (first sequence, created_at); None: fenced, nothing stored
+Waiter = asyncio.Future[Placed]
 _IDLE = pq.TransactionStatus.IDLE
 DEFAULT_POOL_SIZE = 8  # a statement holds a connection for one round trip: 8 serve c=32 easily
 
@@ -74,6 +75,8 @@ class PostgresTurns:
         self._idle: list[psycopg.AsyncConnection[Row]] = []
         self._slots = asyncio.Semaphore(pool_size)
         self._closed = False
+        self._pending: list[tuple[dict[str, Any], Waiter]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def _connect(self) -> psycopg.AsyncConnection[Row]:
         extra: dict[str, Any] = {"options": self.options} if self.options else {}
@@ -123,9 +126,15 @@ class PostgresTurns:
         latest: float,
         now: float,
         fence: int | None,
-    ) -> tuple[int, float] | None:
-        """Store a turn in one statement; (first sequence, created_at), or None when `fence`
-        is older than the conversation's (nothing stored)."""
+    ) -> Placed:
+        """Store a turn; (first sequence, created_at), or None when `fence` is older than the
+        conversation's (nothing stored).
+
+        Turns that arrive while a write is under way are stored together in the next one
+        (group commit, as on SQLite): one transaction, its statements sent in one pipeline,
+        one WAL flush for all of them. A turn arriving alone is one statement in autocommit.
+        When a transaction fails, its turns are written one by one, so only a turn that fails
+        alone fails."""
         # the rows as one JSON text: orjson writes it in C, where psycopg adapts arrays
         # element by element in Python (a third of a turn's CPU time with six text arrays)
         rows = orjson.dumps(
@@ -143,16 +152,84 @@ class PostgresTurns:
             "fence": fence,
             "rows": rows,
         }
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Placed] = loop.create_future()
+        self._pending.append((parameters, waiter))
+        if self._writer is None:
+            self._writer = loop.create_task(self._write_pending())
+        return await waiter
+
+    async def _write_pending(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    if len(batch) == 1:
+                        placed = [await self._append_one(batch[0][0])]
+                    else:
+                        placed = await self._append_together([p for p, _ in batch])
+                except Exception as exc:
+                    if len(batch) > 1 and not isinstance(exc, psycopg.OperationalError):
+                        # rolled back (a turn at fault): each on its own, only that one fails
+                        await self._append_one_by_one(batch)
+                    else:
+                        # the connection failed, maybe after COMMIT: the caller retries each
+                        # turn the careful way (looking for it first)
+                        _fail(batch, exc)
+                    continue
+                except BaseException as exc:  # cancelled: so are the turns waiting here
+                    _fail(batch, exc)
+                    raise
+                for (_, waiter), result in zip(batch, placed, strict=True):
+                    if not waiter.done():
+                        waiter.set_result(result)
+        finally:
+            self._writer = None
+
+    async def _append_one(self, parameters: dict[str, Any]) -> Placed:
         async with self._connection() as connection:
             cursor = await connection.execute(_APPEND, parameters)
-            row = await cursor.fetchone()
-        if row is None:
-            return None
-        total, created_at = row
-        return int(total) - len(records) + 1, float(created_at)
+            return _placed(await cursor.fetchone(), parameters)
+
+    async def _append_together(self, batch: list[dict[str, Any]]) -> list[Placed]:
+        async with self._connection() as connection, connection.transaction():
+            async with connection.pipeline():
+                cursors = []
+                for parameters in batch:
+                    cursor = connection.cursor()
+                    await cursor.execute(_APPEND, parameters)
+                    cursors.append(cursor)
+            rows = [await cursor.fetchone() for cursor in cursors]
+        return [_placed(row, parameters) for row, parameters in zip(rows, batch, strict=True)]
+
+    async def _append_one_by_one(self, batch: list[tuple[dict[str, Any], Waiter]]) -> None:
+        for parameters, waiter in batch:
+            try:
+                result = await self._append_one(parameters)
+            except Exception as exc:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+                continue
+            if not waiter.done():
+                waiter.set_result(result)
 
     async def close(self) -> None:
+        if self._writer is not None:
+            await asyncio.shield(self._writer)  # the turns already handed over are written
         self._closed = True
         idle, self._idle = self._idle, []
         for connection in idle:
             await connection.close()
+
+
+def _placed(row: Row | None, parameters: dict[str, Any]) -> Placed:
+    if row is None:
+        return None
+    total, created_at = row
+    return int(total) - int(parameters["count"]) + 1, float(created_at)
+
+
+def _fail(batch: list[tuple[dict[str, Any], Waiter]], error: BaseException) -> None:
+    for _, waiter in batch:
+        if not waiter.done():
+            waiter.set_exception(error)
