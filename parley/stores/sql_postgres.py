@@ -95,14 +95,23 @@ class PostgresTurns:
             except BaseException:
                 # interrupted mid-query or broken: its state is unknown, never reuse it
                 if connection.broken or connection.info.transaction_status != _IDLE:
-                    await connection.close()
+                    await self._drop(connection)
                 else:
                     self._idle.append(connection)
                 raise
             if self._closed or connection.broken:
-                await connection.close()
+                await self._drop(connection)
             else:
                 self._idle.append(connection)
+
+    async def _drop(self, connection: psycopg.AsyncConnection[Row]) -> None:
+        """Close `connection`; when it broke, the kept ones too (the server restarted, most
+        likely: they would fail one after another)."""
+        doomed = [connection]
+        if connection.broken:
+            doomed, self._idle = doomed + self._idle, []
+        for each in doomed:
+            await each.close()
 
     async def rows_after(self, sender_id: str, skip: int) -> list[Row]:
         """(created_at, event_count, key_id, body) rows as the engine query `_rows_after`; read
