@@ -56,6 +56,7 @@ def wait_for_workers(url: str, process: subprocess.Popen[bytes], workers: int) -
 
 
 async def measure(url: str, supervisor: int, duration: float) -> dict[str, object]:
+    load_before = os.getloadavg()[0]
     report, killed = await kill_a_worker_under_load(
         url, supervisor, f"failover-{int(time.time())}", users=32, duration=duration
     )
@@ -68,8 +69,11 @@ async def measure(url: str, supervisor: int, duration: float) -> dict[str, objec
     overlapping = [r for r in requests if r.answered >= killed]
     delays = sorted(r.answered - max(r.sent, killed) for r in overlapping if r.ok)
     started = min(r.sent for r in requests)
+    before_kill = sorted(r.answered - r.sent for r in requests if r.ok and r.answered < killed)
     return {
         "users": 32,
+        "machine_load_avg_1m": [round(load_before, 1), round(os.getloadavg()[0], 1)],
+        "p50_reply_s_before_kill": round(before_kill[len(before_kill) // 2], 3),
         "duration_s": duration,
         "killed_at_s": round(killed - started, 2),
         "acknowledged": sum(r.ok for r in requests),
@@ -123,7 +127,10 @@ def main() -> None:
         "note": (
             "A request the killed worker was serving fails (connection reset) and is not sent "
             "again; it is stored whole or not at all. late_replies_over_5s counts replies (and "
-            "timeouts) more than 5 s after the kill or after their sending, whichever is later."
+            "timeouts) more than 5 s after the kill or after their sending, whichever is later. "
+            "The users' client is httpx in one process: when machine_load_avg_1m is far above "
+            "the 2 cores (other jobs sharing the machine), replies take seconds before the kill "
+            "already (p50_reply_s_before_kill) and add to the wait for the dead worker's leases."
         ),
     }
     print(json.dumps(report, indent=2))
