@@ -45,7 +45,14 @@ from parley.dialogue.slots import slot_defaults
 from parley.dialogue.tracker import ACTION_LISTEN, Tracker
 from parley.models.archive import ModelManifest, unpack_archive
 from parley.project.domain import Domain
-from parley.stores.base import EventBroker, LockStore, StorePosition, TrackerStore
+from parley.stores.base import (
+    EventBroker,
+    LeasedToken,
+    LockStore,
+    StorePosition,
+    TrackerStore,
+)
+from parley.stores.errors import FencedError
 from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
 from parley.tracker_cache import DEFAULT_SIZE, TrackerCache
 
@@ -198,6 +205,9 @@ class Agent:
         if not new:
             self.trackers.put(tracker.sender_id, tracker, position)
             return
+        if isinstance(fence, LeasedToken) and not fence.held():
+            # paused past the lease (another turn may have taken over): write nothing
+            raise FencedError(tracker.sender_id, fence, lease_ran_out=True)
         dicts = [e.as_dict(copy=False) for e in new]  # only serialised by stores and brokers
         reached = await self.tracker_store.append(tracker.sender_id, dicts, fence=fence)
         expected = (position.sequence if position else 0) + len(new)

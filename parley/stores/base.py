@@ -7,6 +7,7 @@ store's rows are exactly what Rasa's HTTP API and brokers exchange.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -97,6 +98,23 @@ class ManagedTrackerStore(TrackerStore, Protocol):
     async def reencrypt(self) -> int:
         """Re-seal every stored event with the current key; returns how many were rewritten."""
         ...
+
+
+class LeasedToken(int):
+    """A fencing token that also knows, by the holder's own clock, until when its lease is
+    certainly held (the lock store moves `held_until` on at every renewal). A turn checks
+    `held()` right before it writes: a process that was paused (a long GC, a stalled VM) past
+    its lease refuses itself, before another holder's first write could fence it out."""
+
+    held_until: float  # time.monotonic()
+
+    def __new__(cls, token: int, held_until: float) -> LeasedToken:
+        leased = super().__new__(cls, token)
+        leased.held_until = held_until
+        return leased
+
+    def held(self) -> bool:
+        return time.monotonic() < self.held_until
 
 
 class LockStore(Protocol):

@@ -29,6 +29,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from parley.stores.base import LeasedToken
 from parley.stores.errors import LockError
 from parley.stores.redis_conn import RedisSettings
 
@@ -168,12 +169,13 @@ class RedisLockStore:
         return [base + ":counter", base + ":queue", base + ":expiry"]
 
     @asynccontextmanager
-    async def lock(self, sender_id: str) -> AsyncIterator[int]:
-        """Hold the conversation's lock; yields the turn's fencing token."""
+    async def lock(self, sender_id: str) -> AsyncIterator[LeasedToken]:
+        """Hold the conversation's lock; yields the turn's fencing token (with its lease)."""
         keys = self._keys(sender_id)
         key_ttl = int((max(self.lease, self.waiter_lifetime) + self.wait_timeout) * 1000)
         waiter_ms = int(self.waiter_lifetime * 1000)
         lease_ms = int(self.lease * 1000)
+        asked = time.monotonic()  # Redis starts the lease after this: it is held until + lease
         ticket, token = await self._issue(
             keys=[*keys, self._fence_key], args=[waiter_ms, lease_ms, key_ttl]
         )
@@ -190,13 +192,17 @@ class RedisLockStore:
                     )
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 0.05)
+                asked = time.monotonic()
                 token = int(
                     await self._poll(
                         keys=[*keys, self._fence_key], args=[ticket, waiter_ms, lease_ms, key_ttl]
                     )
                 )
-            heartbeat.start(self.lease / 3, self._heartbeat(sender_id, keys, ticket, key_ttl))
-            yield token
+            leased = LeasedToken(token, asked + self.lease)
+            heartbeat.start(
+                self.lease / 3, self._heartbeat(sender_id, keys, leased, ticket, key_ttl)
+            )
+            yield leased
         finally:
             await heartbeat.stop()
             live = await self._release(keys=keys, args=[ticket])
@@ -210,7 +216,9 @@ class RedisLockStore:
                     self.lock_lifetime,
                 )
 
-    async def _heartbeat(self, sender_id: str, keys: list[str], ticket: int, key_ttl: int) -> None:
+    async def _heartbeat(
+        self, sender_id: str, keys: list[str], leased: LeasedToken, ticket: int, key_ttl: int
+    ) -> None:
         """Renew the lease every third of it until `lock_lifetime` is used up (the first beat
         comes a third of a lease after the lock was taken)."""
         ends = time.monotonic() - self.lease / 3 + self.lock_lifetime
@@ -224,6 +232,7 @@ class RedisLockStore:
                     self.lock_lifetime,
                 )
                 return
+            asked = time.monotonic()
             try:
                 renewed = int(await self._renew(keys=keys, args=[ticket, lease_ms, key_ttl]))
             except Exception as exc:  # Redis unreachable for a moment: try again next beat
@@ -236,6 +245,7 @@ class RedisLockStore:
                     self.lease,
                 )
                 return
+            leased.held_until = max(leased.held_until, asked + self.lease)
             await asyncio.sleep(self.lease / 3)
 
     async def close(self) -> None:

@@ -139,6 +139,18 @@ async def test_lock_lifetime_bounds_a_live_turn(prefix: str) -> None:
     await waiter.close()
 
 
+async def test_a_holder_knows_when_a_stall_outlasted_its_lease(prefix: str) -> None:
+    store = await RedisLockStore.open(redis_settings(prefix), lease=0.4)
+    async with store.lock("long turn") as token:
+        await asyncio.sleep(1.2)  # three leases, the heartbeat renewing
+        assert token.held()
+    async with store.lock("stalled") as token:
+        assert token.held()
+        time.sleep(0.6)  # the event loop blocked (a long GC, a starved process): no heartbeat
+        assert not token.held()
+    await store.close()
+
+
 async def test_fencing_tokens_grow_even_when_the_token_key_is_lost(prefix: str) -> None:
     store = await RedisLockStore.open(redis_settings(prefix))
     tokens = []
