@@ -1,6 +1,7 @@
 """The Agent: one path for every message, from any channel, through a trained model.
 
-Per conversation the Agent takes the lock, brings its tracker up to date (a recently used
+Per conversation the Agent takes the lock (with its fencing token, which the store checks when
+the turn appends), brings its tracker up to date (a recently used
 tracker is kept with the store position it reflects, and only the events stored after that
 position are loaded — another replica may have added them), lets the processor run the turn,
 appends only the turn's new events in one call, then publishes them to the event broker.
@@ -47,7 +48,14 @@ from parley.models.archive import ModelManifest, unpack_archive
 from parley.observability.pii import Redactor
 from parley.observability.tracing import Tracing
 from parley.project.domain import Domain
-from parley.stores.base import EventBroker, LockStore, StorePosition, TrackerStore
+from parley.stores.base import (
+    EventBroker,
+    LeasedToken,
+    LockStore,
+    StorePosition,
+    TrackerStore,
+)
+from parley.stores.errors import FencedError
 from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
 from parley.tracker_cache import DEFAULT_SIZE, TrackerCache
 
@@ -205,16 +213,24 @@ class Agent:
         return cached.tracker, loaded.position
 
     async def _save(
-        self, tracker: Tracker, new: list[Event], position: StorePosition | None = None
+        self,
+        tracker: Tracker,
+        new: list[Event],
+        position: StorePosition | None = None,
+        fence: int | None = None,
     ) -> None:
         """Store and publish the turn's events; the tracker goes back to the cache when the
-        store confirms nobody else wrote in between (`position` is where it was loaded)."""
+        store confirms nobody else wrote in between (`position` is where it was loaded).
+        `fence`: the lock's fencing token (FencedError if the lock was taken over)."""
         if not new:
             self.trackers.put(tracker.sender_id, tracker, position)
             return
+        if isinstance(fence, LeasedToken) and not fence.held():
+            # paused past the lease (another turn may have taken over): write nothing
+            raise FencedError(tracker.sender_id, fence, lease_ran_out=True)
         dicts = [e.as_dict(copy=False) for e in new]  # only serialised by stores and brokers
         with self.tracing.span("parley.tracker.save", {"parley.events": len(dicts)}):
-            reached = await self.tracker_store.append(tracker.sender_id, dicts)
+            reached = await self.tracker_store.append(tracker.sender_id, dicts, fence=fence)
         expected = (position.sequence if position else 0) + len(new)
         if (
             reached is not None
@@ -243,7 +259,7 @@ class Agent:
         """One turn under the conversation's lock; `only_if` may call it off after looking at
         the tracker (decided under the lock, so two processes cannot both go ahead)."""
         check_sender_id(sender_id)
-        async with self.tracing.locked(self.lock_store.lock(sender_id)):
+        async with self.tracing.locked(self.lock_store.lock(sender_id)) as fence:
             tracker, position = await self._checkout(sender_id)
             if only_if is not None and not only_if(tracker):
                 self.trackers.put(sender_id, tracker, position)
@@ -251,7 +267,7 @@ class Agent:
             new = await self.processor.handle_user(tracker, message)
             stamp(new, self.model_id)
             self.tracing.stamp(new)
-            await self._save(tracker, new, position)
+            await self._save(tracker, new, position, fence)
         return self._messages(sender_id, new)
 
     def _turn_span(self, sender_id: str, channel: str | None, kind: str) -> Any:
@@ -355,14 +371,14 @@ class Agent:
         """Run one action in the conversation now (Rasa's `execute` endpoint)."""
         check_sender_id(sender_id)
         with self._turn_span(sender_id, None, "execute"):
-            async with self.tracing.locked(self.lock_store.lock(sender_id)):
+            async with self.tracing.locked(self.lock_store.lock(sender_id)) as fence:
                 tracker, position = await self._checkout(sender_id)
                 start = len(tracker.events)
                 await self.processor.update_session(tracker)
                 await self.processor.run_action(tracker, action_name, policy, confidence)
                 new = stamp(tracker.events[start:], self.model_id)
                 self.tracing.stamp(new)
-                await self._save(tracker, new, position)
+                await self._save(tracker, new, position, fence)
         return self._messages(sender_id, new)
 
     async def predict_next(self, sender_id: str) -> dict[str, Any]:
@@ -385,11 +401,11 @@ class Agent:
         parsed = events_from_dicts(check_events(events, self.domain))
         for event in parsed:
             event.metadata.setdefault("event_id", new_event_id())
-        async with self.lock_store.lock(sender_id):
+        async with self.lock_store.lock(sender_id) as fence:
             tracker, position = await self._checkout(sender_id)
             tracker.update_all(parsed)
             result = tracker.copy()  # once saved, the tracker belongs to the cache
-            await self._save(tracker, parsed, position)
+            await self._save(tracker, parsed, position, fence)
         return result
 
     async def replace_events(self, sender_id: str, events: list[EventDict]) -> Tracker:
@@ -398,18 +414,18 @@ class Agent:
         Raises EventCheckError (a ValueError) and changes nothing when any event is bad."""
         check_sender_id(sender_id)
         parsed = events_from_dicts(check_events(events, self.domain))
-        async with self.lock_store.lock(sender_id):
+        async with self.lock_store.lock(sender_id) as fence:
             self.trackers.discard(sender_id)
             await self.tracker_store.delete(sender_id)
             tracker = Tracker(sender_id, slot_defaults(self.domain), parsed)
             result = tracker.copy()
-            await self._save(tracker, parsed)
+            await self._save(tracker, parsed, fence=fence)
         return result
 
     async def release_handoff(self, sender_id: str) -> Tracker:
         """A human agent is done: the bot answers this conversation again."""
         check_sender_id(sender_id)
-        async with self.lock_store.lock(sender_id):
+        async with self.lock_store.lock(sender_id) as fence:
             tracker, position = await self._checkout(sender_id)
             if not tracker.paused:
                 result = tracker.copy()
@@ -419,7 +435,7 @@ class Agent:
             tracker.update(ConversationResumed(metadata={HANDOFF_RELEASED: True}))
             tracker.update(ActionExecuted(name=ACTION_LISTEN))
             result = tracker.copy()
-            await self._save(tracker, stamp(tracker.events[start:], self.model_id), position)
+            await self._save(tracker, stamp(tracker.events[start:], self.model_id), position, fence)
         return result
 
     # -- reminders ---------------------------------------------------------------------------

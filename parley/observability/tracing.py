@@ -29,7 +29,7 @@ from contextlib import (
     nullcontext,
 )
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 TRACE_ID_KEY = "trace_id"  # in the metadata of the events a traced turn creates
@@ -150,21 +151,22 @@ class Tracing:
         return self._redact(value) if self._redact else value
 
     def locked(
-        self, lock: AbstractAsyncContextManager[None], attributes: Mapping[str, Any] | None = None
-    ) -> AbstractAsyncContextManager[None]:
-        """`lock` with a `parley.lock.wait` span for the time spent acquiring it."""
+        self, lock: AbstractAsyncContextManager[T], attributes: Mapping[str, Any] | None = None
+    ) -> AbstractAsyncContextManager[T]:
+        """`lock` with a `parley.lock.wait` span for the time spent acquiring it; it gives what
+        the lock gives (its fencing token)."""
         if self._tracer is None:
             return lock
         return self._locked(lock, attributes)
 
     @asynccontextmanager
     async def _locked(
-        self, lock: AbstractAsyncContextManager[None], attributes: Mapping[str, Any] | None
-    ) -> AsyncIterator[None]:
+        self, lock: AbstractAsyncContextManager[T], attributes: Mapping[str, Any] | None
+    ) -> AsyncIterator[T]:
         with self.span("parley.lock.wait", attributes):
-            await lock.__aenter__()
+            token = await lock.__aenter__()
         try:
-            yield
+            yield token
         except BaseException as exc:
             if not await lock.__aexit__(type(exc), exc, exc.__traceback__):
                 raise

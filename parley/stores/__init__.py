@@ -20,7 +20,13 @@ if TYPE_CHECKING:
     from parley.stores.broker_pika import PikaEventBroker, PikaSettings
     from parley.stores.broker_sql import SQLEventBroker
     from parley.stores.crypto import EncryptionKey, EventCipher
-    from parley.stores.errors import EncryptionError, LockError, StoreConfigError, StoreError
+    from parley.stores.errors import (
+        EncryptionError,
+        FencedError,
+        LockError,
+        StoreConfigError,
+        StoreError,
+    )
     from parley.stores.factory import create_event_broker, create_lock_store, create_tracker_store
     from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
     from parley.stores.persistence import Stores, create_stores
@@ -35,7 +41,7 @@ _HOMES = {
     "broker_pika": ["PikaEventBroker", "PikaSettings"],
     "broker_sql": ["SQLEventBroker"],
     "crypto": ["EncryptionKey", "EventCipher"],
-    "errors": ["EncryptionError", "LockError", "StoreConfigError", "StoreError"],
+    "errors": ["EncryptionError", "FencedError", "LockError", "StoreConfigError", "StoreError"],
     "factory": ["create_event_broker", "create_lock_store", "create_tracker_store"],
     "memory": ["InMemoryLockStore", "InMemoryTrackerStore"],
     "persistence": ["Stores", "create_stores"],
@@ -53,6 +59,7 @@ __all__ = [
     "EventBroker",
     "EventCipher",
     "EventDict",
+    "FencedError",
     "InMemoryLockStore",
     "InMemoryTrackerStore",
     "LockError",

@@ -7,6 +7,7 @@ store's rows are exactly what Rasa's HTTP API and brokers exchange.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -54,9 +55,15 @@ class TrackerStore(Protocol):
         and the position reached, in one round trip."""
         ...
 
-    async def append(self, sender_id: str, events: Sequence[EventDict]) -> StorePosition | None:
+    async def append(
+        self, sender_id: str, events: Sequence[EventDict], fence: int | None = None
+    ) -> StorePosition | None:
         """Store a turn's new events after the existing ones, all or nothing; returns the
-        position right after them (None when `events` is empty)."""
+        position right after them (None when `events` is empty).
+
+        `fence` is the fencing token of the lock the turn holds (see `LockStore`): the store
+        keeps the highest token used on the conversation and refuses, with FencedError and
+        storing nothing, an append whose token is lower. None: no check (and no token kept)."""
         ...
 
     async def delete(self, sender_id: str) -> bool:
@@ -93,10 +100,32 @@ class ManagedTrackerStore(TrackerStore, Protocol):
         ...
 
 
-class LockStore(Protocol):
-    """Serialises the turns of one conversation, across processes when the store is shared."""
+class LeasedToken(int):
+    """A fencing token that also knows, by the holder's own clock, until when its lease is
+    certainly held (the lock store moves `held_until` on at every renewal). A turn checks
+    `held()` right before it writes: a process that was paused (a long GC, a stalled VM) past
+    its lease refuses itself, before another holder's first write could fence it out."""
 
-    def lock(self, sender_id: str) -> AbstractAsyncContextManager[None]: ...
+    held_until: float  # time.monotonic()
+
+    def __new__(cls, token: int, held_until: float) -> LeasedToken:
+        leased = super().__new__(cls, token)
+        leased.held_until = held_until
+        return leased
+
+    def held(self) -> bool:
+        return time.monotonic() < self.held_until
+
+
+class LockStore(Protocol):
+    """Serialises the turns of one conversation, across processes when the store is shared.
+
+    `lock` yields a fencing token, or None when the lock cannot outlive its holder's process
+    (in-process and file locks). A token is an integer greater than every token handed out for
+    the conversation before; the turn passes it to `TrackerStore.append`, which then refuses a
+    holder whose lock expired and was taken over (a paused or partitioned process)."""
+
+    def lock(self, sender_id: str) -> AbstractAsyncContextManager[int | None]: ...
 
     async def close(self) -> None: ...
 

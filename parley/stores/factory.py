@@ -7,7 +7,9 @@
                    {type: in_memory}
                    absent: SQLite `parley.db` in the project folder
     lock_store:    {type: redis, url, port, db, password, key_prefix, use_ssl (+ the TLS files),
-                    lock_lifetime, wait_timeout}  (lock_lifetime also from TICKET_LOCK_LIFETIME, as in Rasa)
+                    lock_lifetime, wait_timeout, lease}  (lock_lifetime: the longest a turn
+                    holds a lock, also from TICKET_LOCK_LIFETIME as in Rasa; lease: seconds a
+                    crashed replica's locks outlive it, 3 by default)
                    {type: file, path}  locks shared by the processes of one host
                                        (`parley run --workers N`); path: .parley/locks
                    absent / {type: in_memory}: in-process locks (one replica only)
@@ -113,7 +115,7 @@ async def create_lock_store(endpoints: EndpointsLike, project_root: Path = Path(
 
         options = {
             name: float(section[name])
-            for name in ("lock_lifetime", "wait_timeout")
+            for name in ("lock_lifetime", "wait_timeout", "lease")
             if section.get(name) not in (None, "")
         }
         from_env = float(os.environ.get(_RASA_LOCK_LIFETIME_ENV) or 0)  # 0: the default

@@ -43,6 +43,7 @@ class FileLockStore:
 
     @asynccontextmanager
     async def lock(self, sender_id: str) -> AsyncIterator[None]:
+        """Yields no fencing token: the kernel frees the lock when its holder dies."""
         fd = self._fd
         if fd is None:
             raise RuntimeError("the lock store is closed")
@@ -50,7 +51,7 @@ class FileLockStore:
         async with self._local.lock(sender_id):
             await _acquire(fd, offset)
             try:
-                yield
+                yield None
             finally:
                 fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
 

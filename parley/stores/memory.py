@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from parley.stores.base import EventDict, EventsAfter, StorePosition
+from parley.stores.errors import FencedError
 
 
 class InMemoryTrackerStore:
@@ -18,6 +19,7 @@ class InMemoryTrackerStore:
     def __init__(self) -> None:
         self._events: dict[str, list[EventDict]] = {}
         self._generations: dict[str, str] = {}
+        self._fences: dict[str, int] = {}
         self._counter = itertools.count(1)
 
     async def load(self, sender_id: str) -> list[EventDict] | None:
@@ -33,9 +35,15 @@ class InMemoryTrackerStore:
             return EventsAfter(copy.deepcopy(events), position, complete=True)
         return EventsAfter(copy.deepcopy(events[after.sequence :]), position, complete=False)
 
-    async def append(self, sender_id: str, events: Sequence[EventDict]) -> StorePosition | None:
+    async def append(
+        self, sender_id: str, events: Sequence[EventDict], fence: int | None = None
+    ) -> StorePosition | None:
         if not events:
             return None
+        if fence is not None:
+            if fence < self._fences.get(sender_id, fence):
+                raise FencedError(sender_id, fence)
+            self._fences[sender_id] = fence
         if sender_id not in self._events:
             self._generations[sender_id] = str(next(self._counter))
         stored = self._events.setdefault(sender_id, [])
@@ -88,10 +96,11 @@ class InMemoryLockStore:
 
     @asynccontextmanager
     async def lock(self, sender_id: str) -> AsyncIterator[None]:
+        """Yields no fencing token: the lock cannot outlive the process that holds it."""
         self._waiting[sender_id] += 1
         try:
             async with self._locks[sender_id]:
-                yield
+                yield None
         finally:
             self._waiting[sender_id] -= 1
             if self._waiting[sender_id] == 0:

@@ -18,31 +18,43 @@ from redis.exceptions import WatchError
 from parley.stores.base import EventDict, EventsAfter, StorePosition
 from parley.stores.codec import StoredEvent, decode_event, encode_event
 from parley.stores.crypto import EventCipher
+from parley.stores.errors import FencedError
 from parley.stores.redis_conn import RedisSettings
 
 # Append a turn's records atomically. A client retrying after a lost reply must not store the turn
-# twice: if the turn's first event id already sits where the turn would have started, skip.
-# KEYS: events list, index. ARGV: sender id, latest time, expiry seconds, first event id, records…
-# Returns {records added, list length, first record} (the last two make the reader's position).
+# twice: if the turn's first event id already sits where the turn would have started, skip. A
+# fencing token lower than the conversation's highest one refuses the turn ({-1}).
+# KEYS: events list, index, fence. ARGV: sender id, latest time, expiry seconds, first event id,
+# fencing token or '', records… Returns {records added, list length, first record} (the last
+# two make the reader's position).
 _APPEND = """
-local count = #ARGV - 4
+local count = #ARGV - 5
+if ARGV[5] ~= '' then
+  local fence = redis.call('GET', KEYS[3])
+  if fence and tonumber(ARGV[5]) < tonumber(fence) then return {-1} end
+end
 if ARGV[4] ~= '' then
   local previous = redis.call('LINDEX', KEYS[1], -count)
   if previous and cjson.decode(previous)[3] == ARGV[4] then
     return {0, redis.call('LLEN', KEYS[1]), redis.call('LINDEX', KEYS[1], 0)}
   end
 end
-redis.call('RPUSH', KEYS[1], unpack(ARGV, 5))
+if ARGV[5] ~= '' then redis.call('SET', KEYS[3], ARGV[5]) end
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 6))
 redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[1])
-if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  if ARGV[5] ~= '' then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
+end
 return {count, redis.call('LLEN', KEYS[1]), redis.call('LINDEX', KEYS[1], 0)}
 """
 
 # Delete a conversation only if it is still stale when the script runs (atomic in Redis).
+# KEYS: events list, index, fence.
 _PURGE_ONE = """
 local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if score and tonumber(score) < tonumber(ARGV[2]) then
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], KEYS[3])
   redis.call('ZREM', KEYS[2], ARGV[1])
   return 1
 end
@@ -80,6 +92,7 @@ class RedisTrackerStore:
         self.settings = settings
         self.cipher = cipher or EventCipher(None)
         self._events = settings.namespace("events")
+        self._fences = settings.namespace("fence")
         self._index = settings.namespace("index") + "conversations"
         self._purge_one = redis.register_script(_PURGE_ONE)
         self._append = redis.register_script(_APPEND)
@@ -93,6 +106,10 @@ class RedisTrackerStore:
 
     def _key(self, sender_id: str) -> str:
         return self._events + sender_id
+
+    def _conversation_keys(self, sender_id: str) -> list[str]:
+        """What the append and purge scripts touch: events list, index, fencing token."""
+        return [self._key(sender_id), self._index, self._fences + sender_id]
 
     async def load(self, sender_id: str) -> list[EventDict] | None:
         raw = await self.redis.lrange(self._key(sender_id), 0, -1)  # type: ignore[misc]
@@ -122,26 +139,32 @@ class RedisTrackerStore:
         decoded = [self._decode(sender_id, _unpack(item)) for item in raw]
         return EventsAfter(decoded, position, complete=after is None)
 
-    async def append(self, sender_id: str, events: Sequence[EventDict]) -> StorePosition | None:
+    async def append(
+        self, sender_id: str, events: Sequence[EventDict], fence: int | None = None
+    ) -> StorePosition | None:
         if not events:
             return None
         records = [encode_event(self.cipher, sender_id, event) for event in events]
         latest = max(record.timestamp for record in records)
-        _, length, first = await self._append(
-            keys=[self._key(sender_id), self._index],
+        reply = await self._append(
+            keys=self._conversation_keys(sender_id),
             args=[
                 sender_id,
                 latest,
                 int(self.settings.record_exp or 0),
                 records[0].event_id or "",
+                "" if fence is None else str(fence),
                 *[_pack(record) for record in records],
             ],
         )
+        if int(reply[0]) < 0:
+            raise FencedError(sender_id, fence or 0)
+        _, length, first = reply
         return StorePosition(_generation(first), int(length))
 
     async def delete(self, sender_id: str) -> bool:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self._key(sender_id))
+            pipe.delete(self._key(sender_id), self._fences + sender_id)
             pipe.zrem(self._index, sender_id)
             deleted, _ = await pipe.execute()
         return bool(deleted)
@@ -158,7 +181,7 @@ class RedisTrackerStore:
             sender_id = _text(member)
             removed += int(
                 await self._purge_one(
-                    keys=[self._key(sender_id), self._index], args=[sender_id, before]
+                    keys=self._conversation_keys(sender_id), args=[sender_id, before]
                 )
             )
         return removed

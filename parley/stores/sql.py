@@ -17,9 +17,9 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, and_, delete, func, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from parley.stores.base import EventDict, EventsAfter, StorePosition
 from parley.stores.codec import StoredEvent, decode_event, encode_event
 from parley.stores.crypto import EventCipher
-from parley.stores.errors import StoreError
+from parley.stores.errors import FencedError, StoreError
 from parley.stores.sql_engine import (
     SQLSettings,
     create_engine,
@@ -36,8 +36,11 @@ from parley.stores.sql_engine import (
     migrate,
     writer,
 )
-from parley.stores.sql_lite import SQLiteTurns
+from parley.stores.sql_lite import Fenced, SQLiteTurns
 from parley.stores.sql_schema import conversations, events
+
+if TYPE_CHECKING:
+    from parley.stores.sql_postgres import PostgresTurns
 
 logger = logging.getLogger(__name__)
 
@@ -59,13 +62,15 @@ class SQLTrackerStore:
         # loop, instead of each pooled connection sleeping in SQLite's busy handler (which
         # turned 32 concurrent turns into seconds of back-off).
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
-        # On a SQLite file a turn's load and append skip the async driver (see sql_lite).
+        # On a SQLite file a turn's load and append skip the async driver (see sql_lite), on
+        # PostgreSQL they are one statement each on plain psycopg connections (sql_postgres).
         database = engine.url.database
         self._turns = (
             SQLiteTurns(database)
             if self._write_lock is not None and database and database != ":memory:"
             else None
         )
+        self._pg_turns = _postgres_turns(engine, schema)
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
@@ -137,10 +142,14 @@ class SQLTrackerStore:
     async def _rows_after(self, sender_id: str, skip: int) -> list[Any]:
         if self._turns is not None:
             return await self._turns.rows_after(sender_id, skip)
+        if self._pg_turns is not None:
+            return await self._pg_turns.rows_after(sender_id, skip)
         async with self.engine.connect() as connection:
             return list((await connection.execute(_rows_after(sender_id, skip))).all())
 
-    async def append(self, sender_id: str, new_events: Sequence[EventDict]) -> StorePosition | None:
+    async def append(
+        self, sender_id: str, new_events: Sequence[EventDict], fence: int | None = None
+    ) -> StorePosition | None:
         if not new_events:
             return None
         records = [encode_event(self.cipher, sender_id, event) for event in new_events]
@@ -149,11 +158,27 @@ class SQLTrackerStore:
             try:
                 if self._turns is not None:
                     # not under the write lock: turns arriving together commit together
-                    done = await self._turns.append(sender_id, records, latest, attempt > 1)
+                    done = await self._turns.append(sender_id, records, latest, attempt > 1, fence)
+                    if isinstance(done, Fenced):
+                        raise FencedError(sender_id, fence or 0)
                     if done is None:
                         return None  # a failed attempt had committed after all
                     first, created_at = done
                     return StorePosition(repr(created_at), first + len(records) - 1)
+                if self._pg_turns is not None and attempt == 1:
+                    # a retry goes the engine's way below: it first looks for the turn, which
+                    # may have been committed by an attempt whose reply was lost
+                    try:
+                        placed = await self._pg_turns.append(
+                            sender_id, records, latest, time.time(), fence
+                        )
+                    except self._pg_turns.retryable as exc:
+                        logger.debug("append to %s failed (%s); retrying", sender_id, exc)
+                        await asyncio.sleep(random.uniform(0, 0.005))
+                        continue
+                    if placed is None:
+                        raise FencedError(sender_id, fence or 0)
+                    return StorePosition(repr(placed[1]), placed[0] + len(records) - 1)
                 async with self._write() as connection:
                     if attempt > 1 and await self._already_stored(
                         connection, sender_id, records[0]
@@ -162,7 +187,7 @@ class SQLTrackerStore:
                         # position is unknown, so a caching reader reloads)
                         return None
                     first, generation = await self._reserve(
-                        connection, sender_id, len(records), latest
+                        connection, sender_id, len(records), latest, fence
                     )
                     await connection.execute(
                         events.insert(),
@@ -204,11 +229,17 @@ class SQLTrackerStore:
         return found.first() is not None
 
     async def _reserve(
-        self, connection: AsyncConnection, sender_id: str, count: int, latest: float
+        self,
+        connection: AsyncConnection,
+        sender_id: str,
+        count: int,
+        latest: float,
+        fence: int | None,
     ) -> tuple[int, str]:
         """Claim `count` sequence numbers, creating the conversation row if needed (one upsert:
         the row lock it takes serialises concurrent appends to this conversation); returns the
-        first of them and the conversation's generation (its creation time)."""
+        first of them and the conversation's generation (its creation time). FencedError when
+        `fence` is older than the conversation's."""
         is_postgres = connection.dialect.name == "postgresql"
         # The dialect modules are imported by the store that uses them.
         if is_postgres:
@@ -216,7 +247,11 @@ class SQLTrackerStore:
         else:
             from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
         statement = dialect.insert(conversations).values(
-            sender_id=sender_id, created_at=time.time(), latest_event_time=latest, event_count=count
+            sender_id=sender_id,
+            created_at=time.time(),
+            latest_event_time=latest,
+            event_count=count,
+            fence=fence,
         )
         newest = func.greatest if is_postgres else func.max
         upsert = statement.on_conflict_do_update(
@@ -226,9 +261,18 @@ class SQLTrackerStore:
                 "latest_event_time": newest(
                     conversations.c.latest_event_time, statement.excluded.latest_event_time
                 ),
+                "fence": func.coalesce(statement.excluded.fence, conversations.c.fence),
             },
+            where=or_(
+                statement.excluded.fence.is_(None),
+                conversations.c.fence.is_(None),
+                conversations.c.fence <= statement.excluded.fence,
+            ),
         ).returning(conversations.c.event_count, conversations.c.created_at)
-        total, created_at = (await connection.execute(upsert)).one()
+        row = (await connection.execute(upsert)).first()
+        if row is None:
+            raise FencedError(sender_id, fence or 0)
+        total, created_at = row
         return int(total) - count + 1, repr(float(created_at))
 
     async def delete(self, sender_id: str) -> bool:
@@ -306,7 +350,19 @@ class SQLTrackerStore:
     async def close(self) -> None:
         if self._turns is not None:
             await self._turns.close()
+        if self._pg_turns is not None:
+            await self._pg_turns.close()
         await self.engine.dispose()
+
+
+def _postgres_turns(engine: AsyncEngine, schema: str | None) -> PostgresTurns | None:
+    """The one-statement turns on PostgreSQL through psycopg, on the engine's database."""
+    if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
+        return None
+    from parley.stores.sql_postgres import PostgresTurns
+
+    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return PostgresTurns(conninfo, f"-csearch_path={schema}" if schema else None)
 
 
 def _rows_after(sender_id: str, skip: int) -> Select[float, int, str | None, str | None]:

@@ -38,11 +38,14 @@ _ROWS_AFTER = (
     "WHERE c.sender_id = ? ORDER BY e.sequence"
 )
 _ALREADY_STORED = f"SELECT 1 FROM {_E} WHERE sender_id = ? AND event_id = ? LIMIT 1"
+# No row comes back when the fencing token is older than the conversation's.
 _RESERVE = (
-    f"INSERT INTO {_C} (sender_id, created_at, latest_event_time, event_count) "
-    "VALUES (?, ?, ?, ?) ON CONFLICT (sender_id) DO UPDATE SET "
+    f"INSERT INTO {_C} (sender_id, created_at, latest_event_time, event_count, fence) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (sender_id) DO UPDATE SET "
     f"event_count = {_C}.event_count + excluded.event_count, "
-    f"latest_event_time = max({_C}.latest_event_time, excluded.latest_event_time) "
+    f"latest_event_time = max({_C}.latest_event_time, excluded.latest_event_time), "
+    f"fence = coalesce(excluded.fence, {_C}.fence) "
+    f"WHERE excluded.fence IS NULL OR {_C}.fence IS NULL OR {_C}.fence <= excluded.fence "
     "RETURNING event_count, created_at"
 )
 _INSERT = (
@@ -55,6 +58,14 @@ _LAST_RETRY_SECONDS = 0.005
 CHECKPOINT_EVERY = 256  # inline commits between two WAL checkpoints on the thread
 
 Row = tuple[Any, ...]
+
+
+class Fenced:
+    """What `append` answers for a turn whose fencing token is older than the conversation's."""
+
+
+FENCED = Fenced()
+Placed = tuple[int, float] | None | Fenced
 
 
 def _connect(path: str, busy_timeout_ms: int, autocheckpoint: bool) -> sqlite3.Connection:
@@ -110,7 +121,7 @@ class SQLiteTurns:
         self._checkpointer: sqlite3.Connection | None = None  # executor thread only
         self._commits = 0
         self._checkpoint: Future[None] | None = None
-        self._pending: list[tuple[_Turn, asyncio.Future[tuple[int, float] | None]]] = []
+        self._pending: list[tuple[_Turn, asyncio.Future[Placed]]] = []
         self._writer: asyncio.Task[None] | None = None
 
     def _inline_db(self) -> sqlite3.Connection:
@@ -144,23 +155,27 @@ class SQLiteTurns:
         return await self._call(_rows_after, sender_id, skip)
 
     async def append(
-        self, sender_id: str, records: Sequence[StoredEvent], latest: float, retry: bool
-    ) -> tuple[int, float] | None:
+        self,
+        sender_id: str,
+        records: Sequence[StoredEvent],
+        latest: float,
+        retry: bool,
+        fence: int | None = None,
+    ) -> Placed:
         """Reserve the sequence range and insert the rows in a write transaction; returns
-        (first sequence, created_at), or None when `retry` finds the turn already stored.
+        (first sequence, created_at), None when `retry` finds the turn already stored, FENCED
+        when `fence` is older than the conversation's (nothing stored).
 
         Turns that arrive while a transaction is being written (or in the same turn of the event
         loop) are committed together in the next one (group commit): one WAL write for many
         turns, each caller answered once its rows are committed. When a transaction fails, its
         turns are written one by one, so only a turn that fails alone fails."""
         if retry:
-            done = await self._call(_append, sender_id, records, latest, True)
+            done = await self._call(_append, _Turn(sender_id, records, latest, fence), True)
             self._committed(1)
             return done
-        pending: asyncio.Future[tuple[int, float] | None] = (
-            asyncio.get_running_loop().create_future()
-        )
-        self._pending.append((_Turn(sender_id, records, latest), pending))
+        pending: asyncio.Future[Placed] = asyncio.get_running_loop().create_future()
+        self._pending.append((_Turn(sender_id, records, latest, fence), pending))
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._write_pending())
         return await pending
@@ -190,12 +205,10 @@ class SQLiteTurns:
         finally:
             self._writer = None
 
-    async def _write_one_by_one(
-        self, batch: list[tuple[_Turn, asyncio.Future[tuple[int, float] | None]]]
-    ) -> None:
+    async def _write_one_by_one(self, batch: list[tuple[_Turn, asyncio.Future[Placed]]]) -> None:
         for turn, waiter in batch:
             try:
-                result = await self._call(_append, turn.sender_id, turn.records, turn.latest, False)
+                result = await self._call(_append, turn, False)
             except Exception as exc:
                 if not waiter.done():
                     waiter.set_exception(exc)
@@ -246,11 +259,10 @@ class _Turn:
     sender_id: str
     records: Sequence[StoredEvent]
     latest: float
+    fence: int | None = None
 
 
-def _fail(
-    batch: list[tuple[_Turn, asyncio.Future[tuple[int, float] | None]]], error: BaseException
-) -> None:
+def _fail(batch: list[tuple[_Turn, asyncio.Future[Placed]]], error: BaseException) -> None:
     for _, waiter in batch:
         if not waiter.done():
             waiter.set_exception(error)
@@ -270,40 +282,40 @@ def _write_transaction(db: sqlite3.Connection) -> Iterator[None]:
         raise
 
 
-def _append_turns(db: sqlite3.Connection, turns: list[_Turn]) -> list[tuple[int, float]]:
-    """Every turn's rows in one transaction; (first sequence, created_at) of each."""
+def _append_turns(db: sqlite3.Connection, turns: list[_Turn]) -> list[tuple[int, float] | Fenced]:
+    """Every turn's rows in one transaction; (first sequence, created_at) of each, or FENCED
+    for a turn refused (its rows are not written, the others' are)."""
     with _write_transaction(db):
-        return [_insert_turn(db, turn.sender_id, turn.records, turn.latest) for turn in turns]
+        return [_insert_turn(db, turn) for turn in turns]
 
 
-def _insert_turn(
-    db: sqlite3.Connection, sender_id: str, records: Sequence[StoredEvent], latest: float
-) -> tuple[int, float]:
-    total, created_at = db.execute(
-        _RESERVE, (sender_id, time.time(), latest, len(records))
+def _insert_turn(db: sqlite3.Connection, turn: _Turn) -> tuple[int, float] | Fenced:
+    count = len(turn.records)
+    reserved = db.execute(
+        _RESERVE, (turn.sender_id, time.time(), turn.latest, count, turn.fence)
     ).fetchone()
-    first = int(total) - len(records) + 1
+    if reserved is None:
+        return FENCED
+    total, created_at = reserved
+    first = int(total) - count + 1
     db.executemany(
         _INSERT,
-        [(sender_id, first + offset, *record.columns()) for offset, record in enumerate(records)],
+        [
+            (turn.sender_id, first + offset, *record.columns())
+            for offset, record in enumerate(turn.records)
+        ],
     )
     return first, float(created_at)
 
 
-def _append(
-    db: sqlite3.Connection,
-    sender_id: str,
-    records: Sequence[StoredEvent],
-    latest: float,
-    retry: bool,
-) -> tuple[int, float] | None:
+def _append(db: sqlite3.Connection, turn: _Turn, retry: bool) -> Placed:
     """One turn in its own transaction; None when `retry` finds it stored already."""
     with _write_transaction(db):
-        event_id = records[0].event_id
+        event_id = turn.records[0].event_id
         if (
             retry
             and event_id is not None
-            and db.execute(_ALREADY_STORED, (sender_id, event_id)).fetchone() is not None
+            and db.execute(_ALREADY_STORED, (turn.sender_id, event_id)).fetchone() is not None
         ):
             return None
-        return _insert_turn(db, sender_id, records, latest)
+        return _insert_turn(db, turn)

@@ -27,6 +27,8 @@ conversations = Table(
     Column("latest_event_time", Float, nullable=False, index=True),
     # The per-conversation sequence counter: a turn reserves its range by incrementing it.
     Column("event_count", Integer, nullable=False),
+    # The highest fencing token a turn appended with (Redis locks); older tokens are refused.
+    Column("fence", BigInteger),
 )
 
 events = Table(

@@ -8,8 +8,11 @@ each conversation's turns go round-robin to the replicas.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -133,3 +136,99 @@ def _incomplete_turns(who: str, events: Sequence[dict[str, Any]]) -> list[str]:
         if not any(e.get("event") == "action" and e.get("name") == "action_listen" for e in turn):
             problems.append(f"{who}: the turn of {events[start].get('text')!r} is incomplete")
     return problems
+
+
+@dataclass
+class Timed:
+    """One request of `run_users`: when it was sent and answered (monotonic seconds)."""
+
+    sender_id: str
+    sent: float
+    answered: float
+    ok: bool
+    error: str = ""
+
+
+@dataclass
+class UsersReport:
+    conversations: list[Conversation]
+    requests: list[Timed]
+
+    def late_after(self, moment: float, limit: float) -> list[Timed]:
+        """Requests not answered within `limit` s of `moment` or of their sending, whichever is
+        later: a reply that waited on a lock of a killed process longer than `limit`, or a
+        request that timed out. Requests that failed at once (the killed process's own
+        connections) are not late."""
+        return [
+            r
+            for r in self.requests
+            if r.answered - max(r.sent, moment) > limit and (r.ok or "Timeout" in r.error)
+        ]
+
+
+async def run_users(
+    url: str,
+    users: int = 32,
+    duration: float = 10.0,
+    turns: int = 10,
+    prefix: str = "users",
+    timeout: float = 20.0,
+) -> UsersReport:
+    """`users` simulated users talk to one server (several workers behind one port) for
+    `duration` seconds, each a conversation of `turns` messages after another, a message after
+    the previous reply; a failed request is not sent again (its turn is stored whole or not at
+    all: the checker allows both)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + duration
+    report = UsersReport([], [])
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as client:
+
+        async def user(number: int) -> None:
+            started = 0
+            while loop.time() < deadline:
+                conversation = Conversation(f"{prefix}-{number}-{started}")
+                report.conversations.append(conversation)
+                started += 1
+                for turn in range(turns):
+                    if loop.time() >= deadline:
+                        break
+                    text = message_text(number, turn)
+                    conversation.sent.append(text)
+                    sent = loop.time()
+                    error = ""
+                    try:
+                        response = await client.post(
+                            "/webhooks/rest/webhook",
+                            json={"sender": conversation.sender_id, "message": text},
+                        )
+                        ok = response.status_code == 200 and isinstance(response.json(), list)
+                        error = "" if ok else f"HTTP {response.status_code}"
+                    except (httpx.HTTPError, ValueError) as exc:
+                        ok, error = False, type(exc).__name__
+                    (conversation.acknowledged if ok else conversation.failed).append(text)
+                    report.requests.append(
+                        Timed(conversation.sender_id, sent, loop.time(), ok, error)
+                    )
+
+        await asyncio.gather(*(user(n) for n in range(users)))
+    return report
+
+
+def worker_pids(supervisor: int) -> list[int]:
+    """The worker processes of `parley run --workers N` (its children)."""
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children")
+    return sorted(int(pid) for pid in children.read_text().split())
+
+
+async def kill_a_worker_under_load(
+    url: str, supervisor: int, prefix: str, users: int = 32, duration: float = 9.0
+) -> tuple[UsersReport, float]:
+    """Run `users` users for `duration` s and SIGKILL one worker a third of the way in;
+    returns the load's report and when the worker was killed (loop time)."""
+    loop = asyncio.get_running_loop()
+    load = asyncio.create_task(run_users(url, users=users, duration=duration, prefix=prefix))
+    await asyncio.sleep(duration / 3)
+    os.kill(worker_pids(supervisor)[0], signal.SIGKILL)
+    killed = loop.time()
+    return await load, killed

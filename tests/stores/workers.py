@@ -1,7 +1,11 @@
 """Child processes for the cross-process store tests (run as `python tests/stores/workers.py`).
 
 lock REDIS_PREFIX CONVERSATION COUNTER_KEY ROUNDS   increment a counter under the lock
-hold REDIS_PREFIX CONVERSATION LIFETIME             take the lock, say "held", hang
+hold REDIS_PREFIX CONVERSATION LEASE                take the lock, say "held", hang
+hold-append ENDPOINTS_JSON ROOT REDIS_PREFIX CONVERSATION LEASE
+                                                    take the lock, say "held", wait for a line
+                                                    on stdin, append a turn with the lock's
+                                                    token, say "appended" or "fenced"
 append ENDPOINTS_JSON ROOT CONVERSATION             append 20-event turns forever
 """
 
@@ -12,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from parley.stores import RedisLockStore, RedisSettings, create_tracker_store
+from parley.stores import FencedError, RedisLockStore, RedisSettings, create_tracker_store
 
 
 def _settings(prefix: str) -> RedisSettings:
@@ -29,11 +33,29 @@ async def lock_and_count(prefix: str, conversation: str, counter: str, rounds: i
     await store.close()
 
 
-async def hold(prefix: str, conversation: str, lifetime: float) -> None:
-    store = await RedisLockStore.open(_settings(prefix), lock_lifetime=lifetime)
+async def hold(prefix: str, conversation: str, lease: float) -> None:
+    store = await RedisLockStore.open(_settings(prefix), lease=lease)
     async with store.lock(conversation):
         print("held", flush=True)
         await asyncio.sleep(3600)
+
+
+async def hold_and_append(
+    endpoints: str, root: str, prefix: str, conversation: str, lease: float
+) -> None:
+    tracker_store = await create_tracker_store(json.loads(endpoints), Path(root))
+    locks = await RedisLockStore.open(_settings(prefix), lease=lease)
+    async with locks.lock(conversation) as fence:
+        print("held", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)
+        events = [{"event": "user", "timestamp": 1.0, "text": "late writer"}]
+        try:
+            await tracker_store.append(conversation, events, fence=fence)
+            print("appended", flush=True)
+        except FencedError:
+            print("fenced", flush=True)
+    await tracker_store.close()
+    await locks.close()
 
 
 async def append_forever(endpoints: str, root: str, conversation: str) -> None:
@@ -67,6 +89,8 @@ if __name__ == "__main__":
         asyncio.run(lock_and_count(args[0], args[1], args[2], int(args[3])))
     elif command == "hold":
         asyncio.run(hold(args[0], args[1], float(args[2])))
+    elif command == "hold-append":
+        asyncio.run(hold_and_append(args[0], args[1], args[2], args[3], float(args[4])))
     elif command == "turns":
         asyncio.run(append_turns(args[0], args[1], args[2], args[3], int(args[4])))
     else:
