@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO ?= build/demo
 PORT ?= 5005
 
-.PHONY: run test lint compile install install-test bench bench-nlu bench-server bench-stores bench-actions bench-dialogue clean
+.PHONY: run test lint compile install install-test bench bench-nlu bench-server bench-stores bench-actions bench-dialogue compat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ bench-actions: install-test
 
 bench-dialogue: install-test
 	$(BIN)/python bench/dialogue_bench.py
+
+# Rasa fidelity: every shared example trains unchanged and passes its test stories, training
+# stories and rules as often as Rasa 3.6.21 (bench/results/compat.json)
+compat: install-test
+	$(BIN)/python bench/compat.py
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache
