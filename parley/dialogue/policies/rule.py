@@ -143,14 +143,35 @@ def all_rule_samples(rules: tuple[Rule, ...]) -> list[RuleSample]:
 
 
 def _slot_matches(domain: Domain, name: str, wanted: Any, state_slots: dict[str, Any]) -> bool:
-    if wanted is None:
+    """Rasa's `_does_rule_match_state` for one slot of a rule. A rule's state holds only slots
+    the domain featurizes (`influence_conversation`; never `requested_slot`, a text slot that
+    does not influence the conversation), so a rule says nothing about any other slot."""
+    slot = domain.slot(name)
+    if slot is None or not slot.influence_conversation:
+        return True
+    if wanted is None:  # `null` in a rule: the slot must not show (unset, or featurized as 0)
         return name not in state_slots
     if wanted == ANY_SLOT_VALUE:
         return name in state_slots
-    slot = domain.slot(name)
-    if slot is None:
-        return False
-    return state_slots.get(name) == feature_value(slot, wanted, force=True)
+    feature = feature_value(slot, wanted)
+    if feature is None:  # a value that featurizes as nothing constrains nothing
+        return True
+    return state_slots.get(name) == feature
+
+
+def _featurized_entities(domain: Domain, intent: str | None, labels: list[str]) -> set[str]:
+    """The rule's entity labels the domain featurizes for `intent` (as a conversation's)."""
+    influencing = {e.name for e in domain.entities if e.influence_conversation}
+    intent_def = domain.intent(intent or "")
+    kept: set[str] = set()
+    for label in labels:
+        name = label.split("#", 1)[0]
+        if name not in influencing:
+            continue
+        if intent_def is not None and not intent_def.uses_entity(name):
+            continue
+        kept.add(label)
+    return kept
 
 
 def state_matches(partial: dict[str, Any], state: State, domain: Domain) -> bool:
@@ -161,9 +182,12 @@ def state_matches(partial: dict[str, Any], state: State, domain: Domain) -> bool
         return False
     if "user" in partial:
         user = state.get("user") or {}
-        if user.get("intent") != partial["user"].get("intent"):
+        intent = partial["user"].get("intent")
+        if user.get("intent") != intent:
             return False
-        if not set(partial["user"].get("entities", ())) <= set(user.get("entities", ())):
+        wanted = _featurized_entities(domain, intent, partial["user"].get("entities", []))
+        # a rule that names entities wants exactly those (Rasa compares the whole sub-state)
+        if wanted and wanted != set(user.get("entities", ())):
             return False
     if "active_loop" in partial:
         loop = (state.get("active_loop") or {}).get("name")
@@ -296,7 +320,7 @@ class RulePolicy:
             topic = topic_action(self.topics, tracker.latest_message.parse_data)
             if topic is not None:
                 return (topic if latest == ACTION_LISTEN else ACTION_LISTEN), "topic fallback"
-        states = tracker_states(tracker, domain, all_slots=True)
+        states = tracker_states(tracker, domain)
         matches = [s for s in self._candidates(states) if sample_matches(s, states, domain)]
         if loop and any(listen_inside_loop(s, loop) for s in matches):
             matches = [s for s in matches if not listen_inside_loop(s, loop)]
