@@ -76,6 +76,7 @@ def rule_samples(rule: Rule, steps: tuple[Step, ...]) -> list[RuleSample]:
     current: dict[str, Any] = {}
     samples: list[RuleSample] = []
     seen_user = False
+    acted = False  # the rule has had an action step
 
     def snapshot() -> dict[str, Any]:
         state = dict(current)
@@ -109,7 +110,7 @@ def rule_samples(rule: Rule, steps: tuple[Step, ...]) -> list[RuleSample]:
             current = {"prev_action": ACTION_LISTEN, "user": user}
             seen_user = True
         elif isinstance(step, ActionStep) and step.action:
-            if seen_user or history:
+            if seen_user or acted:
                 samples.append(
                     RuleSample(
                         rule.name,
@@ -118,7 +119,12 @@ def rule_samples(rule: Rule, steps: tuple[Step, ...]) -> list[RuleSample]:
                         rule.conversation_start,
                     )
                 )
-            history.append(snapshot())
+            if seen_user or acted or rule.conversation_start:
+                history.append(snapshot())
+            # else: the state before a rule's first action is Rasa's snippet state (`...`),
+            # which no rule key holds: the rule's condition counts from the next state on,
+            # through the slots and loop it leaves in the conversation
+            acted = True
             current = {"prev_action": step.action}
         elif isinstance(step, SlotStep):
             set_slots(step)
@@ -213,14 +219,7 @@ def _window_matches(
 
 
 def sample_matches(sample: RuleSample, states: list[State], domain: Domain) -> bool:
-    if _window_matches(sample.history, states, domain, sample.conversation_start):
-        return True
-    # `condition: [active_loop: f]` + `action: f` also covers the form's run that activated
-    # and completed it at once (e.g. a story that shows the form only as one action)
-    first = sample.history[0] if sample.history else {}
-    if len(sample.history) > 1 and set(first) == {"active_loop"} and first["active_loop"]:
-        return _window_matches(sample.history[1:], states, domain, sample.conversation_start)
-    return False
+    return _window_matches(sample.history, states, domain, sample.conversation_start)
 
 
 _ANY = "\x00any"  # a partial state that does not constrain this part of the state
