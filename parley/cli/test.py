@@ -85,7 +85,7 @@ def test(
         return
     path = _model_path(model)
     test_stories = load_stories(list(stories))
-    # rules in the given files are replayed too (`rasa test core --stories data/`)
+    # rules in the given files are replayed too (`rasa test core` skips them)
     test_rules = () if live else load_rules(list(stories))
     if not test_stories and not test_rules:
         err_console.print(f"error: no test stories in {', '.join(map(str, stories))}")

@@ -114,9 +114,9 @@ def story_cases(stories: Sequence[Story], domain: Domain) -> list[StoryCase]:
 
 
 def rule_cases(rules: Sequence[Rule], domain: Domain) -> list[StoryCase]:
-    """Rules as test cases (`rasa test core --stories data/` replays them too): the listening
-    before the rule and its `condition` are the given start, then its steps are judged; the
-    final `action_listen` is expected only when the rule waits for the user."""
+    """Rules as test cases (`rasa test core --stories data/` skips rules; Parley checks them
+    too): the listening before the rule and its `condition` are the given start, then its steps
+    are judged; the final `action_listen` is expected only when the rule waits for the user."""
     cases: list[StoryCase] = []
     for rule in rules:
         source = str(rule.location.path) if rule.location else None

@@ -182,7 +182,7 @@ async def test_text_only_step_goes_on_with_what_the_nlu_understood(
 async def test_training_rules_replay_as_tests_from_their_condition(
     trip_agent: Agent, trip_project: Path
 ) -> None:
-    # as `rasa test core --stories data/`: a rule starts from its condition, given
+    # `rasa test core --stories data/` skips rules; Parley replays them from their condition
     project = load_project(trip_project)
     results = await run_stories(trip_agent, [], project.rules)
     assert [r.case.name for r in results] == [r.name for r in project.rules]
