@@ -25,6 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -53,24 +55,23 @@ def _run(rasa: str, folder: Path, stories: str, out: str, e2e: bool) -> None:
 def _collect(report: Path) -> dict[str, Any]:
     data = json.loads(report.read_text("utf-8"))
     accuracy = data["conversation_accuracy"]
-    failed = sorted(
-        {s.strip() for s in (report.parent / "failed_test_stories.yml").read_text().split("\n")}
-    )
-    names = [line.split("story:", 1)[1].strip() for line in failed if line.startswith("- story:")]
-    return {
-        "passed": accuracy["correct"],
-        "total": accuracy["total"],
-        "failed": sorted(n.rsplit(" (", 1)[0] for n in names),
-    }
+    failed_file = yaml.safe_load((report.parent / "failed_test_stories.yml").read_text()) or {}
+    # Rasa names a failed story `name (file)`
+    names = [str(s["story"]).rsplit(" (", 1)[0] for s in failed_file.get("stories") or []]
+    return {"passed": accuracy["correct"], "total": accuracy["total"], "failed": sorted(names)}
 
 
-def _project(rasa: str, source: Path, work: Path, stories: str, e2e: bool) -> dict[str, Any]:
+def _project(
+    rasa: str, source: Path, work: Path, stories: str, e2e: bool, collect_only: bool
+) -> dict[str, Any]:
     folder = work / source.name
-    if not folder.is_dir():
-        shutil.copytree(source, folder)
     out = f"results_{stories}"
     report = folder / out / "story_report.json"
     if not report.is_file():
+        if collect_only:
+            return {"skipped": "not run"}
+        if not folder.is_dir():
+            shutil.copytree(source, folder)
         _run(rasa, folder, stories, out, e2e)
     return _collect(report)
 
@@ -80,6 +81,9 @@ def main() -> None:
     parser.add_argument("--rasa", required=True, help="The rasa executable of a Rasa 3.6 venv.")
     parser.add_argument("--work", type=Path, default=Path("/tmp/rasa-oracle-work"))
     parser.add_argument("--out", type=Path, default=REPO / "bench/results/rasa_oracle.json")
+    parser.add_argument(
+        "--collect-only", action="store_true", help="Only read results already in --work."
+    )
     args = parser.parse_args()
     version = subprocess.run(
         [args.rasa, "--version"], capture_output=True, text=True, check=False
@@ -90,10 +94,14 @@ def main() -> None:
             bots[source.name] = {"skipped": SKIPPED[source.name]}
             continue
         bots[source.name] = {
-            "training_stories": _project(args.rasa, source, args.work, "data", e2e=False)
+            "training_stories": _project(
+                args.rasa, source, args.work, "data", False, args.collect_only
+            )
         }
     projects = {
-        source.name: _project(args.rasa, source, args.work / "projects", "tests", e2e=True)
+        source.name: _project(
+            args.rasa, source, args.work / "projects", "tests", True, args.collect_only
+        )
         for source in sorted(PROJECTS.iterdir())
     }
     payload = {
