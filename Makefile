@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO ?= build/demo
 PORT ?= 5005
 
-.PHONY: audit image run test lint compile install install-test bench bench-nlu bench-server bench-failover bench-stores bench-actions bench-dialogue bench-start bench-rollout clean
+.PHONY: audit image run test lint compile install install-test bench bench-nlu bench-server bench-failover bench-stores bench-actions bench-dialogue bench-start bench-rollout compat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,11 @@ bench-start: install compile
 
 bench-rollout: install-test compile
 	$(BIN)/python bench/rollout_switch.py
+
+# Rasa fidelity: every shared example trains unchanged and passes its test stories, training
+# stories and rules as often as Rasa 3.6.21 (bench/results/compat.json)
+compat: install-test
+	$(BIN)/python bench/compat.py
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache

@@ -18,12 +18,15 @@ _URL_KEYS = ("url", "proxy")
 def custom_action_names(project: Project) -> list[str]:
     """Actions of the domain that must run on an action server (or in-process)."""
     domain = project.domain
+    intents = set(domain.intent_names)
     return [
         name
         for name in domain.actions
         if not name.startswith("utter_")
         and name not in BUILTIN_ACTIONS
         and name not in domain.forms
+        # `respond_<retrieval intent>`: Rasa's retrieval action, answered from the responses
+        and not (name.startswith("respond_") and name.removeprefix("respond_") in intents)
     ]
 
 
@@ -34,11 +37,16 @@ def check_action_endpoint(project: Project, sink: ProblemSink) -> None:
     if raw is None:
         custom = custom_action_names(project)
         if custom:
+            # said where the actions are declared: a missing endpoints.yml has no line to show
             named = ", ".join(custom[:3]) + (", …" if len(custom) > 3 else "")
+            where = project.domain.action_locations.get(custom[0]) or Location(
+                project.root / "domain.yml"
+            )
             sink.warning(
-                Location(path, 0, 0),
-                f"the domain has custom actions ({named}) but no action_endpoint is set; "
-                "they will fail when predicted (set url: or actions_module:)",
+                where,
+                f"the domain has custom actions ({named}) but no action_endpoint is set "
+                f"in {ENDPOINTS_FILE}; they will fail when predicted (set url: or "
+                "actions_module:)",
             )
         return
     try:

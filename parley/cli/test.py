@@ -14,7 +14,7 @@ from parley.models.archive import latest_model
 
 if TYPE_CHECKING:
     from parley.agent import Agent
-    from parley.project.stories import Story
+    from parley.project.stories import Rule, Story
     from parley.testing import StoryResult
 
 
@@ -47,11 +47,15 @@ def _print_result(result: StoryResult) -> None:
         )
 
 
-async def _run(agent: Agent, stories: tuple[Story, ...], live: bool) -> list[StoryResult]:
+async def _run(
+    agent: Agent, stories: tuple[Story, ...], rules: tuple[Rule, ...], live: bool
+) -> list[StoryResult]:
     from parley.testing import run_stories, run_stories_live
 
     try:
-        return await (run_stories_live if live else run_stories)(agent, stories)
+        if live:
+            return await run_stories_live(agent, stories)
+        return await run_stories(agent, stories, rules)
     finally:
         if agent.action_runner is not None:
             await agent.action_runner.close()
@@ -84,12 +88,14 @@ def test(
     from parley.actions.errors import ActionConfigError
     from parley.actions.factory import load_action_runner
     from parley.agent import Agent, AgentError
-    from parley.project.loader import load_stories
+    from parley.project.loader import load_rules, load_stories
     from parley.testing import write_results
 
     path = _model_path(model)
     test_stories = load_stories(list(stories))
-    if not test_stories:
+    # rules in the given files are replayed too (`rasa test core` skips them)
+    test_rules = () if live else load_rules(list(stories))
+    if not test_stories and not test_rules:
         err_console.print(f"error: no test stories in {', '.join(map(str, stories))}")
         raise typer.Exit(1)
     try:
@@ -99,8 +105,9 @@ def test(
         err_console.print(f"error: {exc}")
         raise typer.Exit(1) from None
     how = "Running" if live else "Testing"
-    console.print(f"{how} {len(test_stories)} stories with model {path.name}")
-    results = asyncio.run(_run(agent, test_stories, live))
+    rules = f" and {len(test_rules)} rules" if test_rules else ""
+    console.print(f"{how} {len(test_stories)} stories{rules} with model {path.name}")
+    results = asyncio.run(_run(agent, test_stories, test_rules, live))
     for result in results:
         _print_result(result)
     files = write_results(results, out)

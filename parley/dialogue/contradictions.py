@@ -38,7 +38,7 @@ def check_story_contradictions(project: Project, sink: ProblemSink) -> None:
     domain = project.domain
     for name, events in training_stories(project.stories):
         states, actions = states_and_actions(events, domain)
-        rule_states, _ = states_and_actions(events, domain, all_slots=True)
+        rule_states, _ = states_and_actions(events, domain)
         for index, action in enumerate(actions):
             recent = window(states[: index + 1], MAX_HISTORY)
             key = state_key(recent)

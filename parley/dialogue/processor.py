@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from parley.dialogue.actions import ActionContext, ActionFailed, ActionRejected, resolve_action
 from parley.dialogue.actions.builtin import BOT_TEXT_PREFIX, ActionSessionStart, utter
@@ -90,21 +90,34 @@ class Processor:
     async def handle_user(self, tracker: Tracker, message: UserUttered) -> list[Event]:
         """Log a user message and run the bot's reply (nothing while paused for a human)."""
         start = len(tracker.events)
-        await self.update_session(tracker, message.metadata)
-        if tracker.latest_action_name != ACTION_LISTEN:  # e.g. after an executed action
-            tracker.update(ActionExecuted(name=ACTION_LISTEN))
-        tracker.update(message)
+        await self.receive_user(tracker, message)
         if tracker.paused and message.intent_name not in ALWAYS_HANDLED_INTENTS:
             logger.info("Conversation %s is paused; the bot stays silent.", tracker.sender_id)
             return tracker.events[start:]
-        await self.extract_slots(tracker)
         await self.predict_and_run(tracker)
         return tracker.events[start:]
 
-    async def extract_slots(self, tracker: Tracker) -> None:
+    async def receive_user(
+        self, tracker: Tracker, message: UserUttered, run_actions: bool = True
+    ) -> None:
+        """The first half of a turn: session, `action_listen`, the message, slot extraction
+        (`run_actions=False`: mappings only, custom mapping actions are not run)."""
+        await self.update_session(tracker, message.metadata)
+        if tracker.latest_action_name != ACTION_LISTEN:
+            tracker.update(ActionExecuted(name=ACTION_LISTEN))
+        tracker.update(message)
+        if tracker.paused and message.intent_name not in ALWAYS_HANDLED_INTENTS:
+            return
+        await self.extract_slots(tracker, run_actions)
+
+    async def extract_slots(self, tracker: Tracker, run_actions: bool = True) -> None:
         """`action_extract_slots`: mappings, the actions of `custom` mappings, then the
-        domain's `action_validate_slot_mappings` (rasa_sdk's ValidationAction) if declared."""
+        domain's `action_validate_slot_mappings` (rasa_sdk's ValidationAction) if declared.
+        `run_actions=False` (a replayed story says what actions did): mappings only."""
         domain = self.model.domain
+        if not run_actions:
+            tracker.update_all(extract_slots(tracker, domain))
+            return
         validate = ACTION_VALIDATE_SLOT_MAPPINGS in domain.actions
         working = tracker.copy() if validate else tracker
         start = len(working.events)
@@ -152,34 +165,34 @@ class Processor:
                 span.set_attribute("parley.confidence", prediction.confidence)
             return prediction
 
-    async def predict_and_run(self, tracker: Tracker) -> None:
-        """Predict and run actions until `action_listen`; at most `max_actions_per_turn`."""
+    async def predict_and_run(self, tracker: Tracker, driver: ActionDriver | None = None) -> None:
+        """Predict and run actions until `action_listen`; at most `max_actions_per_turn`.
+
+        `driver` decides which action follows a prediction and carries it out: by default the
+        predicted action is run; a replayed story logs its own action and events instead.
+        """
+        driver = driver or RunPredicted()
         limit = self.model.settings.max_actions_per_turn
         for _ in range(limit):
             if tracker.paused and tracker.latest_intent not in ALWAYS_HANDLED_INTENTS:
                 return
-            prediction = self.predict(tracker)
-            action = prediction.action or ACTION_LISTEN
+            choice = await driver.choose(self, tracker, self.predict(tracker))
+            if choice is None:
+                return
+            action, policy, confidence = choice
             if (
                 tracker.active_loop_name
                 and tracker.latest_action_name == ACTION_LISTEN
                 and action not in (tracker.active_loop_name, ACTION_LISTEN)
             ):
                 tracker.update(LoopInterrupted(is_interrupted=True))
-            await self.run_action(tracker, action, prediction.policy_name, prediction.confidence)
+            await driver.perform(self, tracker, action, policy, confidence)
             last = tracker.events[-1]
             if isinstance(last, ActionExecuted) and last.name == ACTION_LISTEN:
                 return
         message = f"stopped after {limit} actions without listening (a loop in stories/rules?)"
         logger.error("Conversation %s: %s", tracker.sender_id, message)
-        tracker.update(
-            ActionExecuted(
-                name=ACTION_LISTEN,
-                policy=ACTION_LIMIT_POLICY,
-                confidence=1.0,
-                metadata={"error": message},
-            )
-        )
+        await driver.stopped(self, tracker, message)
 
     async def run_action(
         self,
@@ -224,3 +237,61 @@ class Processor:
             # the message was forgotten (e.g. default fallback): wait for the next one
             tracker.update(ActionExecuted(name=ACTION_LISTEN, policy=policy, confidence=1.0))
         return tracker.events[start:]
+
+
+Choice = tuple[str, str | None, float | None]  # action, policy, confidence
+
+
+class ActionDriver(Protocol):
+    """Who carries out a turn's actions: the actions themselves (a live conversation) or a
+    test story, which says what each action did (a replay)."""
+
+    async def choose(
+        self, processor: Processor, tracker: Tracker, prediction: PolicyPrediction
+    ) -> Choice | None:
+        """The action taken after `prediction` (None: the turn ends without one)."""
+        ...
+
+    async def perform(
+        self,
+        processor: Processor,
+        tracker: Tracker,
+        action: str,
+        policy: str | None,
+        confidence: float | None,
+    ) -> None:
+        """Log `action` and its events on `tracker`."""
+        ...
+
+    async def stopped(self, processor: Processor, tracker: Tracker, message: str) -> None:
+        """The turn reached `max_actions_per_turn` without listening."""
+        ...
+
+
+class RunPredicted:
+    """The live driver: the predicted action runs."""
+
+    async def choose(
+        self, processor: Processor, tracker: Tracker, prediction: PolicyPrediction
+    ) -> Choice | None:
+        return prediction.action or ACTION_LISTEN, prediction.policy_name, prediction.confidence
+
+    async def perform(
+        self,
+        processor: Processor,
+        tracker: Tracker,
+        action: str,
+        policy: str | None,
+        confidence: float | None,
+    ) -> None:
+        await processor.run_action(tracker, action, policy, confidence)
+
+    async def stopped(self, processor: Processor, tracker: Tracker, message: str) -> None:
+        tracker.update(
+            ActionExecuted(
+                name=ACTION_LISTEN,
+                policy=ACTION_LIMIT_POLICY,
+                confidence=1.0,
+                metadata={"error": message},
+            )
+        )

@@ -21,17 +21,18 @@ def slot_defaults(domain: Domain) -> dict[str, Any]:
 
 
 def _as_bool(value: Any) -> bool | None:
+    """Rasa's `bool_from_any`: True/False, numbers (1 is true), numeric strings, "true"/"false";
+    anything else does not featurize (None)."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in ("true", "yes", "1", "y"):
-            return True
-        if lowered in ("false", "no", "0", "n"):
-            return False
-        return None
     if isinstance(value, int | float):
-        return bool(value)
+        return bool(value == 1.0)
+    if isinstance(value, str):
+        if value.isnumeric():
+            return float(value) == 1.0
+        lowered = value.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
     return None
 
 

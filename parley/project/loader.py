@@ -178,6 +178,11 @@ def load_stories(paths: list[Path]) -> tuple[Story, ...]:
     return tuple(_read_data_files(paths).stories)
 
 
+def load_rules(paths: list[Path]) -> tuple[Rule, ...]:
+    """Read the rules of files or folders (to replay them as tests, as `rasa test core`)."""
+    return tuple(_read_data_files(paths).rules)
+
+
 def load_nlu_data(paths: list[Path]) -> NLUData:
     """Read NLU examples from files or folders (e.g. a benchmark's train.yml)."""
     return _read_data_files(paths).nlu

@@ -55,7 +55,12 @@ def _used_responses(project: Project) -> set[str]:
 
 
 def check_steps(project: Project, sink: ProblemSink) -> None:
-    """Intents, actions, slots and forms used in stories and rules are declared."""
+    """Intents, actions, slots and forms used in stories and rules are declared.
+
+    The split follows `rasa data validate` (3.6): an undeclared `action_*` or form is an error
+    (the story cannot run); an undeclared intent, response (`utter_*`, e.g. a retrieval
+    response `utter_faq/ask_x` named in a test story), other action name or slot is a warning.
+    """
     domain = project.domain
     intents = set(domain.intent_names) | set(DEFAULT_INTENTS)
     actions = set(domain.user_action_names) | set(BUILTIN_ACTIONS)
@@ -67,18 +72,21 @@ def check_steps(project: Project, sink: ProblemSink) -> None:
         if isinstance(step, UserStep) and step.intent is not None:
             base = step.intent.split("/", 1)[0]
             if base not in intents:
-                sink.error(at, f"intent '{step.intent}' in {where} is not declared in the domain")
+                sink.warning(at, f"intent '{step.intent}' in {where} is not declared in the domain")
         elif isinstance(step, ActionStep) and step.action is not None:
             if step.action not in actions:
                 if step.action.startswith("utter_"):
                     msg = f"response '{step.action}' in {where} is not defined in the domain"
                 else:
                     msg = f"action '{step.action}' in {where} is not declared in the domain"
-                sink.error(at, msg)
+                if step.action.startswith("action_"):
+                    sink.error(at, msg)
+                else:
+                    sink.warning(at, msg)
         elif isinstance(step, SlotStep):
             for name, _ in step.slots:
                 if name not in slots:
-                    sink.error(at, f"slot '{name}' in {where} is not declared in the domain")
+                    sink.warning(at, f"slot '{name}' in {where} is not declared in the domain")
         elif isinstance(step, ActiveLoopStep) and step.name is not None and step.name not in loops:
             sink.error(at, f"form '{step.name}' in {where} is not declared in the domain")
 
@@ -103,11 +111,23 @@ def check_domain(project: Project, sink: ProblemSink) -> None:
                         f"slot '{slot.name}' mapping names intent '{intent}', which is not declared",
                     )
             for condition in mapping.conditions:
-                if condition.active_loop is not None and condition.active_loop not in domain.forms:
+                form = domain.forms.get(condition.active_loop or "")
+                if condition.active_loop is not None and form is None:
                     sink.error(
                         at,
                         f"slot '{slot.name}' mapping condition names form '{condition.active_loop}',"
                         " which is not declared",
+                    )
+                elif (
+                    form is not None
+                    and form.required_slots
+                    and slot.name not in form.required_slots
+                    and mapping.type != "from_trigger_intent"
+                ):
+                    sink.error(
+                        at,
+                        f"slot '{slot.name}' has a mapping condition for form '{form.name}' but "
+                        f"is not in its required_slots; add it there or drop the condition",
                     )
     for form in domain.forms.values():
         at = form.location or Location(project.root / "domain.yml")

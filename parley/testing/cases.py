@@ -16,7 +16,7 @@ from parley.dialogue.events import ActionExecuted, Event, SlotSet, UserUttered
 from parley.dialogue.tracker import ACTION_LISTEN
 from parley.dialogue.training_data import expand_or, join_checkpoints, step_events
 from parley.project.domain import Domain
-from parley.project.stories import Step, Story, UserStep
+from parley.project.stories import Rule, Step, Story, UserStep
 
 RETRIEVAL_DELIMITER = "/"  # `faq/ask_hours`: retrieval intent `faq`, response key `ask_hours`
 
@@ -110,4 +110,25 @@ def story_cases(stories: Sequence[Story], domain: Domain) -> list[StoryCase]:
     for name, steps in join_checkpoints(stories):
         for expanded in expand_or(steps):
             cases.append(StoryCase(name, sources.get(name), tuple(story_turns(expanded, domain))))
+    return cases
+
+
+def rule_cases(rules: Sequence[Rule], domain: Domain) -> list[StoryCase]:
+    """Rules as test cases (`rasa test core --stories data/` skips rules; Parley checks them
+    too): the listening before the rule and its `condition` are the given start, then its steps
+    are judged; the final `action_listen` is expected only when the rule waits for the user."""
+    cases: list[StoryCase] = []
+    for rule in rules:
+        source = str(rule.location.path) if rule.location else None
+        start = [Turn(ActionExecuted(name=ACTION_LISTEN), None, implicit=True)]
+        for step in rule.condition:
+            start += [Turn(e, step, implicit=True) for e in step_events(step, None)]
+        for expanded in expand_or(rule.steps):
+            turns = story_turns(expanded, domain)
+            first = turns[0].event if turns else None
+            if isinstance(first, ActionExecuted) and first.name == ACTION_LISTEN:
+                turns = turns[1:]  # the start's listening stands for it
+            if not rule.wait_for_user_input and turns and turns[-1].implicit:
+                turns = turns[:-1]
+            cases.append(StoryCase(rule.name, source, (*start, *turns)))
     return cases

@@ -81,7 +81,14 @@ def _check_turn(segment: list[Turn], events: list[Event], tracker: Tracker) -> l
             position += 1
             if isinstance(event, ActionExecuted):
                 return event
+            form_rejected = (
+                isinstance(event, ActionExecutionRejected)
+                and not event.metadata.get("error")
+                and event.name == tracker.active_loop_name
+            )
             tracker.update(event)
+            if form_rejected:
+                continue  # the active form found nothing to fill: as the replay, not a step
             if isinstance(event, ActionExecutionRejected):  # the bot tried it and it failed
                 why = "failed" if event.metadata.get("error") else "rejected"
                 return ActionExecuted(name=f"{event.name} ({why})", policy=event.policy)

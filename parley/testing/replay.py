@@ -1,13 +1,16 @@
 """Replaying a test story through an Agent and comparing what it predicts with the story.
 
-Rasa's semantics (`rasa test --e2e`): the conversation follows the story, not the bot. User text
-goes through the Agent's NLU and the parsed intent and entities are compared with the story's
-(a step with only `intent:` is taken as given); at every action, including each `action_listen`,
-the Agent's policies predict the next action and the prediction is compared with the story's.
-Then the story's own event is applied, so one mistake does not hide the rest. Actions are not
-run (no action server, no forms): the story's `slot_was_set` and `active_loop` steps say what
-they did. When a form is predicted but the story does something else, the form is taken as
-rejected (its validation failed) and the prediction is made again, as Rasa does.
+Rasa's semantics (`rasa test`): the conversation follows the story, not the bot. The story's
+first event is taken as given (Rasa predicts from the second event on; a new conversation's
+session start already ends in `action_listen`). User text goes through the Agent's NLU and the
+parsed intent and entities are compared with the story's (a step with only `intent:` is taken
+as given). Each user turn then goes through the engine's own turn path (`Processor`: session,
+slot extraction, the predict loop); at every action, including each `action_listen`, the
+policies' prediction is compared with the story's action, and the story's action and the events
+it wrote after it (`slot_was_set`, `active_loop`) are logged instead of running the action, so
+one mistake does not hide the rest. When a form is predicted but the story does something else,
+the form is taken as rejected (its validation failed) and the prediction is made again, as
+Rasa does; a predicted `action_unlikely_intent` the story does not expect is skipped likewise.
 """
 
 from __future__ import annotations
@@ -24,11 +27,15 @@ from parley.dialogue.events import (
     SlotSet,
     UserUttered,
 )
+from parley.dialogue.policies import PolicyPrediction
+from parley.dialogue.processor import Choice, Processor
 from parley.dialogue.slots import slot_defaults
-from parley.dialogue.tracker import Tracker
-from parley.project.stories import Story
-from parley.testing.cases import StoryCase, Turn, story_cases
+from parley.dialogue.tracker import ACTION_LISTEN, Tracker
+from parley.project.domain import Domain
+from parley.project.stories import Rule, Story
+from parley.testing.cases import StoryCase, Turn, rule_cases, story_cases
 
+ACTION_UNLIKELY_INTENT = "action_unlikely_intent"
 ACTION_LIMIT_REACHED = "circuit breaker tripped"  # Rasa's label when a turn never listens
 _ENTITY_KEYS = ("start", "end", "entity", "value")
 
@@ -126,59 +133,133 @@ def _expected_action(event: ActionExecuted) -> str:
     return event.name if event.name is not None else f"text:{event.action_text}"
 
 
-def _form_may_have_rejected(agent: Agent, tracker: Tracker, predicted: str) -> bool:
-    return tracker.active_loop_name == predicted and predicted in agent.domain.forms
+def _form_may_have_rejected(domain: Domain, tracker: Tracker, predicted: str) -> bool:
+    return tracker.active_loop_name == predicted and predicted in domain.forms
 
 
-def _action_outcome(agent: Agent, tracker: Tracker, turn: Turn, actions_in_turn: int) -> Outcome:
-    assert isinstance(turn.event, ActionExecuted)
-    expected = _expected_action(turn.event)
-    if actions_in_turn >= agent.model.settings.max_actions_per_turn:
-        return Outcome(turn, expected, ACTION_LIMIT_REACHED)
-    prediction = agent.processor.predict(tracker)
-    predicted = prediction.action or "action_listen"
-    if predicted != expected and _form_may_have_rejected(agent, tracker, predicted):
-        tracker.update(ActionExecutionRejected(name=predicted))
-        prediction = agent.processor.predict(tracker)
-        predicted = prediction.action or "action_listen"
-    return Outcome(
-        turn, expected, predicted, policy=prediction.policy_name, confidence=prediction.confidence
-    )
+@dataclass
+class StoryDriver:
+    """Drives the engine's predict loop through one turn of a story: the story's actions are
+    logged (with the events the story wrote after them) and each prediction is judged."""
+
+    turns: list[Turn]
+    outcomes: list[Outcome]
+
+    def apply_events(self, tracker: Tracker) -> None:
+        """The story's events up to its next action or user message."""
+        while self.turns and not isinstance(self.turns[0].event, ActionExecuted | UserUttered):
+            turn = self.turns.pop(0)
+            tracker.update(turn.event)
+            self.outcomes.append(Outcome(turn))
+
+    async def choose(
+        self, processor: Processor, tracker: Tracker, prediction: PolicyPrediction
+    ) -> Choice | None:
+        if not self.turns or not isinstance(self.turns[0].event, ActionExecuted):
+            return None
+        turn = self.turns[0]
+        assert isinstance(turn.event, ActionExecuted)
+        expected = _expected_action(turn.event)
+        predicted = prediction.action or ACTION_LISTEN
+        if predicted != expected and predicted == ACTION_UNLIKELY_INTENT:
+            # UnexpecTEDIntentPolicy's warning is not what the story tests: Rasa predicts again
+            warned = tracker.copy()
+            warned.update(ActionExecuted(name=predicted))
+            prediction = processor.predict(warned)
+            predicted = prediction.action or ACTION_LISTEN
+        if predicted != expected and _form_may_have_rejected(
+            processor.model.domain, tracker, predicted
+        ):
+            tracker.update(ActionExecutionRejected(name=predicted))
+            prediction = processor.predict(tracker)
+            predicted = prediction.action or ACTION_LISTEN
+        self.outcomes.append(
+            Outcome(
+                turn,
+                expected,
+                predicted,
+                policy=prediction.policy_name,
+                confidence=prediction.confidence,
+            )
+        )
+        return expected, prediction.policy_name, prediction.confidence
+
+    async def perform(
+        self,
+        processor: Processor,
+        tracker: Tracker,
+        action: str,
+        policy: str | None,
+        confidence: float | None,
+    ) -> None:
+        turn = self.turns.pop(0)
+        assert isinstance(turn.event, ActionExecuted)
+        tracker.update(
+            ActionExecuted(
+                name=turn.event.name,
+                action_text=turn.event.action_text,
+                policy=policy,
+                confidence=confidence,
+            )
+        )
+        self.apply_events(tracker)
+
+    async def stopped(self, processor: Processor, tracker: Tracker, message: str) -> None:
+        """Rasa's circuit breaker: the story's remaining actions of the turn count as wrong."""
+        while self.turns and not isinstance(self.turns[0].event, UserUttered):
+            turn = self.turns.pop(0)
+            tracker.update(turn.event)
+            if isinstance(turn.event, ActionExecuted):
+                expected = _expected_action(turn.event)
+                self.outcomes.append(Outcome(turn, expected, ACTION_LIMIT_REACHED))
+            else:
+                self.outcomes.append(Outcome(turn))
+
+
+async def _start(
+    agent: Agent, tracker: Tracker, turns: list[Turn], outcomes: list[Outcome]
+) -> None:
+    """The story's first event, taken as given: a new session when it is the listening before
+    the first message, otherwise the event itself."""
+    turn = turns.pop(0)
+    event = turn.event
+    if isinstance(event, ActionExecuted) and event.name == ACTION_LISTEN:
+        await agent.processor.update_session(tracker)
+    else:
+        tracker.update(event)
+    outcomes.append(Outcome(turn))
 
 
 async def replay_story(agent: Agent, case: StoryCase) -> StoryResult:
-    """Replay one test story through `agent` (its NLU and policies; no action is run)."""
+    """Replay one test story through `agent`'s NLU and turn loop (no action is run)."""
+    processor = agent.processor
     tracker = Tracker(f"test: {case.name}", slot_defaults(agent.domain))
     outcomes: list[Outcome] = []
-    actions_in_turn = 0
-    for turn in case.turns:
-        event = turn.event
-        if isinstance(event, ActionExecuted):
-            outcome = _action_outcome(agent, tracker, turn, actions_in_turn)
-            tracker.update(
-                ActionExecuted(
-                    name=event.name,
-                    action_text=event.action_text,
-                    policy=outcome.policy,
-                    confidence=outcome.confidence,
-                )
-            )
-            actions_in_turn += 1
-        elif isinstance(event, UserUttered):
+    turns = list(case.turns)
+    if turns and not isinstance(turns[0].event, UserUttered):
+        await _start(agent, tracker, turns, outcomes)
+    while turns:
+        driver = StoryDriver(turns, outcomes)
+        turn = turns[0]
+        if isinstance(turn.event, UserUttered):
+            turns.pop(0)
+            event = turn.event
             parse = await _parse(agent, event)
-            outcome = user_outcome(turn, event, parse)
+            outcomes.append(user_outcome(turn, event, parse))
             # a text-only step goes on with what the NLU understood, as a live conversation would
-            tracker.update(
-                event if event.intent_name else UserUttered(text=event.text, parse_data=parse)
-            )
-            actions_in_turn = 0
-        else:
-            outcome = Outcome(turn)
-            tracker.update(event)
-        outcomes.append(outcome)
+            message = event if event.intent_name else UserUttered(text=event.text, parse_data=parse)
+            await processor.receive_user(tracker, message, run_actions=False)
+        driver.apply_events(tracker)  # what the story says happened before the next action
+        await processor.predict_and_run(tracker, driver)
+        if turns and turns[0] is turn:  # nothing consumed: an event the loop cannot take
+            tracker.update(turns.pop(0).event)
+            outcomes.append(Outcome(turn))
     return StoryResult(case, tuple(outcomes))
 
 
-async def run_stories(agent: Agent, stories: Sequence[Story]) -> list[StoryResult]:
-    """Replay every path of every story; results in the stories' order."""
-    return [await replay_story(agent, case) for case in story_cases(stories, agent.domain)]
+async def run_stories(
+    agent: Agent, stories: Sequence[Story], rules: Sequence[Rule] = ()
+) -> list[StoryResult]:
+    """Replay every path of every story, then of every rule; results in their order."""
+    cases = [*story_cases(stories, agent.domain), *rule_cases(rules, agent.domain)]
+    return [await replay_story(agent, case) for case in cases]

@@ -117,3 +117,14 @@ def test_rewind_and_undo_revert_like_rasa() -> None:
     tracker.update(ActionReverted())
     assert tracker.latest_action_name == "action_listen"
     assert tracker.get_slot("x") is None
+
+
+def test_bool_slot_featurizes_as_rasas_bool_from_any() -> None:
+    from parley.dialogue.slots import feature_value
+    from parley.project.domain import Slot
+
+    slot = Slot("confirmed", "bool")
+    values = [True, False, 1, 0, 2, "1", "0", "true", " False ", "yes", None]
+    assert [feature_value(slot, v) for v in values] == [
+        True, False, True, False, False, True, False, True, False, None, None
+    ]  # fmt: skip

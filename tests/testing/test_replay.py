@@ -7,6 +7,7 @@ import pytest
 from parley.agent import Agent
 from parley.dialogue.model import DialogueModel
 from parley.project import load_project, load_stories
+from parley.project.loader import load_rules
 from parley.project.stories import ActionStep, Story, UserStep
 from parley.testing import StoryResult, run_stories
 from tests.conftest import EXAMPLES
@@ -29,7 +30,7 @@ async def test_story_the_model_knows_passes_with_nlu_and_listens(
     assert result.passed, _failures(result)
     kinds = [(o.kind, o.expected) for o in result.outcomes if o.kind in ("action", "user")]
     assert kinds == [
-        ("action", "action_listen"),
+        ("action", None),  # the first event is taken as given, as Rasa does
         ("user", "greet"),
         ("action", "utter_greet"),
         ("action", "action_listen"),
@@ -176,3 +177,43 @@ async def test_text_only_step_goes_on_with_what_the_nlu_understood(
     # the bot challenge rule fired on the NLU's intent: the tracker got what NLU understood
     iamabot = next(o for o in result.outcomes if o.expected == "utter_iamabot")
     assert iamabot.policy == "RulePolicy"
+
+
+async def test_training_rules_replay_as_tests_from_their_condition(
+    trip_agent: Agent, trip_project: Path
+) -> None:
+    # `rasa test core --stories data/` skips rules; Parley replays them from their condition
+    project = load_project(trip_project)
+    results = await run_stories(trip_agent, [], project.rules)
+    assert [r.case.name for r in results] == [r.name for r in project.rules]
+    assert [r.case.name for r in results if not r.passed] == []
+    submit = next(r for r in results if r.case.name == "submit the form")
+    judged = [(o.expected, o.predicted) for o in submit.outcomes if o.expected]
+    assert judged == [
+        ("trip_form", "trip_form"),  # the condition's loop is active: the form runs
+        ("utter_booked", "utter_booked"),
+        ("action_listen", "action_listen"),
+    ]
+
+
+async def test_a_rule_that_does_not_wait_ends_without_listening(
+    trip_agent: Agent, tmp_path: Path
+) -> None:
+    rules = write_project(
+        tmp_path,
+        {
+            "r.yml": """
+rules:
+- rule: challenge, and the bot goes on
+  steps:
+  - intent: bot_challenge
+  - action: utter_iamabot
+  wait_for_user_input: false
+"""
+        },
+    )
+    [result] = await run_stories(trip_agent, [], load_rules([rules / "r.yml"]))
+    assert [(o.expected, o.predicted) for o in result.outcomes if o.expected] == [
+        ("bot_challenge", "bot_challenge"),
+        ("utter_iamabot", "utter_iamabot"),
+    ]

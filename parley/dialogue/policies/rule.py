@@ -76,6 +76,7 @@ def rule_samples(rule: Rule, steps: tuple[Step, ...]) -> list[RuleSample]:
     current: dict[str, Any] = {}
     samples: list[RuleSample] = []
     seen_user = False
+    acted = False  # the rule has had an action step
 
     def snapshot() -> dict[str, Any]:
         state = dict(current)
@@ -109,7 +110,7 @@ def rule_samples(rule: Rule, steps: tuple[Step, ...]) -> list[RuleSample]:
             current = {"prev_action": ACTION_LISTEN, "user": user}
             seen_user = True
         elif isinstance(step, ActionStep) and step.action:
-            if seen_user or history:
+            if seen_user or acted:
                 samples.append(
                     RuleSample(
                         rule.name,
@@ -118,7 +119,12 @@ def rule_samples(rule: Rule, steps: tuple[Step, ...]) -> list[RuleSample]:
                         rule.conversation_start,
                     )
                 )
-            history.append(snapshot())
+            if seen_user or acted or rule.conversation_start:
+                history.append(snapshot())
+            # else: the state before a rule's first action is Rasa's snippet state (`...`),
+            # which no rule key holds: the rule's condition counts from the next state on,
+            # through the slots and loop it leaves in the conversation
+            acted = True
             current = {"prev_action": step.action}
         elif isinstance(step, SlotStep):
             set_slots(step)
@@ -143,14 +149,35 @@ def all_rule_samples(rules: tuple[Rule, ...]) -> list[RuleSample]:
 
 
 def _slot_matches(domain: Domain, name: str, wanted: Any, state_slots: dict[str, Any]) -> bool:
-    if wanted is None:
+    """Rasa's `_does_rule_match_state` for one slot of a rule. A rule's state holds only slots
+    the domain featurizes (`influence_conversation`; never `requested_slot`, a text slot that
+    does not influence the conversation), so a rule says nothing about any other slot."""
+    slot = domain.slot(name)
+    if slot is None or not slot.influence_conversation:
+        return True
+    if wanted is None:  # `null` in a rule: the slot must not show (unset, or featurized as 0)
         return name not in state_slots
     if wanted == ANY_SLOT_VALUE:
         return name in state_slots
-    slot = domain.slot(name)
-    if slot is None:
-        return False
-    return state_slots.get(name) == feature_value(slot, wanted, force=True)
+    feature = feature_value(slot, wanted)
+    if feature is None:  # a value that featurizes as nothing constrains nothing
+        return True
+    return state_slots.get(name) == feature
+
+
+def _featurized_entities(domain: Domain, intent: str | None, labels: list[str]) -> set[str]:
+    """The rule's entity labels the domain featurizes for `intent` (as a conversation's)."""
+    influencing = {e.name for e in domain.entities if e.influence_conversation}
+    intent_def = domain.intent(intent or "")
+    kept: set[str] = set()
+    for label in labels:
+        name = label.split("#", 1)[0]
+        if name not in influencing:
+            continue
+        if intent_def is not None and not intent_def.uses_entity(name):
+            continue
+        kept.add(label)
+    return kept
 
 
 def state_matches(partial: dict[str, Any], state: State, domain: Domain) -> bool:
@@ -161,9 +188,12 @@ def state_matches(partial: dict[str, Any], state: State, domain: Domain) -> bool
         return False
     if "user" in partial:
         user = state.get("user") or {}
-        if user.get("intent") != partial["user"].get("intent"):
+        intent = partial["user"].get("intent")
+        if user.get("intent") != intent:
             return False
-        if not set(partial["user"].get("entities", ())) <= set(user.get("entities", ())):
+        wanted = _featurized_entities(domain, intent, partial["user"].get("entities", []))
+        # a rule that names entities wants exactly those (Rasa compares the whole sub-state)
+        if wanted and wanted != set(user.get("entities", ())):
             return False
     if "active_loop" in partial:
         loop = (state.get("active_loop") or {}).get("name")
@@ -189,14 +219,7 @@ def _window_matches(
 
 
 def sample_matches(sample: RuleSample, states: list[State], domain: Domain) -> bool:
-    if _window_matches(sample.history, states, domain, sample.conversation_start):
-        return True
-    # `condition: [active_loop: f]` + `action: f` also covers the form's run that activated
-    # and completed it at once (e.g. a story that shows the form only as one action)
-    first = sample.history[0] if sample.history else {}
-    if len(sample.history) > 1 and set(first) == {"active_loop"} and first["active_loop"]:
-        return _window_matches(sample.history[1:], states, domain, sample.conversation_start)
-    return False
+    return _window_matches(sample.history, states, domain, sample.conversation_start)
 
 
 _ANY = "\x00any"  # a partial state that does not constrain this part of the state
@@ -296,7 +319,7 @@ class RulePolicy:
             topic = topic_action(self.topics, tracker.latest_message.parse_data)
             if topic is not None:
                 return (topic if latest == ACTION_LISTEN else ACTION_LISTEN), "topic fallback"
-        states = tracker_states(tracker, domain, all_slots=True)
+        states = tracker_states(tracker, domain)
         matches = [s for s in self._candidates(states) if sample_matches(s, states, domain)]
         if loop and any(listen_inside_loop(s, loop) for s in matches):
             matches = [s for s in matches if not listen_inside_loop(s, loop)]
