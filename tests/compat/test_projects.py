@@ -45,8 +45,9 @@ RASA_OUTCOMES: dict[str, dict[str, bool]] = {
         "a lone number answers the form's question": True,
     },
 }
-# NLU points another part of issue 14 owns (lexical features in the intent classifier)
-NOT_YET = {"short_answer_in_form": "issue 14 item 6: a lone number is classified out_of_scope"}
+NOT_YET: dict[str, str] = {}  # project -> why Parley does not give Rasa's outcome yet
+# projects checked by their own tests, whose outcome the oracle has not recorded
+OWN_TESTS = {"short_answer": "tests/compat/test_short_answers.py"}
 
 
 def _params() -> list[object]:
@@ -72,7 +73,8 @@ async def test_project_gives_rasas_outcome(name: str, tmp_path: Path) -> None:
 def test_expected_outcomes_are_the_ones_rasa_gave() -> None:
     """RASA_OUTCOMES agrees with what Rasa 3.6.21 itself reported (bench/rasa_oracle.py)."""
     recorded = json.loads(ORACLE.read_text("utf-8"))["projects"]
-    assert sorted(RASA_OUTCOMES) == sorted(p.name for p in PROJECTS.iterdir())
+    with_stories = sorted(p.name for p in PROJECTS.iterdir() if p.name not in OWN_TESTS)
+    assert sorted(RASA_OUTCOMES) == with_stories
     assert any("passed" in (recorded.get(name) or {}) for name in RASA_OUTCOMES)
     for name, outcomes in RASA_OUTCOMES.items():
         figure = recorded.get(name) or {}

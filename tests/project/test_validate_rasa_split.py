@@ -8,7 +8,7 @@ from pathlib import Path
 import parley.actions
 import parley.dialogue
 import parley.nlu  # noqa: F401  (their checks join `parley data validate`)
-from parley.project.validate import validate_project
+from parley.validation import validate_project
 from tests.conftest import EXAMPLES
 
 
