@@ -56,6 +56,13 @@ def _with_releases(
         raise typer.Exit(1) from None
 
 
+def _audit(project: Path, action: str, target: str, details: dict[str, object]) -> None:
+    """The change in the audit log, when the project has access control."""
+    from parley.cli._access import audit_cli_action
+
+    audit_cli_action(project, action, target, details)
+
+
 def _when(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -112,7 +119,11 @@ def register(
             await releases.registry.tag(version.version, name)
         return version.version
 
-    console.print(f"Registered {_with_releases(project, endpoints, work)}", highlight=False)
+    version = _with_releases(project, endpoints, work)
+    _audit(project, "model_register", version, {"archive": archive.name})
+    for name in tag:
+        _audit(project, "model_tag", version, {"tag": name})
+    console.print(f"Registered {version}", highlight=False)
 
 
 @models_app.command("tag")
@@ -124,6 +135,7 @@ def tag_model(
 ) -> None:
     """Give a tag to a version (a tag names one version at a time)."""
     _with_releases(project, endpoints, lambda r: r.registry.tag(version, tag))
+    _audit(project, "model_tag", version, {"tag": tag})
     console.print(f"{tag} -> {version}", highlight=False)
 
 
@@ -190,6 +202,8 @@ def start(
         endpoints,
         lambda r: r.start(candidate, percent, control, _plan(plan), by=_user()),
     )
+    _audit(project, "rollout_start", experiment.id,
+           {"candidate": experiment.candidate, "percent": experiment.percent})  # fmt: skip
     console.print(
         f"Rollout {experiment.id}: {experiment.candidate} serves {experiment.percent}% "
         f"of users; {experiment.control} the rest.",
@@ -205,6 +219,7 @@ def step(
 ) -> None:
     """Change the candidate's share; users already on it stay when it grows."""
     experiment = _with_releases(project, endpoints, lambda r: r.rollouts.step(percent, _user()))
+    _audit(project, "rollout_step", experiment.id, {"percent": experiment.percent})
     console.print(f"{experiment.candidate} now serves {experiment.percent}% of users.")
 
 
@@ -212,6 +227,7 @@ def step(
 def promote(project: Path = PROJECT_OPTION, endpoints: Path | None = ENDPOINTS_OPTION) -> None:
     """The candidate serves everyone and is tagged production."""
     experiment = _with_releases(project, endpoints, lambda r: r.promote(_user()))
+    _audit(project, "rollout_promote", experiment.id, {"candidate": experiment.candidate})
     console.print(f"{experiment.candidate} is now the production model.", highlight=False)
 
 
@@ -223,6 +239,7 @@ def rollback(
 ) -> None:
     """Everyone back on the control model at their next turn."""
     experiment = _with_releases(project, endpoints, lambda r: r.rollouts.rollback(_user(), reason))
+    _audit(project, "rollout_rollback", experiment.id, {"reason": reason})
     console.print(f"Rolled back: {experiment.control} serves everyone.", highlight=False)
 
 

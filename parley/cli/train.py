@@ -48,6 +48,12 @@ def train(
         from parley.cli.rollout import register_trained
 
         register_trained(result.model, project)
+    if not result.skipped:
+        from parley.cli._access import audit_cli_action
+
+        audit_cli_action(
+            project, "model_train", result.model.name, {"trained": list(result.trained)}
+        )
 
 
 def _read_config(path: Path) -> ProjectConfig:

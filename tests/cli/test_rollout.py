@@ -86,3 +86,28 @@ def test_shadow_diff_runs_on_stored_conversations(project: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "turns in 0 conversations differ" in result.output
+
+
+def test_training_and_rollout_changes_are_audited_when_access_is_on(
+    project: Path, tmp_path: Path
+) -> None:
+    audited = tmp_path / "audited"
+    shutil.copytree(project, audited, ignore=shutil.ignore_patterns("parley.db*", ".parley"))
+    (audited / "parley.yml").write_text("access: {}\n")
+    p = ["--project", str(audited)]
+    nlu = audited / "data" / "nlu.yml"
+    nlu.write_text(nlu.read_text().replace("      - hiya\n", "      - hiya\n      - yo\n", 1))
+    older = sorted((audited / "models").glob("*.tar.gz"))[0]
+    assert runner.invoke(app, ["train", *p]).exit_code == 0
+    assert (
+        runner.invoke(app, ["models", "register", str(older), "--tag", "production", *p]).exit_code
+        == 0
+    )
+    newest = _versions(audited)[0]["version"]
+    assert runner.invoke(app, ["rollout", "start", "--candidate", str(newest), *p]).exit_code == 0
+    assert runner.invoke(app, ["rollout", "rollback", "--reason", "test", *p]).exit_code == 0
+    listed = runner.invoke(app, ["audit", "list", "--json", "-p", str(audited)])
+    rows = [json.loads(line) for line in listed.output.splitlines()]
+    actions = [row["action"] for row in rows]
+    assert {"model_train", "model_tag", "rollout_start", "rollout_rollback"} <= set(actions)
+    assert runner.invoke(app, ["audit", "verify", "-p", str(audited)]).exit_code == 0
