@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from parley.server.channels.base import ChannelContext
-from parley.server.channels.messaging import Inbound, MessagingChannel
+from parley.server.channels.messaging import Inbound, MessagingChannel, handoff_in_turn
 from parley.server.errors import ApiError
 
 
@@ -106,8 +106,7 @@ class FacebookChannel(MessagingChannel):
         await super()._process(inbound)
         if self.handover_app_id is None:
             return
-        tracker = await self.context.holder.agent.get_tracker(inbound.sender_id)
-        if getattr(tracker, "paused", False) and getattr(tracker, "handoff", None) is not None:
+        if await handoff_in_turn(self.context, inbound) is not None:
             await self._post(
                 "pass_thread_control",
                 {

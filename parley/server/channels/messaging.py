@@ -176,6 +176,24 @@ class MessagingChannel(InputChannel):
             await self._client.aclose()
 
 
+HANDOFF_KEY = "handoff_to_human"  # metadata key of the pause event a handoff creates
+
+
+async def handoff_in_turn(context: ChannelContext, inbound: Inbound) -> dict[str, Any] | None:
+    """The handoff's details when the turn of `inbound` handed the conversation to a human
+    (its pause event comes after this message); None otherwise. Decided from the stored
+    events, so a platform's handoff call is made once, whichever replica gets later messages."""
+    tracker = await context.holder.agent_for(inbound.sender_id).get_tracker(inbound.sender_id)
+    seen_message = False
+    found: dict[str, Any] | None = None
+    for event in tracker.events:
+        if getattr(event, "message_id", None) == inbound.message_id:
+            seen_message, found = True, None
+        elif seen_message and event.type_name == "pause" and event.metadata.get(HANDOFF_KEY):
+            found = dict(event.metadata)
+    return found
+
+
 def button_lines(message: dict[str, Any]) -> str:
     """Buttons as numbered text, for platforms without buttons (SMS)."""
     buttons = message.get("buttons") or []

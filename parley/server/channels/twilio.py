@@ -3,7 +3,9 @@ X-Twilio-Signature; replies through the Messages API.
 
 credentials.yml: `account_sid`, `auth_token`, `twilio_number`; optional `webhook_url` (the public
 URL Twilio calls, when a proxy changes it: the signature covers it), `api_url` (default
-https://api.twilio.com).
+https://api.twilio.com); for handoff to Twilio Flex, `flex_workspace_sid` and `flex_workflow_sid`
+(and `flex_api_url`, default https://flex-api.twilio.com): a turn that hands the conversation to a
+human creates a Flex interaction (Interactions API) that routes the customer to an agent.
 """
 
 from __future__ import annotations
@@ -11,13 +13,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request, Response
 
 from parley.server.channels.base import ChannelContext
-from parley.server.channels.messaging import Inbound, MessagingChannel, button_lines
+from parley.server.channels.messaging import (
+    HANDOFF_KEY,
+    Inbound,
+    MessagingChannel,
+    button_lines,
+    handoff_in_turn,
+)
 from parley.server.errors import ApiError
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -42,6 +51,9 @@ class TwilioChannel(MessagingChannel):
         self.number = self.required("twilio_number")
         self.webhook_url = settings.get("webhook_url") or None
         self.api_url = str(settings.get("api_url") or "https://api.twilio.com").rstrip("/")
+        self.flex_workspace = settings.get("flex_workspace_sid") or None
+        self.flex_workflow = settings.get("flex_workflow_sid") or None
+        self.flex_api_url = str(settings.get("flex_api_url") or "https://flex-api.twilio.com")
 
     def verify(self, request: Request, body: bytes) -> None:
         url = str(self.webhook_url or request.url)
@@ -64,6 +76,50 @@ class TwilioChannel(MessagingChannel):
                 reply_to={"to": sender},
             )
         ]
+
+    async def _process(self, inbound: Inbound) -> None:
+        await super()._process(inbound)
+        if self.flex_workspace is None or self.flex_workflow is None:
+            return
+        handoff = await handoff_in_turn(self.context, inbound)
+        if handoff is not None:
+            await self._hand_to_flex(inbound, handoff)
+
+    async def _hand_to_flex(self, inbound: Inbound, handoff: dict[str, Any]) -> None:
+        """A Flex interaction for the customer: TaskRouter offers it to an agent."""
+        customer = inbound.reply_to["to"]
+        whatsapp = customer.startswith(WHATSAPP)
+        number = self.number
+        if whatsapp and not number.startswith(WHATSAPP):
+            number = WHATSAPP + number
+        kind = "whatsapp" if whatsapp else "sms"
+        channel = {
+            "type": kind,
+            "initiated_by": "api",
+            "participants": [{"address": customer, "proxy_address": number}],
+        }
+        routing = {
+            "properties": {
+                "workspace_sid": self.flex_workspace,
+                "workflow_sid": self.flex_workflow,
+                "task_channel_unique_name": kind,
+                "attributes": {
+                    "from": customer,
+                    "customerAddress": customer,
+                    "parley_conversation_id": inbound.sender_id,
+                    "parley_handoff": handoff.get(HANDOFF_KEY),
+                },
+            }
+        }
+        response = await self.http().post(
+            f"{self.flex_api_url.rstrip('/')}/v1/Interactions",
+            data={"Channel": json.dumps(channel), "Routing": json.dumps(routing)},
+            auth=(self.account_sid, self.auth_token),
+        )
+        if response.status_code >= 400:
+            raise RuntimeError(
+                f"twilio Flex interaction failed: {response.status_code} {response.text}"
+            )
 
     def ok(self) -> Response:
         return Response(EMPTY_TWIML, media_type="text/xml")

@@ -80,3 +80,25 @@ async def test_a_retried_message_is_handled_once_and_whatsapp_answers_on_whatsap
     assert [e.text for e in tracker.events if e.type_name == "user"] == ["hi"]
     sent = twilio.to(MESSAGES)
     assert len(sent) == 1 and sent[0].form()["From"] == "whatsapp:+15550001"
+
+
+async def test_a_handoff_creates_one_flex_interaction(twilio: FakePlatform) -> None:
+    import json
+
+    twilio.route("POST", "/v1/Interactions", {"sid": "KD1"})
+    flex = credentials(twilio)
+    flex["twilio"] |= {"flex_workspace_sid": "WS1", "flex_workflow_sid": "WW1",
+                       "flex_api_url": twilio.url}  # fmt: skip
+    async with parley_with(flex) as (client, _):
+        body, headers = signed_form(sms("SM21", "I want to talk to a human"))
+        assert (await client.post(WEBHOOK, content=body, headers=headers)).status_code == 200
+        body, headers = signed_form(sms("SM22", "hello?"))  # paused now: a person answers
+        assert (await client.post(WEBHOOK, content=body, headers=headers)).status_code == 200
+    created = twilio.to("/v1/Interactions")
+    assert len(created) == 1
+    form = created[0].form()
+    channel, routing = json.loads(form["Channel"]), json.loads(form["Routing"])
+    assert channel["participants"] == [{"address": "+15559999", "proxy_address": "+15550001"}]
+    assert routing["properties"]["workflow_sid"] == "WW1"
+    assert routing["properties"]["attributes"]["parley_conversation_id"] == "+15559999"
+    assert created[0].headers["Authorization"].startswith("Basic ")
