@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from server_bench import BIN, RESULTS, free_port, prepare_demo, store_setup  # noqa: E402
+from server_bench import BIN, RESULTS, free_port, prepare, store_setup  # noqa: E402
 
 from tests.integration.replicas import (  # noqa: E402
     consistency_problems,
@@ -96,8 +96,7 @@ def main() -> None:
     parser.add_argument("-d", "--duration", type=float, default=30.0)
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    prepare_demo()
-    with store_setup("postgres-redis") as project:
+    with store_setup("postgres-redis", prepare("demo")) as project:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
