@@ -98,7 +98,7 @@ async def test_replace_and_append_through_the_same_agent(replicas: tuple[Agent, 
     await a.handle_message("ann", "/mood_unhappy")
     await a.replace_events("ann", first_turn)
     await assert_cache_is_current(a, "ann")
-    await a.append_events("ann", [{"event": "slot", "name": "unknown", "value": 1}])
+    await a.append_events("ann", [{"event": "action", "name": "action_listen"}])
     await a.handle_message("ann", "/mood_great")
     await assert_cache_is_current(a, "ann")
 
@@ -109,7 +109,7 @@ async def test_a_failed_turn_leaves_no_cached_tracker(
     a, _ = replicas
     await a.handle_message("ann", "/greet")
 
-    async def broken(*_: object) -> None:
+    async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(a.tracker_store, "append", broken)

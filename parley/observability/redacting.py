@@ -38,8 +38,11 @@ class RedactingTrackerStore:
         self._inner = inner
         self._redactor = redactor
 
-    async def append(self, sender_id: str, events: Sequence[EventDict]) -> StorePosition | None:
-        return await self._inner.append(sender_id, self._redactor.redact_events(events))
+    async def append(
+        self, sender_id: str, events: Sequence[EventDict], fence: int | None = None
+    ) -> StorePosition | None:
+        redacted = self._redactor.redact_events(events)
+        return await self._inner.append(sender_id, redacted, fence=fence)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
