@@ -224,29 +224,31 @@ class RolloutStore:
         self, by: str | None = None, reason: str | None = None, expected_revision: int | None = None
     ) -> Experiment:
         """The candidate serves everyone; the experiment ends."""
-        current = await self._running_or_error()
-        now = time.time()
-        changed = replace(
-            current,
-            status=PROMOTED,
-            percent=100.0,
-            updated_at=now,
-            history=[*current.history, _entry(now, "promote", 100.0, by, reason)],
-        )
-        return await self._save(changed, expected_revision or current.revision)
+        return await self._end(PROMOTED, 100.0, "promote", by, reason, expected_revision)
 
     async def rollback(
         self, by: str | None = None, reason: str | None = None, expected_revision: int | None = None
     ) -> Experiment:
         """Everyone is back on the control at their next turn; the experiment ends."""
+        return await self._end(ROLLED_BACK, 0.0, "rollback", by, reason, expected_revision)
+
+    async def _end(
+        self,
+        status: str,
+        percent: float,
+        action: str,
+        by: str | None,
+        reason: str | None,
+        expected_revision: int | None,
+    ) -> Experiment:
         current = await self._running_or_error()
         now = time.time()
         changed = replace(
             current,
-            status=ROLLED_BACK,
-            percent=0.0,
+            status=status,
+            percent=percent,
             updated_at=now,
-            history=[*current.history, _entry(now, "rollback", 0.0, by, reason)],
+            history=[*current.history, _entry(now, action, percent, by, reason)],
         )
         return await self._save(changed, expected_revision or current.revision)
 
