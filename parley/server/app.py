@@ -34,6 +34,7 @@ from parley.server.workers import ModelPointer, follow_model
 
 if TYPE_CHECKING:
     from parley.access.service import Access
+    from parley.studio.service import Studio
 
 logger = logging.getLogger(__name__)
 
@@ -104,12 +105,14 @@ def create_app(
     metrics: ServerMetrics | None = None,
     closers: Sequence[Closer] = (),
     access: Access | None = None,
+    studio: Studio | None = None,
 ) -> ParleyServer:
     """Build the server around the agent in `holder`.
 
     `closers` run at shutdown after the channels close (stores, brokers, action runner).
     `access` (users, sessions, tokens, audit) adds logins and the admin routes; without it the
-    API keeps Rasa's `--auth-token`/JWT rules. Raises ServerConfigError when credentials.yml
+    API keeps Rasa's `--auth-token`/JWT rules. `studio` serves the studio's pages at /studio.
+    Raises ServerConfigError when credentials.yml
     asks for something unusable, or when a route declares no permission.
     """
     config = config or ServerConfig()
@@ -155,6 +158,10 @@ def create_app(
         from parley.access.routes import access_router  # imports parley.server: not at the top
 
         app.include_router(access_router(access))
+    if studio is not None:
+        from parley.studio.routes import install_studio  # Jinja2 loads only for the studio
+
+        install_studio(app, studio)
     if config.webchat:
         app.include_router(webchat_router(_webchat_config(channels)))
     _refuse_unguarded_routes(app)

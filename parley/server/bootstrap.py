@@ -28,6 +28,7 @@ from parley.stores.persistence import Stores, create_stores
 
 if TYPE_CHECKING:
     from parley.access.service import Access
+    from parley.studio.service import Studio
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,20 @@ async def open_access(
     return await Access.open(settings, project, publish if broker is not None else None)
 
 
+def open_studio(access: Access | None, stores: Stores, project: Path) -> Studio | None:
+    """The studio at /studio: it needs users (parley.yml `access:`) and conversations in SQL."""
+    from parley.stores.sql import SQLTrackerStore
+
+    if access is None:
+        return None
+    if not isinstance(stores.tracker_store, SQLTrackerStore):
+        logger.info("no studio at /studio: it reads conversations from a sql tracker store")
+        return None
+    from parley.studio.service import Studio
+
+    return Studio(stores.tracker_store, project, access)
+
+
 async def check_stores(files: ProjectFiles, config: ServerConfig) -> None:
     """Open (migrating if needed) and close the configured stores, as workers will use them."""
     stores = await _open_stores(files.secrets().endpoints(), files.project.resolve(), config)
@@ -174,7 +189,8 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
         holder = AgentHolder(
             load(model), model, load, on_load=lambda a: metrics.set_model(a.model_id)
         )
-        return create_app(holder, config, metrics, closers, access)
+        studio = open_studio(access, stores, files.project.resolve())
+        return create_app(holder, config, metrics, closers, access, studio)
     except BaseException:
         for close in closers:
             await close()

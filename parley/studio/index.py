@@ -1,0 +1,136 @@
+"""The studio's search index: one row per user or action event of the tracker store.
+
+Filters (intent, action, channel, confidence, fallback, handoff, free text) need fields that sit
+in the events' bodies, which may be encrypted at rest. The studio decodes new events with the
+store's cipher and keeps those fields in `parley_studio_turns`, so every filter is plain SQL on
+SQLite and PostgreSQL. User text is kept (lower-cased, for the free-text filter) only when the
+store does not encrypt: an encrypted store keeps labels and numbers, never what users wrote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from parley.stores.codec import decode_event
+from parley.stores.crypto import EventCipher
+from parley.stores.sql_engine import writer
+from parley.stores.sql_schema import events, studio_state, studio_turns
+
+INDEXED_TYPES = ("user", "action")
+_POSITION = "turns_indexed_up_to"
+_BATCH = 1000
+# Rows committed late by a concurrent writer can carry a lower id than rows already indexed;
+# each catch-up looks this far back again (inserts of rows already there are skipped).
+_LOOK_BACK = 500
+
+
+def index_row(
+    row_id: int, sender_id: str, sequence: int, event: dict[str, Any], keep_text: bool
+) -> dict[str, Any]:
+    """The index fields of one decoded user or action event."""
+    metadata = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
+    row: dict[str, Any] = {
+        "event_row_id": row_id,
+        "sender_id": sender_id,
+        "sequence": sequence,
+        "type_name": str(event.get("event")),
+        "timestamp": float(event.get("timestamp") or 0.0),
+        "model_id": _short((metadata or {}).get("model_id"), 128),
+        "channel": None,
+        "intent": None,
+        "confidence": None,
+        "action": None,
+        "policy": None,
+        "text": None,
+    }
+    if row["type_name"] == "user":
+        parse = event.get("parse_data") or {}
+        intent = parse.get("intent") or {}
+        row["channel"] = _short(event.get("input_channel"), 64)
+        row["intent"] = _short(intent.get("name"), 255)
+        row["confidence"] = _number(intent.get("confidence"))
+        if keep_text:
+            row["text"] = str(event.get("text") or "").lower()
+    else:
+        row["action"] = _short(event.get("name"), 255)
+        row["policy"] = _short(event.get("policy"), 255)
+        row["confidence"] = _number(event.get("confidence"))
+    return row
+
+
+def _short(value: Any, size: int) -> str | None:
+    return None if value is None else str(value)[:size]
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+async def catch_up(engine: AsyncEngine, cipher: EventCipher, max_batches: int = 50) -> int:
+    """Index the events stored since the last call; returns how many rows were indexed. Stops
+    after `max_batches` batches (the next call goes on) so one page view stays short."""
+    keep_text = cipher.key_id is None
+    indexed = 0
+    async with engine.connect() as connection:
+        position = await _position(connection)
+    start = max(position - _LOOK_BACK, 0)
+    for _ in range(max_batches):
+        query = (
+            select(
+                events.c.id, events.c.sender_id, events.c.sequence, events.c.key_id, events.c.body
+            )
+            .where(events.c.id > start, events.c.type_name.in_(INDEXED_TYPES))
+            .order_by(events.c.id)
+            .limit(_BATCH)
+        )
+        async with engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        if not rows:
+            break
+        new = [
+            index_row(row_id, sender, sequence, decode_event(cipher, sender, key, body), keep_text)
+            for row_id, sender, sequence, key, body in rows
+        ]
+        async with writer(engine).begin() as connection:
+            indexed += await _insert_new(connection, new)
+            await _set_position(connection, max(position, rows[-1][0]))
+        position = max(position, rows[-1][0])
+        start = rows[-1][0]
+        if len(rows) < _BATCH:
+            break
+    return indexed
+
+
+async def _insert_new(connection: AsyncConnection, rows: list[dict[str, Any]]) -> int:
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql as dialect
+    else:
+        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+    statement = dialect.insert(studio_turns).on_conflict_do_nothing(index_elements=["event_row_id"])
+    result = await connection.execute(statement, rows)
+    return max(int(result.rowcount or 0), 0)
+
+
+async def _position(connection: AsyncConnection) -> int:
+    value = (
+        await connection.execute(
+            select(studio_state.c.value).where(studio_state.c.name == _POSITION)
+        )
+    ).scalar()
+    return int(value or 0)
+
+
+async def _set_position(connection: AsyncConnection, value: int) -> None:
+    await connection.execute(delete(studio_state).where(studio_state.c.name == _POSITION))
+    await connection.execute(studio_state.insert().values(name=_POSITION, value=value))
+
+
+async def forget(connection: AsyncConnection, sender_id: str) -> None:
+    """Drop a deleted conversation's index rows."""
+    await connection.execute(delete(studio_turns).where(studio_turns.c.sender_id == sender_id))
