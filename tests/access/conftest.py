@@ -17,8 +17,10 @@ from parley.access.service import Access
 from parley.access.settings import AccessSettings
 from parley.agent import Agent
 from parley.server import AgentHolder, ParleyServer, ServerConfig, create_app
-from parley.stores.sql_engine import writer
+from parley.stores.sql import SQLTrackerStore
+from parley.stores.sql_engine import SQLSettings, writer
 from parley.stores.sql_schema import access_sessions
+from parley.studio.service import Studio
 from tests.server.conftest import client_for
 from tests.server.helpdesk import helpdesk_agent
 
@@ -66,9 +68,23 @@ async def access(tmp_path: Path, password_hash: str) -> AsyncIterator[Access]:
 
 
 @pytest.fixture
-def server(access: Access, helpdesk: Agent) -> ParleyServer:
+async def studio(access: Access, tmp_path: Path) -> AsyncIterator[Studio]:
+    """The studio on a SQLite tracker store holding conversations c1 and c2 (one message each)."""
+    store = await SQLTrackerStore.open(SQLSettings(db="tracker.db"), tmp_path)
+    for sender_id in ("c1", "c2"):
+        parse = {"intent": {"name": "greet", "confidence": 0.3}, "entities": []}
+        await store.append(
+            sender_id, [{"event": "user", "text": "hi", "timestamp": 1.0, "parse_data": parse}]
+        )
+    (tmp_path / "data").mkdir()
+    yield Studio(store, tmp_path, access)
+    await store.close()
+
+
+@pytest.fixture
+def server(access: Access, helpdesk: Agent, studio: Studio) -> ParleyServer:
     config = ServerConfig(enable_api=True, auth_token="legacy-admin-token")
-    return create_app(AgentHolder(helpdesk, None), config, access=access)
+    return create_app(AgentHolder(helpdesk, None), config, access=access, studio=studio)
 
 
 async def login(server: ParleyServer, username: str, password: str = PASSWORD) -> Session:
