@@ -50,7 +50,7 @@ def index_row(
         parse = event.get("parse_data") or {}
         intent = parse.get("intent") or {}
         row["channel"] = _short(event.get("input_channel"), 64)
-        row["intent"] = _short(intent.get("name"), 255)
+        row["intent"] = _short(parsed_intent(parse), 255)
         row["confidence"] = _number(intent.get("confidence"))
         if keep_text:
             row["text"] = str(event.get("text") or "").lower()
@@ -59,6 +59,22 @@ def index_row(
         row["policy"] = _short(event.get("policy"), 255)
         row["confidence"] = _number(event.get("confidence"))
     return row
+
+
+def parsed_intent(parse: dict[str, Any]) -> str | None:
+    """The intent of a parse, as training data names it: the full retrieval intent
+    (`faq/ask_hours`) when a response selector chose one for the parsed `faq`."""
+    name = (parse.get("intent") or {}).get("name")
+    if name is None:
+        return None
+    selectors = parse.get("response_selector") or {}
+    for key in (name, "default"):
+        selected = selectors.get(key) if isinstance(selectors, dict) else None
+        response = selected.get("response") if isinstance(selected, dict) else None
+        full = response.get("intent_response_key") if isinstance(response, dict) else None
+        if isinstance(full, str) and full.split("/", 1)[0] == name:
+            return full
+    return str(name)
 
 
 def _short(value: Any, size: int) -> str | None:

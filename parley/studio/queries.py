@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
@@ -51,6 +51,15 @@ class ConversationFilter(BaseModel):
     review: str = ""  # "", reviewed, unreviewed
     text: str = Field(default="", max_length=200)
     page: int = Field(default=1, ge=1, le=100_000)
+
+    @field_validator(
+        "active_from", "active_to", "started_from", "started_to", "min_turns", "max_turns",
+        mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _empty_is_any(cls, value: object) -> object:
+        """A form sends its empty date and number fields as empty strings: no filter."""
+        return None if value == "" else value
 
 
 @dataclass

@@ -51,7 +51,9 @@ async def _caller(request: Request) -> Principal:
     try:
         return await route_permission(request)
     except ApiError as exc:
-        raise StudioRefused(exc.status, exc.message) from None
+        needed = exc.details.get("permission") if isinstance(exc.details, dict) else None
+        message = f"{exc.message} This page needs {needed}." if needed else exc.message
+        raise StudioRefused(exc.status, message) from None
 
 
 Caller = Annotated[Principal, Depends(_caller)]

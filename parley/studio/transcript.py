@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from parley.stores.codec import decode_event
 from parley.stores.crypto import EventCipher
 from parley.stores.sql_schema import events
+from parley.studio.index import parsed_intent
 
 TRANSCRIPT_PAGE = 500
 
@@ -48,7 +49,7 @@ def line_of(sequence: int, event: dict[str, Any]) -> Line:
         intent = parse.get("intent") or {}
         line.kind = "user"
         line.text = str(event.get("text") or "")
-        line.intent = intent.get("name")
+        line.intent = parsed_intent(parse)
         line.confidence = intent.get("confidence")
         line.entities = [e for e in parse.get("entities") or [] if isinstance(e, dict)]
     elif name == "bot":

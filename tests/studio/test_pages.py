@@ -50,6 +50,7 @@ async def ids(client: httpx.AsyncClient, query: str) -> set[str]:
         ("text=PRINTER", {"alpha"}),
         ("text=harl", {"charlie"}),  # the conversation id
         ("channel=socketio&model=m1", set()),
+        ("active_from=&min_turns=&channel=&review=", ALL),  # a form's empty fields
     ],
 )
 async def test_each_filter_selects_its_conversations(
@@ -259,3 +260,26 @@ async def test_an_encrypted_store_is_filtered_without_keeping_user_text(
         assert {row.sender_id for row in page.rows} == {"bravo", "foxtrot"}
     finally:
         await store.close()
+
+
+async def test_a_retrieval_intent_is_reviewed_and_saved_by_its_full_name(
+    server: ParleyServer, store: SQLTrackerStore, project: Path
+) -> None:
+    event = user("when do you open", "faq", 0.3, T0 + 6 * 86400)
+    event["parse_data"]["response_selector"] = {
+        "faq": {"response": {"intent_response_key": "faq/ask_hours", "confidence": 0.4}}
+    }
+    await store.append("golf", [event])
+    session = await login(server, "annotator")
+    async with session as client:
+        inbox = (await client.get("/studio/inbox")).text
+        assert 'data-intent="faq/ask_hours"' in inbox
+        saved = await client.post(
+            "/studio/inbox/golf/1",
+            data={"decision": "accept", "suggested": "faq/ask_hours"},
+            headers={"X-CSRF-Token": session.csrf},
+        )
+        assert "Saved as faq/ask_hours" in saved.text
+    text = (project / "data" / "nlu.yml").read_text()
+    block = text[text.index("- intent: faq/ask_hours") :]
+    assert block.index("- when do you open") < block.index("- intent:", 1)
