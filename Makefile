@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO ?= build/demo
 PORT ?= 5005
 
-.PHONY: run test lint compile install install-test bench bench-nlu bench-server bench-stores bench-actions bench-dialogue clean
+.PHONY: run test lint compile install install-test bench bench-nlu bench-server bench-stores bench-actions bench-dialogue bench-start clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ lint: install-test
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-bench: bench-nlu bench-server bench-stores bench-actions bench-dialogue
+bench: bench-nlu bench-server bench-stores bench-actions bench-dialogue bench-start
 
 bench-nlu: install-test
 	$(BIN)/python bench/nlu_bench.py
@@ -56,6 +56,9 @@ bench-actions: install-test
 
 bench-dialogue: install-test
 	$(BIN)/python bench/dialogue_bench.py
+
+bench-start: install compile
+	$(BIN)/python bench/start_bench.py --install-size
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache

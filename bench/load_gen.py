@@ -1,8 +1,9 @@
 """Closed-loop load on the REST channel, in its own process; prints one JSON line.
 
 N virtual users send messages back to back for a fixed time, 127.0.0.1 only. Each user holds
-conversations of `--turns` messages (cycling through a short help-desk script), then starts a new
-conversation with a new sender id, so trackers stay the size of real conversations.
+conversations of `--turns` messages (cycling through a short script of the assistant, `--script`),
+then starts a new conversation with a new sender id, so trackers stay the size of real
+conversations; `--turns 0`: one conversation per user that grows through the whole run.
 
 Each user keeps one HTTP/1.1 keep-alive connection and speaks it directly over asyncio streams
 (uvloop when installed): the generator shares the 2 cores with the server it measures, so it
@@ -20,13 +21,10 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
-SCRIPT = (
-    "hi",
-    "how do I connect to the vpn",
-    "my printer is not working",
-    "thanks",
-    "bye",
-)
+SCRIPTS = {
+    "helpdesk": ("hi", "how do I connect to the vpn", "my printer is not working", "thanks", "bye"),
+    "moodbot": ("hello", "I am sad", "yes", "no", "I am great", "are you a bot?", "bye"),
+}
 
 
 class HttpError(Exception):
@@ -84,6 +82,7 @@ async def user(
     connection: Connection,
     name: str,
     turns: int,
+    script: tuple[str, ...],
     deadline: float,
     latencies: list[float],
     errors: list[str],
@@ -93,7 +92,7 @@ async def user(
     sent = 0
     while time.perf_counter() < deadline:
         sender = f"{name}-{conversation}"
-        text = SCRIPT[sent % len(SCRIPT)]
+        text = script[sent % len(script)]
         start = time.perf_counter()
         try:
             await asyncio.wait_for(connection.post({"sender": sender, "message": text}), timeout)
@@ -102,7 +101,7 @@ async def user(
             errors.append(str(exc) if isinstance(exc, HttpError) else type(exc).__name__)
             connection.close()  # a fresh connection for the next message
         sent += 1
-        if sent % turns == 0:
+        if turns and sent % turns == 0:
             conversation += 1
 
 
@@ -116,7 +115,10 @@ async def main() -> None:
     parser.add_argument("--url", default="http://127.0.0.1:5005/webhooks/rest/webhook")
     parser.add_argument("-c", "--concurrency", type=int, default=32)
     parser.add_argument("-d", "--duration", type=float, default=30.0)
-    parser.add_argument("--turns", type=int, default=10, help="messages per conversation")
+    parser.add_argument(
+        "--turns", type=int, default=10, help="messages per conversation (0: one, ever growing)"
+    )
+    parser.add_argument("--script", choices=sorted(SCRIPTS), default="helpdesk")
     parser.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args()
     if not args.url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
@@ -134,7 +136,16 @@ async def main() -> None:
     deadline = start + args.duration
     await asyncio.gather(
         *[
-            user(c, f"vu-{run}-{i}", args.turns, deadline, latencies, errors, args.timeout)
+            user(
+                c,
+                f"vu-{run}-{i}",
+                args.turns,
+                SCRIPTS[args.script],
+                deadline,
+                latencies,
+                errors,
+                args.timeout,
+            )
             for i, c in enumerate(connections)
         ]
     )

@@ -1,11 +1,15 @@
-"""Server benchmark: `parley run` on the demo assistant (SQLite store), REST load at
-concurrency 1, 8 and 32; start time and RSS. Writes bench/results/server.json.
+"""Server benchmark: `parley run` on the demo help-desk assistant and on moodbot (SQLite store),
+with 1 and 2 worker processes: REST load at concurrency 1, 8 and 32 in conversations of 10 turns,
+and at 32 in conversations that grow through the whole run; start time and memory. Writes
+bench/results/server.json.
 
-    make bench-server                       # full run: 30 s per level
-    python bench/server_bench.py -d 5       # quick look
+    make bench-server                                        # full run: 30 s per level
+    python bench/server_bench.py -d 5                        # quick look
+    python bench/server_bench.py -d 5 --levels 32 --no-tools --assistants moodbot
 
 Targets (2 cores): >= 500 msgs/s and p99 <= 50 ms at c=32 with zero errors, start <= 2 s,
-RSS <= 300 MB.
+RSS <= 300 MB; 2 workers >= 1.7x the messages/s of 1 worker with p99 <= 50 ms at c=32, on both
+assistants and both conversation shapes.
 """
 
 from __future__ import annotations
@@ -22,13 +26,27 @@ import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-DEMO = REPO / "build" / "bench-demo"
+BUILD = REPO / "build"
 RESULTS = REPO / "bench" / "results" / "server.json"
-SHARED_BENCH = REPO.parent / "shared" / "bench"
-TARGETS = {"msgs_per_s_c32": 500, "p99_ms_c32": 50, "start_s": 2.0, "rss_mb": 300}
+# the shared examples and load tools beside the repository (PARLEY_SHARED: elsewhere, e.g. from
+# a git worktree)
+SHARED = Path(os.environ.get("PARLEY_SHARED") or REPO.parent / "shared")
+SHARED_BENCH = SHARED / "bench"
+SHARED_EXAMPLES = SHARED / "examples"
+TARGETS = {
+    "msgs_per_s_c32": 500,
+    "p99_ms_c32": 50,
+    "start_s": 2.0,
+    "rss_mb": 300,
+    "two_workers_speedup_c32": 1.7,
+}
+# assistant -> the load generator's script of user messages (bench/load_gen.py --script)
+ASSISTANTS = {"demo": "helpdesk", "moodbot": "moodbot"}
+SHAPES = {"10_turns": 10, "growing": 0}  # load_gen.py --turns
 
 
 def free_port() -> int:
@@ -41,11 +59,18 @@ def parley(*args: str, cwd: Path) -> None:
     subprocess.run([str(BIN / "parley"), *args], cwd=cwd, check=True, stdout=subprocess.DEVNULL)
 
 
-def prepare_demo() -> None:
-    if not DEMO.is_dir():
-        DEMO.parent.mkdir(parents=True, exist_ok=True)
-        parley("init", str(DEMO), cwd=REPO)
-    parley("train", cwd=DEMO)
+def prepare(assistant: str) -> Path:
+    """The assistant's project under build/, trained: the demo `parley init` makes, or a copy
+    of a shared example."""
+    folder = BUILD / f"bench-{assistant}"
+    if not folder.is_dir():
+        BUILD.mkdir(parents=True, exist_ok=True)
+        if assistant == "demo":
+            parley("init", str(folder), cwd=REPO)
+        else:
+            shutil.copytree(SHARED_EXAMPLES / assistant, folder)
+    parley("train", cwd=folder)
+    return folder
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
@@ -75,7 +100,9 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], limit: float = 60) -
     raise SystemExit("parley run did not become ready")
 
 
-def load(port: int, concurrency: int, duration: float) -> dict[str, object]:
+def load(
+    port: int, concurrency: int, duration: float, script: str, turns: int = 10
+) -> dict[str, object]:
     out = subprocess.run(
         [
             sys.executable,
@@ -86,6 +113,10 @@ def load(port: int, concurrency: int, duration: float) -> dict[str, object]:
             str(concurrency),
             "-d",
             str(duration),
+            "--script",
+            script,
+            "--turns",
+            str(turns),
         ],
         check=True,
         capture_output=True,
@@ -179,9 +210,51 @@ def group_memory_mb(pid: int) -> dict[str, float]:
     return {"rss_mb_per_process": rss, "pss_mb_total": round(pss, 1)}
 
 
-def run_server(workers: int, duration: float, levels: list[int]) -> dict[str, object]:
+def measured_load(
+    pid: int, port: int, concurrency: int, duration: float, script: str, turns: int
+) -> dict[str, object]:
+    """One load level, with the server's CPU per message and its memory afterwards."""
+    cpu_before = group_cpu_seconds(pid)
+    load_before = os.getloadavg()[0]
+    result = load(port, concurrency, duration, script, turns)
+    handled = int(result["ok"]) + int(result["errors"]) + 3  # type: ignore[call-overload]
+    cpu_ms = (group_cpu_seconds(pid) - cpu_before) * 1000 / handled
+    result["server_cpu_ms_per_msg"] = round(cpu_ms, 2)
+    result["machine_load_avg_1m"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
+    result.update(group_memory_mb(pid))
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def shared_tools(pid: int, port: int, duration: float) -> dict[str, object]:
+    """../shared/bench's REST load (ever-growing conversations, aiohttp) and the wrk runs."""
+    url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+    rasa_tool = shared_tool("rest_load.py", "--url", url, "-c", "32", "-d", str(duration))
+    print(json.dumps({"shared rest_load.py": rasa_tool}), flush=True)
+    cpu_before = group_cpu_seconds(pid)
+    wrk_conversations = wrk(port, REPO / "bench" / "wrk_conversations.lua", duration, "32")
+    if wrk_conversations is not None and "requests" in wrk_conversations:
+        wrk_conversations["server_cpu_ms_per_msg"] = round(
+            (group_cpu_seconds(pid) - cpu_before)
+            * 1000
+            / max(1, int(wrk_conversations["requests"])),  # type: ignore[call-overload]
+            2,
+        )
+    print(json.dumps({"wrk conversations": wrk_conversations}), flush=True)
+    wrk_unique = wrk(port, SHARED_BENCH / "rest_unique_sender.lua", duration)
+    print(json.dumps({"wrk shared rest_unique_sender.lua": wrk_unique}), flush=True)
+    return {
+        "shared_rest_load_c32_hello": rasa_tool,
+        "wrk_c32_conversations": wrk_conversations,
+        "wrk_c32_shared_unique_sender": wrk_unique,
+    }
+
+
+def run_server(
+    assistant: str, folder: Path, workers: int, duration: float, levels: list[int], tools: bool
+) -> dict[str, object]:
     port = free_port()
-    (DEMO / "parley.db").unlink(missing_ok=True)  # every run starts on an empty database
+    (folder / "parley.db").unlink(missing_ok=True)  # every run starts on an empty database
     launched = time.perf_counter()
     server = subprocess.Popen(
         [
@@ -197,67 +270,39 @@ def run_server(workers: int, duration: float, levels: list[int]) -> dict[str, ob
             "--workers",
             str(workers),
         ],
-        cwd=DEMO,
+        cwd=folder,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.DEVNULL,
-        stderr=open(REPO / "build" / f"bench-server-{workers}.log", "wb"),  # noqa: SIM115
+        stderr=open(BUILD / f"bench-server-{assistant}-{workers}.log", "wb"),  # noqa: SIM115
     )
+    script = ASSISTANTS[assistant]
     try:
         start_s = round(wait_ready(port, server) - launched, 2)
         time.sleep(0.5)  # all workers up (ready means the first answered)
         idle = group_memory_mb(server.pid)
         parse = shared_tool("parse_latency.py", "--url", f"http://127.0.0.1:{port}/model/parse")
-        results = []
-        peak_pss = idle["pss_mb_total"]
-        for level in levels:
-            cpu_before = group_cpu_seconds(server.pid)
-            load_before = os.getloadavg()[0]
-            result = load(port, level, duration)
-            handled = int(result["ok"]) + int(result["errors"]) + 3  # type: ignore[call-overload]
-            cpu_ms = (group_cpu_seconds(server.pid) - cpu_before) * 1000 / handled
-            result["server_cpu_ms_per_msg"] = round(cpu_ms, 2)
-            result["machine_load_avg_1m"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
-            memory = group_memory_mb(server.pid)
-            result.update(memory)
-            peak_pss = max(peak_pss, memory["pss_mb_total"])
-            print(json.dumps(result), flush=True)
-            results.append(result)
-        rasa_tool = shared_tool(
-            "rest_load.py",
-            "--url",
-            f"http://127.0.0.1:{port}/webhooks/rest/webhook",
-            "-c",
-            "32",
-            "-d",
-            str(duration),
-        )
-        print(json.dumps({"shared rest_load.py": rasa_tool}), flush=True)
-        cpu_before = group_cpu_seconds(server.pid)
-        wrk_conversations = wrk(port, REPO / "bench" / "wrk_conversations.lua", duration, "32")
-        if wrk_conversations is not None and "requests" in wrk_conversations:
-            wrk_conversations["server_cpu_ms_per_msg"] = round(
-                (group_cpu_seconds(server.pid) - cpu_before)
-                * 1000
-                / max(1, int(wrk_conversations["requests"])),  # type: ignore[call-overload]
-                2,
-            )
-        print(json.dumps({"wrk conversations": wrk_conversations}), flush=True)
-        wrk_unique = wrk(port, SHARED_BENCH / "rest_unique_sender.lua", duration)
-        print(json.dumps({"wrk shared rest_unique_sender.lua": wrk_unique}), flush=True)
+        results = [
+            measured_load(server.pid, port, level, duration, script, SHAPES["10_turns"])
+            for level in levels
+        ]
+        growing = measured_load(server.pid, port, 32, duration, script, SHAPES["growing"])
+        peak_pss = max(float(r["pss_mb_total"]) for r in [idle, *results, growing])  # type: ignore[arg-type]
+        extra = shared_tools(server.pid, port, duration) if tools else {}
     finally:
         server.terminate()
         server.wait(30)
     c32 = next((r for r in results if r["concurrency"] == 32), None)
+    wrk_conversations: Any = extra.get("wrk_c32_conversations")
     return {
+        "assistant": assistant,
         "workers": workers,
         "start_s": start_s,
         "memory_idle": idle,
         "memory_peak_pss_mb": round(peak_pss, 1),
         "model_parse_shared_tool": parse,
         "levels": results,
-        "shared_rest_load_c32_hello": rasa_tool,
-        "wrk_c32_conversations": wrk_conversations,
-        "wrk_c32_shared_unique_sender": wrk_unique,
+        "growing_c32": growing,
+        **extra,
         "meets_targets": bool(
             c32
             and float(c32["msgs_per_s"]) >= TARGETS["msgs_per_s_c32"]  # type: ignore[arg-type]
@@ -268,8 +313,8 @@ def run_server(workers: int, duration: float, levels: list[int]) -> dict[str, ob
         ),
         "meets_targets_with_wrk": bool(
             wrk_conversations
-            and float(wrk_conversations.get("msgs_per_s", 0)) >= TARGETS["msgs_per_s_c32"]  # type: ignore[arg-type]
-            and float(wrk_conversations.get("p99_ms", 1e9)) <= TARGETS["p99_ms_c32"]  # type: ignore[arg-type]
+            and float(wrk_conversations.get("msgs_per_s", 0)) >= TARGETS["msgs_per_s_c32"]
+            and float(wrk_conversations.get("p99_ms", 1e9)) <= TARGETS["p99_ms_c32"]
             and wrk_conversations.get("errors") == 0
             and start_s <= TARGETS["start_s"]
             and peak_pss <= TARGETS["rss_mb"]
@@ -277,27 +322,76 @@ def run_server(workers: int, duration: float, levels: list[int]) -> dict[str, ob
     }
 
 
+def _c32(run: dict[str, Any], shape: str) -> dict[str, Any] | None:
+    if shape == "growing":
+        growing: dict[str, Any] = run["growing_c32"]
+        return growing
+    return next((r for r in run["levels"] if r["concurrency"] == 32), None)
+
+
+def scaling(runs: list[dict[str, Any]]) -> list[dict[str, object]]:
+    """Per assistant and conversation shape at c=32: 1 worker against 2 (the issue's target)."""
+    rows: list[dict[str, object]] = []
+    for assistant in dict.fromkeys(r["assistant"] for r in runs):
+        by_workers = {r["workers"]: r for r in runs if r["assistant"] == assistant}
+        if 1 not in by_workers or 2 not in by_workers:
+            continue
+        for shape in SHAPES:
+            one, two = _c32(by_workers[1], shape), _c32(by_workers[2], shape)
+            if one is None or two is None:
+                continue
+            speedup = round(float(two["msgs_per_s"]) / max(float(one["msgs_per_s"]), 1e-9), 2)
+            rows.append(
+                {
+                    "assistant": assistant,
+                    "shape": shape,
+                    "msgs_per_s": {"1": one["msgs_per_s"], "2": two["msgs_per_s"]},
+                    "p99_ms": {"1": one["p99_ms"], "2": two["p99_ms"]},
+                    "errors": {"1": one["errors"], "2": two["errors"]},
+                    "speedup": speedup,
+                    "meets_target": speedup >= TARGETS["two_workers_speedup_c32"]
+                    and float(two["p99_ms"]) <= TARGETS["p99_ms_c32"]
+                    and two["errors"] == 0,
+                }
+            )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-d", "--duration", type=float, default=30.0)
     parser.add_argument("--levels", default="1,8,32")
     parser.add_argument("--workers", default="2,1", help="server processes to measure, in turn")
+    parser.add_argument("--assistants", default="demo,moodbot", help=", ".join(ASSISTANTS))
+    parser.add_argument("--no-tools", action="store_true", help="skip the shared tools and wrk")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    prepare_demo()
     levels = [int(c) for c in args.levels.split(",")]
-    runs = [run_server(int(w), args.duration, levels) for w in args.workers.split(",")]
+    runs: list[dict[str, Any]] = []
+    for assistant in args.assistants.split(","):
+        folder = prepare(assistant)
+        for workers in args.workers.split(","):
+            runs.append(
+                run_server(
+                    assistant, folder, int(workers), args.duration, levels, not args.no_tools
+                )
+            )
     report = {
-        "benchmark": "parley run, demo help-desk assistant, REST channel, SQLite tracker store",
+        "benchmark": (
+            "parley run, demo help-desk assistant and moodbot, REST channel, SQLite tracker store"
+        ),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "duration_per_level_s": args.duration,
         "runs": runs,
+        "scaling_c32": scaling(runs),
         "targets": TARGETS,
-        "meets_targets": {f"workers={r['workers']}": r["meets_targets"] for r in runs},
+        "meets_targets": {
+            f"{r['assistant']} workers={r['workers']}": r["meets_targets"] for r in runs
+        },
         "load_generator": (
-            "bench/load_gen.py (asyncio streams on keep-alive connections, own process, "
-            "conversations of 10 turns)"
+            "bench/load_gen.py (asyncio streams on keep-alive connections, own process; "
+            "conversations of 10 turns, or one per user growing through the run)"
         ),
         "note": (
             "workers: server processes (`parley run --workers`); memory is the PSS summed over "
@@ -305,7 +399,8 @@ def main() -> None:
             "machine_load_avg_1m is the 2-core machine's load while the level ran (the load "
             "generator shares the cores); server_cpu_ms_per_msg is the CPU time of all server "
             "processes per message. shared_rest_load_c32_hello is ../shared/bench/rest_load.py "
-            "(Rasa 3.6 measured 16.8 rps, p99 3.7 s with it)."
+            "(Rasa 3.6 measured 16.8 rps, p99 3.7 s with it). scaling_c32 compares 1 and 2 "
+            "workers per assistant and conversation shape."
         ),
     }
     print(json.dumps(report, indent=2))

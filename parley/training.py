@@ -51,13 +51,13 @@ def default_parts() -> list[ModelPart]:
     """Every model part Parley knows, in training order."""
     from parley.nlu.part import NLUPart
 
-    parts: list[ModelPart] = [NLUPart()]
     try:
         from parley.dialogue.part import DialoguePart
+        from parley.dialogue.story_turns import story_turns
     except ImportError:  # dialogue engine not installed in this build
-        return parts
-    parts.append(DialoguePart())
-    return parts
+        return [NLUPart()]
+    # The NLU learns the stories' end-to-end texts; the dialogue engine finds them.
+    return [NLUPart(story_turns=story_turns), DialoguePart()]
 
 
 def train_project(

@@ -16,9 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from parley.actions.errors import ActionConfigError
-
 logger = logging.getLogger(__name__)
+
+
+class ActionConfigError(ValueError):
+    """`action_endpoint` in endpoints.yml is invalid; the message names the key and the fix."""
 
 
 class _Section(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from parley.actions.config import ActionConfigError
 from parley.dialogue.custom import ActionRejected, ActionServerError
 
 __all__ = [
@@ -34,7 +35,3 @@ class BadActionReply(ActionServerError):
 
 class ActionNotRegistered(ActionServerError):
     """The action server does not know the action (HTTP 404, or not in the actions module)."""
-
-
-class ActionConfigError(ValueError):
-    """`action_endpoint` in endpoints.yml is invalid; the message names the key and the fix."""

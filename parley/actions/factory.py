@@ -11,6 +11,7 @@ from parley.actions.config import ActionEndpointConfig, parse_action_endpoint
 from parley.actions.http import HttpActionRunner
 from parley.actions.inprocess import InProcessActionRunner
 from parley.dialogue.custom import CustomActionRunner
+from parley.project.endpoints import Endpoints
 
 
 def load_action_runner(project_root: Path) -> CustomActionRunner | None:
@@ -24,14 +25,18 @@ def load_action_runner(project_root: Path) -> CustomActionRunner | None:
 
 
 def create_action_runner(
-    endpoints: Mapping[str, Any], project_root: Path | None = None
+    endpoints: Endpoints | Mapping[str, Any], project_root: Path | None = None
 ) -> CustomActionRunner | None:
     """The runner for resolved `endpoints["action_endpoint"]`, or None when there is none.
 
     `actions_module` wins over `url`: the module is imported from `project_root` (as
     `rasa run actions` imports from the current folder). Raises ActionConfigError.
     """
-    raw = endpoints.get("action_endpoint") if endpoints else None
+    if isinstance(endpoints, Endpoints):
+        section = endpoints.action_endpoint
+        raw: Any = section.settings if section is not None else None
+    else:
+        raw = endpoints.get("action_endpoint") if endpoints else None
     if not raw:
         return None
     config = parse_action_endpoint(raw, project_root)

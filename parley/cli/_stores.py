@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from parley.security import ProjectSecrets
+if TYPE_CHECKING:
+    from parley.project.endpoints import Endpoints
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -20,12 +21,15 @@ ENDPOINTS_OPTION = typer.Option(
 )
 
 
-def read_endpoints(project: Path, endpoints: Path | None) -> dict[str, Any]:
-    """The endpoints file with every secret reference resolved; {} when the project has none."""
+def read_endpoints(project: Path, endpoints: Path | None) -> Endpoints:
+    """The endpoints file with every secret reference resolved; empty when there is none."""
+    from parley.project.endpoints import Endpoints
+    from parley.security import ProjectSecrets
+
     if endpoints is not None and not endpoints.is_file():
         raise typer.BadParameter(f"endpoints file {endpoints} does not exist")
     file = endpoints.resolve() if endpoints is not None else None
-    return ProjectSecrets(project, endpoints_file=file).endpoints()
+    return Endpoints.parse(ProjectSecrets(project, endpoints_file=file).endpoints())
 
 
 def parse_duration(text: str) -> float:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from parley.access.audit import AuditFilter
-from parley.access.service import Access
-from parley.cli._access import run_with_access
+from parley.cli._access import run_with_access, when
 from parley.cli._stores import PROJECT_OPTION, parse_time
 from parley.cli.app import app, console
-from parley.cli.users import when
+
+if TYPE_CHECKING:
+    from parley.access.service import Access
 
 audit_app = typer.Typer(help="Read and verify the audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -31,6 +32,8 @@ def list_rows(
     project: Path = PROJECT_OPTION,
 ) -> None:
     """Audit rows, newest first."""
+    from parley.access.audit import AuditFilter
+
     where = AuditFilter(actor, action, target, result, parse_time(since), parse_time(until), limit)
 
     async def act(access: Access) -> list[dict[str, object]]:

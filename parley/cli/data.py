@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from parley.cli.app import console, data_app
-from parley.project.validate import validate_project
 
 
 @data_app.command("validate")
@@ -18,6 +17,8 @@ def validate(
     fail_on_warnings: bool = typer.Option(False, help="Exit non-zero on warnings too."),
 ) -> None:
     """Check every project file; print each problem as path:line:column: severity: message."""
+    from parley.validation import validate_project
+
     problems = validate_project(project, data or None, tests or None)
     for problem in problems:
         style = "red" if problem.severity == "error" else "yellow"

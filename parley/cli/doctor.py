@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from parley.cli.app import app, console
-from parley.security.doctor import Finding, audit
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from parley.security.doctor import Finding
 
 _STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
 
 def findings_table(findings: list[Finding]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title="parley doctor", show_lines=True)
     table.add_column("severity")
     table.add_column("check", overflow="fold")
@@ -39,6 +45,8 @@ def doctor(
     production: bool = typer.Option(False, "--production", help="Apply production-only checks."),
 ) -> None:
     """Audit secrets, TLS, auth and logging; exit 1 on any high or critical finding."""
+    from parley.security.doctor import audit
+
     findings = audit(project, bind=bind, production=production)
     if not findings:
         console.print("No security findings.")

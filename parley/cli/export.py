@@ -10,9 +10,6 @@ import typer
 from parley.cli._access import audit_cli_action
 from parley.cli._stores import ENDPOINTS_OPTION, PROJECT_OPTION, parse_time, read_endpoints
 from parley.cli.app import app, console
-from parley.stores.base import EventDict
-from parley.stores.errors import StoreConfigError
-from parley.stores.factory import create_event_broker, create_tracker_store
 
 _BATCH = 500  # events per publish call, so a huge conversation is not held in memory
 
@@ -32,8 +29,12 @@ def export(
     ),
 ) -> None:
     """Replay stored events to the event broker, with their original event ids."""
+    from parley.stores.base import EventDict
+    from parley.stores.errors import StoreConfigError
+    from parley.stores.factory import create_event_broker, create_tracker_store
+
     config = read_endpoints(project, endpoints)
-    if not config.get("event_broker"):
+    if config.event_broker is None:
         raise StoreConfigError(
             "endpoints.yml has no event_broker to export to; add one (type: pika or sql)"
         )

@@ -9,10 +9,6 @@ import typer
 
 from parley.cli._stores import ENDPOINTS_OPTION, PROJECT_OPTION, read_endpoints
 from parley.cli.app import app, console
-from parley.stores.crypto import KEY_ENV, PREVIOUS_KEYS_ENV, EncryptionKey
-from parley.stores.errors import EncryptionError
-from parley.stores.factory import create_tracker_store
-from parley.stores.keys import load_cipher
 
 keys_app = typer.Typer(
     help="Manage the keys that encrypt stored conversations.", no_args_is_help=True
@@ -23,6 +19,8 @@ app.add_typer(keys_app, name="keys")
 @keys_app.command("generate")
 def generate() -> None:
     """Print a new random AES-256 key (base64) for PARLEY_ENCRYPTION_KEY."""
+    from parley.stores.crypto import EncryptionKey
+
     typer.echo(EncryptionKey.generate().to_base64())
 
 
@@ -33,6 +31,11 @@ def rotate(project: Path = PROJECT_OPTION, endpoints: Path | None = ENDPOINTS_OP
     Set PARLEY_ENCRYPTION_KEY to the new key and PARLEY_ENCRYPTION_PREVIOUS_KEYS to the old
     one(s), run this, then drop the old keys.
     """
+    from parley.stores.crypto import KEY_ENV, PREVIOUS_KEYS_ENV
+    from parley.stores.errors import EncryptionError
+    from parley.stores.factory import create_tracker_store
+    from parley.stores.keys import load_cipher
+
     cipher = load_cipher(project)
     if cipher.current is None:
         raise EncryptionError(

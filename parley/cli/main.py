@@ -9,8 +9,6 @@ import sys
 import typer
 
 from parley import __version__
-from parley.access.errors import AccessError
-from parley.agent import AgentError
 from parley.cli import audit as _audit  # noqa: F401
 from parley.cli import data as _data  # noqa: F401  (registers commands)
 from parley.cli import doctor as _doctor  # noqa: F401
@@ -26,10 +24,6 @@ from parley.cli import tokens as _tokens  # noqa: F401
 from parley.cli import train as _train  # noqa: F401
 from parley.cli import users as _users  # noqa: F401
 from parley.cli.app import app, err_console
-from parley.project.errors import ProjectError
-from parley.security.errors import SecurityError
-from parley.security.redaction import install_redaction, redact
-from parley.stores.errors import StoreError
 
 
 def _version(value: bool) -> None:
@@ -46,6 +40,8 @@ def main(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG level."),
 ) -> None:
     """Parley: build, test and serve production conversational assistants."""
+    from parley.security.redaction import install_redaction
+
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -53,24 +49,41 @@ def main(
     install_redaction()  # resolved secrets and token shapes never reach a log line
 
 
+def _known_errors() -> tuple[type[Exception], ...]:
+    """Errors that are the user's to fix: one line, exit 1. Imported only when one happened, so
+    a command's start does not pay for the modules that define them."""
+    from parley.access.errors import AccessError
+    from parley.agent import AgentError
+    from parley.project.endpoints import EndpointsError
+    from parley.security.errors import SecurityError
+    from parley.stores.errors import StoreError
+
+    return (SecurityError, StoreError, AgentError, EndpointsError, AccessError)
+
+
 def run() -> None:
     """Run the CLI; a known error becomes a clear message, never a traceback."""
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
-    except ProjectError as exc:
-        for problem in exc.problems:
-            err_console.print(redact(str(problem)), markup=False, highlight=False, soft_wrap=True)
-        sys.exit(1)
-    except (SecurityError, StoreError, AgentError, AccessError) as exc:
-        err_console.print(f"error: {redact(str(exc))}", markup=False, highlight=False)
-        sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
         err_console.print("Aborted.")
         sys.exit(1)
     except Exception as exc:  # the edge: turn anything unexpected into one line
+        from parley.project.errors import ProjectError
+        from parley.security.redaction import redact
+
+        if isinstance(exc, ProjectError):
+            for problem in exc.problems:
+                err_console.print(
+                    redact(str(problem)), markup=False, highlight=False, soft_wrap=True
+                )
+            sys.exit(1)
+        if isinstance(exc, _known_errors()):
+            err_console.print(f"error: {redact(str(exc))}", markup=False, highlight=False)
+            sys.exit(1)
         show = getattr(exc, "show", None)
         if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
             show()  # a usage error from the command-line parser

@@ -10,18 +10,15 @@ from typing import TYPE_CHECKING
 import typer
 
 from parley.cli.app import console, shell_app, test_app
-from parley.cli.progress import progress_bar
-from parley.cli.train import _read_config
 from parley.models.archive import latest_model
-from parley.nlu import NLUError, load
-from parley.project.config import ProjectConfig
-from parley.project.loader import load_nlu_data
 
 if TYPE_CHECKING:
     from parley.nlu.evaluate import Evaluation
 
 
 def _model(model: Path | None) -> Path:
+    from parley.nlu import NLUError
+
     if model is not None and model.is_file():
         return model
     folder = model if model is not None else Path("models")
@@ -38,6 +35,8 @@ def shell_nlu(
     ),
 ) -> None:
     """Type messages and see how the NLU parses them (Ctrl-D or /stop to quit)."""
+    from parley.nlu import load
+
     path = _model(model)
     interpreter = load(path)
     console.print(f"NLU model {path.name} loaded. Type a message; Ctrl-D or /stop to quit.")
@@ -66,6 +65,14 @@ def _summary(result: Evaluation, files: dict[str, Path]) -> None:
             f"(precision {entities['precision']:.4f}, recall {entities['recall']:.4f})"
         )
     console.print(f"{len(result.errors())} intent error(s); reports in {files['errors'].parent}")
+    if "confusion_matrix" not in files:
+        from parley.nlu.evaluate import PLOTS_EXTRA
+
+        console.print(
+            f"No plots: they need matplotlib; install it with `pip install '{PLOTS_EXTRA}'`.",
+            style="yellow",
+            markup=False,
+        )
 
 
 @test_app.command("nlu")
@@ -87,7 +94,12 @@ def test_nlu(
 ) -> None:
     """Evaluate intents and entities: intent_report.json, entity_report.json, errors.json, plots."""
     # scikit-learn loads here, not when any `parley` command starts (start-up time).
+    from parley.cli.progress import progress_bar
+    from parley.cli.train import _read_config
+    from parley.nlu import NLUError, load
     from parley.nlu.evaluate import cross_validate, evaluate, write_reports
+    from parley.project.config import ProjectConfig
+    from parley.project.loader import load_nlu_data
 
     data = load_nlu_data(list(nlu))
     if not data.examples:

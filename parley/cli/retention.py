@@ -11,8 +11,6 @@ import typer
 from parley.cli._access import audit_cli_action
 from parley.cli._stores import ENDPOINTS_OPTION, PROJECT_OPTION, parse_duration, read_endpoints
 from parley.cli.app import console, data_app
-from parley.stores.broker_sql import SQLEventBroker
-from parley.stores.factory import create_event_broker, create_tracker_store
 
 
 @data_app.command("purge")
@@ -24,6 +22,8 @@ def purge(
     endpoints: Path | None = ENDPOINTS_OPTION,
 ) -> None:
     """Delete every stored conversation inactive for longer than --older-than."""
+    from parley.stores.factory import create_tracker_store
+
     cutoff = time.time() - parse_duration(older_than)
     config = read_endpoints(project, endpoints)
 
@@ -48,6 +48,9 @@ def delete(
 ) -> None:
     """Erase one conversation and all its events (a user's deletion request), including the
     copies an SQL event broker holds."""
+    from parley.stores.broker_sql import SQLEventBroker
+    from parley.stores.factory import create_event_broker, create_tracker_store
+
     config = read_endpoints(project, endpoints)
 
     async def run() -> tuple[bool, int | None]:
@@ -71,7 +74,7 @@ def delete(
     audit_cli_action(project, "conversation_delete", sender_id, {"existed": existed})
     if published is not None:
         console.print(f"Deleted {published} published event(s) from the SQL event broker.")
-    elif config.get("event_broker"):
+    elif config.event_broker is not None:
         console.print(
             "Events already published to the message broker are outside Parley: erase them "
             "in its consumers too.",

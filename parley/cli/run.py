@@ -14,16 +14,15 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-import parley.actions  # noqa: F401  (registers its `parley data validate` check)
 from parley.cli.app import app, console
 
 if TYPE_CHECKING:
     from parley.server.bootstrap import ProjectFiles
-    from parley.server.config import ServerConfig
+    from parley.server.config import Listen, ServerConfig
 
 run_app = typer.Typer(help="Serve the assistant; `parley run actions` serves custom actions.")
 app.add_typer(run_app, name="run")
@@ -69,9 +68,9 @@ def run(
     if ctx.invoked_subcommand is not None:
         return
     started = time.perf_counter()
-    from parley.security import install_redaction
+    from parley.security import install_redaction, is_loopback
     from parley.server.bootstrap import ProjectFiles, build_server
-    from parley.server.config import ServerConfig
+    from parley.server.config import RunOptions, ServerConfigError, merge_run_options
     from parley.server.logs import configure_logging
     from parley.server.serve import event_loop_factory, serve
 
@@ -79,74 +78,59 @@ def run(
         raise typer.BadParameter("use 'json' or 'text'", param_hint="--log-format")
     files = ProjectFiles(project, model, endpoints, credentials)
     settings = files.secrets().settings()
-    server = settings.server
     verbose = logging.getLogger().level <= logging.DEBUG  # `parley -v run`
     level: int = logging.DEBUG if verbose else getattr(logging, settings.logging.level)
     configure_logging(level, json_lines=log_format == "json")
     install_redaction()  # secrets resolved from now on never reach a log line
-
-    def secret(flag: str | None, configured: object) -> str | None:
-        value = getattr(configured, "get_secret_value", None)
-        return flag or (value() if value else None)
-
-    host = interface or server.host
-    port = port or server.port
-    certfile = ssl_certfile or (Path(server.ssl_certfile) if server.ssl_certfile else None)
-    keyfile = ssl_keyfile or (Path(server.ssl_keyfile) if server.ssl_keyfile else None)
-    if keyfile and not certfile:
-        raise typer.BadParameter("--ssl-keyfile needs --ssl-certfile", param_hint="--ssl-keyfile")
-    config = ServerConfig(
+    options = RunOptions(
+        interface=interface,
+        port=port,
         enable_api=enable_api,
-        auth_token=secret(auth_token, server.auth_token),
-        jwt_secret=secret(jwt_secret, server.jwt_secret),
-        jwt_method=jwt_method or server.jwt_method,
-        cors_origins=tuple(cors),
-        max_body_bytes=max_body_kb * 1000,
+        auth_token=auth_token,
+        jwt_secret=jwt_secret,
+        jwt_method=jwt_method,
+        cors=tuple(cors),
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+        ssl_password=ssl_password,
+        max_body_kb=max_body_kb,
         access_log=access_log,
-        workers=workers or server.workers,
+        workers=workers,
     )
+    try:
+        config, listen = merge_run_options(options, settings.server)
+    except ServerConfigError as exc:
+        raise typer.BadParameter(str(exc)) from None
     open_api = not config.auth_enabled and settings.access is None  # access: logins guard it
-    if enable_api and open_api and host not in ("127.0.0.1", "localhost", "::1"):
+    if enable_api and open_api and not is_loopback(listen.host):
         logger.warning(
             "the HTTP API is enabled without --auth-token, --jwt-secret or `access:` in "
             "parley.yml: anyone who can reach "
             "port %d can read and change conversations",
-            port,
+            listen.port,
         )
-    scheme = "https" if certfile else "http"
-    shown_host = "127.0.0.1" if host == "0.0.0.0" else host
-
-    tls: dict[str, Any] = {
-        "ssl_certfile": certfile,
-        "ssl_keyfile": keyfile,
-        "ssl_password": secret(ssl_password, server.ssl_password),
-    }
     if config.workers > 1:
-        _serve_workers(files, config, host, port, tls, started)
+        _serve_workers(files, config, listen, started)
         return
 
     async def main() -> None:
         built = await build_server(files, config)
         console.print(
-            f"Serving model {built.holder.agent.model_id} on {scheme}://{host}:{port}"
+            f"Serving model {built.holder.agent.model_id} on "
+            f"{listen.scheme}://{listen.host}:{listen.port}"
             + (" with the HTTP API" if enable_api else "")
-            + f"; web chat: {scheme}://{shown_host}:{port}/chat",
+            + f"; web chat: {listen.scheme}://{listen.shown_host}:{listen.port}/chat",
             highlight=False,
             soft_wrap=True,
         )
-        await serve(built, host=host, port=port, started=started, **tls)
+        await serve(built, host=listen.host, port=listen.port, started=started, **listen.tls())
 
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         runner.run(main())
 
 
 def _serve_workers(
-    files: ProjectFiles,
-    config: ServerConfig,
-    host: str,
-    port: int,
-    tls: dict[str, Any],
-    started: float,
+    files: ProjectFiles, config: ServerConfig, listen: Listen, started: float
 ) -> None:
     """Serve with `config.workers` processes (see parley.server.workers)."""
     import shutil
@@ -178,20 +162,20 @@ def _serve_workers(
         # Stores are opened once before the workers exist: schema migrations run once, and a
         # configuration error stops here with one message instead of once per worker.
         asyncio.run(check_stores(pinned, config))
-        sockets = listening_sockets(host, port, config.workers)
+        sockets = listening_sockets(listen.host, listen.port, config.workers)
 
         def run_worker(worker: Worker) -> int:
             async def main() -> None:
                 built = await build_server(pinned, config)
-                await serve(built, sockets=[worker.socket], on_ready=worker.ready, **tls)
+                await serve(built, sockets=[worker.socket], on_ready=worker.ready, **listen.tls())
 
             with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
                 runner.run(main())
             return 0
 
-        scheme = "https" if tls["ssl_certfile"] else "http"
         console.print(
-            f"Serving {pinned.model} with {config.workers} workers on {scheme}://{host}:{port}",
+            f"Serving {pinned.model} with {config.workers} workers on "
+            f"{listen.scheme}://{listen.host}:{listen.port}",
             highlight=False,
             soft_wrap=True,
         )

@@ -6,13 +6,15 @@ import asyncio
 import json
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from parley.agent import Agent, AgentError
 from parley.cli.app import console, shell_app
 from parley.models.archive import latest_model
+
+if TYPE_CHECKING:
+    from parley.agent import Agent
 
 STOP = "/stop"
 
@@ -67,6 +69,8 @@ def shell(
     """
     if ctx.invoked_subcommand is not None:  # e.g. `parley shell nlu`
         return
+    from parley.agent import Agent, AgentError
+
     path = model or latest_model(project / "models")
     if path is None:
         raise AgentError(f"no model in {project / 'models'}; train one with `parley train`")

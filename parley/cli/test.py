@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 
-from parley.actions.errors import ActionConfigError
-from parley.actions.factory import load_action_runner
-from parley.agent import Agent, AgentError
 from parley.cli.app import console, err_console, test_app
 from parley.models.archive import latest_model
-from parley.project.loader import load_stories
-from parley.project.stories import Story
-from parley.testing import StoryResult, run_stories, run_stories_live, write_results
+
+if TYPE_CHECKING:
+    from parley.agent import Agent
+    from parley.project.stories import Story
+    from parley.testing import StoryResult
 
 
 def _model_path(model: Path | None) -> Path:
@@ -48,6 +48,8 @@ def _print_result(result: StoryResult) -> None:
 
 
 async def _run(agent: Agent, stories: tuple[Story, ...], live: bool) -> list[StoryResult]:
+    from parley.testing import run_stories, run_stories_live
+
     try:
         return await (run_stories_live if live else run_stories)(agent, stories)
     finally:
@@ -79,6 +81,12 @@ def test(
     """Replay the test stories (NLU and dialogue) and compare every prediction with them."""
     if ctx.invoked_subcommand is not None:
         return
+    from parley.actions.errors import ActionConfigError
+    from parley.actions.factory import load_action_runner
+    from parley.agent import Agent, AgentError
+    from parley.project.loader import load_stories
+    from parley.testing import write_results
+
     path = _model_path(model)
     test_stories = load_stories(list(stories))
     if not test_stories:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from parley.access.service import Access
-from parley.cli._access import CLI_ACTOR, run_with_access
+from parley.cli._access import CLI_ACTOR, run_with_access, when
 from parley.cli._stores import PROJECT_OPTION, parse_duration
 from parley.cli.app import app, console
-from parley.cli.users import when
+
+if TYPE_CHECKING:
+    from parley.access.service import Access
 
 tokens_app = typer.Typer(help="Manage API tokens for automation and CI.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from parley.cli.app import app, console
-from parley.cli.progress import progress_bar
-from parley.nlu.part import NLUPart
-from parley.project.config import ProjectConfig, parse_config
-from parley.project.errors import ProblemSink, ProjectError
-from parley.project.loader import Project, load_nlu_data, load_project
-from parley.project.yamlio import read_yaml
-from parley.training import TrainingResult, train_project
+
+if TYPE_CHECKING:
+    from parley.project.config import ProjectConfig
+    from parley.training import TrainingResult
 
 train_app = typer.Typer(help="Train a model (NLU and dialogue) into models/.")
 app.add_typer(train_app, name="train")
@@ -37,11 +35,18 @@ def train(
     """Train every part of the model (NLU and dialogue)."""
     if ctx.invoked_subcommand is not None:
         return
+    from parley.project.loader import load_project
+    from parley.training import train_project
+
     loaded = load_project(project)
     _report(train_project(loaded, project / out if not out.is_absolute() else out, force=force))
 
 
 def _read_config(path: Path) -> ProjectConfig:
+    from parley.project.config import parse_config
+    from parley.project.errors import ProblemSink, ProjectError
+    from parley.project.yamlio import read_yaml
+
     sink = ProblemSink()
     config = parse_config(path, read_yaml(path, sink), sink)
     if sink.has_errors:
@@ -59,6 +64,12 @@ def train_nlu(
     force: bool = typer.Option(False, "--force", help="Retrain even when nothing changed."),
 ) -> None:
     """Train only the NLU pipeline."""
+    from parley.cli.progress import progress_bar
+    from parley.nlu.part import NLUPart
+    from parley.project.config import ProjectConfig
+    from parley.project.loader import Project, load_nlu_data
+    from parley.training import train_project
+
     project = Project(
         root=Path("."),
         config=_read_config(config) if config.is_file() else ProjectConfig(),

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from parley.access.passwords import new_totp_secret, totp_uri
-from parley.access.service import Access
-from parley.cli._access import CLI_ACTOR, read_password, run_with_access
+from parley.cli._access import CLI_ACTOR, read_password, run_with_access, when
 from parley.cli._stores import PROJECT_OPTION
 from parley.cli.app import app, console
 
+if TYPE_CHECKING:
+    from parley.access.service import Access
+
 users_app = typer.Typer(help="Manage Parley users (access control).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
-
-
-def when(epoch: float | None) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M") if epoch else "-"
 
 
 @users_app.command("create")
@@ -122,6 +119,8 @@ def delete(username: str = typer.Argument(...), project: Path = PROJECT_OPTION) 
 def totp(username: str = typer.Argument(...), project: Path = PROJECT_OPTION) -> None:
     """Turn on a TOTP second factor for a local user; prints the secret and otpauth:// URI
     once (add it to an authenticator app)."""
+    from parley.access.passwords import new_totp_secret, totp_uri
+
     secret = new_totp_secret()
 
     async def act(access: Access) -> None:

@@ -98,6 +98,3 @@ def check_policies(project: Project, sink: ProblemSink) -> None:
             sink.error(
                 at, f"unknown policy '{policy.name}'; use one of: {', '.join(sorted(POLICIES))}"
             )
-
-
-CONTRADICTION_CHECKS = [check_policies, check_rule_contradictions, check_story_contradictions]

@@ -9,17 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from parley.dialogue.action_errors import ActionRejected, ActionServerError
 
-class ActionServerError(Exception):
-    """The action could not be run: server down, timeout, circuit open, bad reply."""
-
-    def __init__(self, action_name: str, message: str) -> None:
-        self.action_name = action_name
-        super().__init__(f"action '{action_name}': {message}")
-
-
-class ActionRejected(ActionServerError):
-    """The action server refused to run the action (`action_execution_rejected`)."""
+__all__ = ["ActionRejected", "ActionServerError", "CustomActionRunner"]
 
 
 class CustomActionRunner(Protocol):

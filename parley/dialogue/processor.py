@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from parley.dialogue.actions import ActionContext, ActionFailed, ActionRejectedError, resolve_action
+from parley.dialogue.actions import ActionContext, ActionFailed, ActionRejected, resolve_action
 from parley.dialogue.actions.builtin import BOT_TEXT_PREFIX, ActionSessionStart, utter
 from parley.dialogue.actions.remote import run_custom
 from parley.dialogue.custom import CustomActionRunner
@@ -52,7 +52,11 @@ class Processor:
 
     def context(self, tracker: Tracker) -> ActionContext:
         return ActionContext(
-            self.model.domain, self.model.settings, self.runner, tracker.latest_input_channel
+            self.model.domain,
+            self.model.settings,
+            self.runner,
+            tracker.latest_input_channel,
+            resolve=resolve_action,
         )
 
     # -- sessions ----------------------------------------------------------------------------
@@ -106,7 +110,7 @@ class Processor:
         for name in custom_mapping_actions(working, domain):
             try:
                 events = await run_custom(name, working, self.context(working))
-            except (ActionFailed, ActionRejectedError) as exc:
+            except (ActionFailed, ActionRejected) as exc:
                 logger.error("Slot mapping action failed: %s", exc)
                 continue
             working.update_all(e for e in events if isinstance(e, SlotSet | BotUttered))
@@ -121,7 +125,7 @@ class Processor:
         sets replace them, a candidate it does not mention stays as extracted."""
         try:
             events = await run_custom(ACTION_VALIDATE_SLOT_MAPPINGS, working, self.context(working))
-        except (ActionFailed, ActionRejectedError) as exc:
+        except (ActionFailed, ActionRejected) as exc:
             logger.error("Slot validation action failed: %s", exc)
             return list(candidates)
         validated = [e for e in events if isinstance(e, SlotSet | BotUttered)]
@@ -174,7 +178,7 @@ class Processor:
         context = self.context(tracker)
         try:
             events = await resolve_action(name, self.model.domain).run(tracker, context)
-        except ActionRejectedError as exc:
+        except ActionRejected as exc:
             logger.debug("%s", exc)
             tracker.update(ActionExecutionRejected(name=name, policy=policy, confidence=confidence))
             return tracker.events[start:]

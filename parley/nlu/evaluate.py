@@ -134,8 +134,15 @@ def cross_validate(
     return total
 
 
+PLOTS_EXTRA = "parley[plots]"
+"""The install extra with matplotlib, which draws the PNG plots."""
+
+
 def write_reports(result: Evaluation, out: Path) -> dict[str, Path]:
-    """intent_report.json, entity_report.json, errors.json and two PNG plots under `out`."""
+    """intent_report.json, entity_report.json, errors.json and two PNG plots under `out`.
+
+    Without matplotlib (the `parley[plots]` extra) the plots are left out, the reports are not.
+    """
     out.mkdir(parents=True, exist_ok=True)
     files = {
         "intent_report": out / "intent_report.json",
@@ -147,8 +154,13 @@ def write_reports(result: Evaluation, out: Path) -> dict[str, Path]:
     files["intent_report"].write_text(json.dumps(result.intent_report(), indent=2))
     files["entity_report"].write_text(json.dumps(result.entity_report(), indent=2))
     files["errors"].write_text(json.dumps(result.errors(), indent=2, ensure_ascii=False))
-    from parley.nlu.plots import plot_confidence_histogram, plot_confusion_matrix
-
+    try:
+        from parley.nlu.plots import plot_confidence_histogram, plot_confusion_matrix
+    except ImportError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "matplotlib":
+            raise
+        del files["confusion_matrix"], files["histogram"]
+        return files
     plot_confusion_matrix(result.gold_intents, result.predicted_intents, files["confusion_matrix"])
     plot_confidence_histogram(
         result.gold_intents, result.predicted_intents, result.confidences, files["histogram"]

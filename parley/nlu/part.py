@@ -8,7 +8,7 @@ from typing import Any
 
 from parley.models.fingerprint import fingerprint
 from parley.nlu.pipeline import Pipeline, Progress
-from parley.nlu.story_examples import story_examples
+from parley.nlu.story_examples import StoryTurns, story_examples
 from parley.project.loader import Project
 from parley.project.nlu_data import RESPONSE_KEY_SEPARATOR, NLUData
 
@@ -24,9 +24,12 @@ def retrieval_responses(project: Project) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def training_data(project: Project) -> NLUData:
-    """The NLU data plus what end-to-end stories teach (see `story_examples`)."""
-    return project.nlu.merge(NLUData(story_examples(project.stories, project.nlu)))
+def training_data(project: Project, story_turns: StoryTurns | None = None) -> NLUData:
+    """The NLU data plus what end-to-end stories teach (see `story_examples`), when given the
+    stories' user turns."""
+    if story_turns is None:
+        return project.nlu
+    return project.nlu.merge(NLUData(story_examples(story_turns(project), project.nlu)))
 
 
 class NLUPart:
@@ -34,8 +37,13 @@ class NLUPart:
 
     name = "nlu"
 
-    def __init__(self, progress: Progress | None = None) -> None:
+    def __init__(
+        self, progress: Progress | None = None, story_turns: StoryTurns | None = None
+    ) -> None:
+        """`story_turns`: finds the user turns of the project's stories, whose end-to-end texts
+        the NLU learns too (`parley.training` gives the dialogue engine's)."""
         self.progress = progress
+        self.story_turns = story_turns
 
     def fingerprint(self, project: Project) -> str:
         config = project.config
@@ -43,12 +51,12 @@ class NLUPart:
             "nlu-v2",  # v2: the default pipeline gained static word vectors
             config.language,
             config.pipeline,
-            training_data(project),
+            training_data(project, self.story_turns),
             retrieval_responses(project),
         )
 
     def train(self, project: Project, folder: Path) -> None:
-        data = training_data(project)
+        data = training_data(project, self.story_turns)
         pipeline = Pipeline.train(project.config, data, retrieval_responses(project), self.progress)
         pipeline.persist(folder)
         logger.info(

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only, no display
-
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure  # no pyplot: no global backend or figure state to change
 from sklearn.metrics import confusion_matrix
 
 
@@ -17,7 +13,8 @@ def plot_confusion_matrix(gold: list[str], predicted: list[str], path: Path) -> 
     labels = sorted(set(gold) | set(predicted))
     matrix = confusion_matrix(gold, predicted, labels=labels)
     size = max(6.0, 0.18 * len(labels) + 3)
-    fig, ax = plt.subplots(figsize=(size, size))
+    fig = Figure(figsize=(size, size))
+    ax = fig.subplots()
     ax.imshow(np.log1p(matrix), cmap="Blues")
     ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=max(4, 10 - len(labels) // 10))
     ax.set_yticks(range(len(labels)), labels, fontsize=max(4, 10 - len(labels) // 10))
@@ -31,7 +28,6 @@ def plot_confusion_matrix(gold: list[str], predicted: list[str], path: Path) -> 
     ax.set_title(f"Intent confusion matrix (accuracy {accuracy:.3f})")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def plot_confidence_histogram(
@@ -40,7 +36,8 @@ def plot_confidence_histogram(
     right = [c for g, p, c in zip(gold, predicted, confidences, strict=True) if g == p]
     wrong = [c for g, p, c in zip(gold, predicted, confidences, strict=True) if g != p]
     bins = [i / 20 for i in range(21)]
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig = Figure(figsize=(8, 5))
+    ax = fig.subplots()
     ax.hist([right, wrong], bins=bins, label=["correct", "wrong"], color=["#3a7", "#c44"])
     ax.set_yscale("log")
     ax.set_xlabel("confidence of the predicted intent")
@@ -49,4 +46,3 @@ def plot_confidence_histogram(
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)

@@ -5,50 +5,45 @@ conversation: after the same bot action and followed by the same bot action. E.g
 go for sushi" said after `utter_suggest_cuisine` and answered with `utter_search_restaurants`
 is `affirm` when every story with an intent there says `affirm`. Texts whose place is
 ambiguous (several intents) or unknown, and texts with entities, teach nothing.
+
+The NLU does not read stories itself: the training orchestration (`parley.training`) hands it
+each story's user turns with their place (`parley.dialogue.story_turns` finds them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from parley.dialogue.events import ActionExecuted, Event, UserUttered
-from parley.dialogue.tracker import ACTION_LISTEN
-from parley.dialogue.training_data import training_stories
+from parley.project.loader import Project
 from parley.project.nlu_data import NLUData, NLUExample
-from parley.project.stories import Story
-
-Place = tuple[str | None, str | None]  # (bot action before the user spoke, bot action after)
 
 
-def _action_name(event: ActionExecuted) -> str | None:
-    return event.name if event.name is not None else f"text:{event.action_text}"
+@dataclass(frozen=True)
+class StoryTurn:
+    """A user turn of a story and its place: the bot actions just before and after it."""
+
+    text: str | None
+    intent: str | None
+    has_entities: bool
+    before: str | None
+    after: str | None
 
 
-def _user_places(events: Sequence[Event]) -> list[tuple[UserUttered, Place]]:
-    places: list[tuple[UserUttered, Place]] = []
-    before: str | None = None
-    for index, event in enumerate(events):
-        if isinstance(event, ActionExecuted) and event.name != ACTION_LISTEN:
-            before = _action_name(event)
-        elif isinstance(event, UserUttered):
-            after = next(
-                (_action_name(e) for e in events[index + 1 :] if isinstance(e, ActionExecuted)),
-                None,
-            )
-            places.append((event, (before, after)))
-    return places
+StoryTurns = Callable[[Project], Sequence[StoryTurn]]
+"""Finds the user turns of a project's stories (given to `NLUPart` by the training)."""
 
 
-def story_examples(stories: Sequence[Story], known: NLUData) -> tuple[NLUExample, ...]:
-    """Examples for the intent-less user texts of `stories` (texts in `known` are left out)."""
-    intents: dict[Place, set[str]] = {}
-    texts: dict[str, Place] = {}
-    for _, events in training_stories(stories):
-        for message, place in _user_places(events):
-            if message.intent_name:
-                intents.setdefault(place, set()).add(message.intent_name)
-            elif message.text and not message.entities:
-                texts.setdefault(message.text, place)
+def story_examples(turns: Sequence[StoryTurn], known: NLUData) -> tuple[NLUExample, ...]:
+    """Examples for the intent-less user texts among `turns` (texts in `known` are left out)."""
+    intents: dict[tuple[str | None, str | None], set[str]] = {}
+    texts: dict[str, tuple[str | None, str | None]] = {}
+    for turn in turns:
+        place = (turn.before, turn.after)
+        if turn.intent:
+            intents.setdefault(place, set()).add(turn.intent)
+        elif turn.text and not turn.has_entities:
+            texts.setdefault(turn.text, place)
     seen = {e.text.strip().lower() for e in known.examples}
     examples: list[NLUExample] = []
     for text, place in texts.items():

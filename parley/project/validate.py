@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from parley.project.domain import BUILTIN_ACTIONS, BUILTIN_RESPONSES, DEFAULT_INTENTS
@@ -16,7 +16,6 @@ from parley.project.stories import (
     Step,
     UserStep,
 )
-from parley.security.checks import check_secret_references
 
 
 def _flat_steps(steps: tuple[Step, ...]) -> Iterator[Step]:
@@ -178,14 +177,20 @@ def check_nlu(project: Project, sink: ProblemSink) -> None:
                 )
 
 
-CHECKS = [check_steps, check_domain, check_unused_responses, check_nlu, check_secret_references]
-"""Cross-file checks; other packages append theirs (e.g. story contradictions, secrets)."""
+Check = Callable[[Project, ProblemSink], None]
+"""A cross-file check: reads the project, reports each finding to the sink."""
+
+PROJECT_CHECKS: tuple[Check, ...] = (check_steps, check_domain, check_unused_responses, check_nlu)
+"""The checks that need nothing but the project files (`parley.validation` adds the others)."""
 
 
-def validate_project(
-    root: Path, data_paths: list[Path] | None = None, test_paths: list[Path] | None = None
+def run_checks(
+    root: Path,
+    checks: Sequence[Check],
+    data_paths: list[Path] | None = None,
+    test_paths: list[Path] | None = None,
 ) -> list[Problem]:
-    """Every problem of a project: file errors first, then cross-file findings."""
+    """Every problem of a project: file errors first, then what each of `checks` finds."""
     project, problems = read_project(root, data_paths, test_paths)
     sink = ProblemSink()
     sink.problems.extend(problems)
@@ -196,6 +201,6 @@ def validate_project(
     )
     if unreadable:  # cross-file findings would only echo what the unreadable file hides
         return sink.problems
-    for check in CHECKS:
+    for check in checks:
         check(project, sink)
     return sink.problems

@@ -120,5 +120,5 @@ def check_config_references(
 
 
 def check_secret_references(project: Project, sink: ProblemSink) -> None:
-    """The validate CHECKS entry: config references of the project resolve."""
+    """A `parley data validate` check: config references of the project resolve."""
     check_config_references(project.root, sink)

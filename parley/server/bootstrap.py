@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 from parley.access.settings import AccessSettings
 from parley.dialogue.custom import CustomActionRunner
 from parley.models import latest_model
+from parley.project.endpoints import Endpoints
 from parley.security import ProjectSecrets
 from parley.security.config import CREDENTIALS_FILE
 from parley.server.app import Closer, ParleyServer, create_app
 from parley.server.config import ServerConfig
 from parley.server.metrics import MetricsActionRunner, MetricsEventBroker, ServerMetrics
+from parley.server.process import release_replaced
 from parley.server.runtime import AgentHolder, ServedAgent
 from parley.stores.errors import StoreConfigError
 from parley.stores.factory import DEFAULT_LOCK_FILE
@@ -67,6 +69,10 @@ class ProjectFiles:
         """Reads endpoints/credentials/parley.yml with `${...}` references resolved."""
         return ProjectSecrets(self.project, endpoints_file=self.endpoints)
 
+    def read_endpoints(self, secrets: ProjectSecrets) -> Endpoints:
+        """endpoints.yml read once: references resolved, sections checked and typed."""
+        return Endpoints.parse(secrets.endpoints())
+
     def read_credentials(self, secrets: ProjectSecrets) -> dict[str, Any] | None:
         """credentials.yml resolved, or None when the project has none (default channels)."""
         path = self._in_project(self.credentials or Path(CREDENTIALS_FILE))
@@ -77,7 +83,7 @@ class ProjectFiles:
         return secrets.load(path.resolve())
 
 
-def _action_runner(endpoints: dict[str, Any], project: Path) -> CustomActionRunner | None:
+def _action_runner(endpoints: Endpoints, project: Path) -> CustomActionRunner | None:
     """The custom-action runner for `action_endpoint` (HTTP or in-process), or None."""
     from parley.actions import create_action_runner
 
@@ -100,7 +106,7 @@ async def _shared_by_workers(stores: Stores, project: Path) -> Stores:
     return replace(stores, lock_store=FileLockStore(path))
 
 
-async def _open_stores(endpoints: dict[str, Any], project: Path, config: ServerConfig) -> Stores:
+async def _open_stores(endpoints: Endpoints, project: Path, config: ServerConfig) -> Stores:
     """The configured stores, made fit for `config.workers` processes (closed on failure)."""
     stores = await create_stores(endpoints, project)
     if config.workers == 1:
@@ -146,7 +152,8 @@ def open_studio(access: Access | None, stores: Stores, project: Path) -> Studio 
 
 async def check_stores(files: ProjectFiles, config: ServerConfig) -> None:
     """Open (migrating if needed) and close the configured stores, as workers will use them."""
-    stores = await _open_stores(files.secrets().endpoints(), files.project.resolve(), config)
+    endpoints = files.read_endpoints(files.secrets())
+    stores = await _open_stores(endpoints, files.project.resolve(), config)
     await stores.close()
 
 
@@ -159,7 +166,7 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
 
     model = files.model_path()
     secrets = files.secrets()
-    endpoints = secrets.endpoints()
+    endpoints = files.read_endpoints(secrets)
     credentials = files.read_credentials(secrets)
     if credentials is not None and config.credentials is None:
         config = replace(config, credentials=credentials)
@@ -187,7 +194,11 @@ async def build_server(files: ProjectFiles, config: ServerConfig) -> ParleyServe
             return agent
 
         holder = AgentHolder(
-            load(model), model, load, on_load=lambda a: metrics.set_model(a.model_id)
+            load(model),
+            model,
+            load,
+            on_load=lambda a: metrics.set_model(a.model_id),
+            on_release=release_replaced,
         )
         studio = open_studio(access, stores, files.project.resolve())
         return create_app(holder, config, metrics, closers, access, studio)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from parley.security.settings import ServerSettings
 
 DEFAULT_MAX_BODY_BYTES = 1_000_000  # 1 MB: ample for a tracker, small enough to refuse floods
 JWT_METHODS = ("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
@@ -70,3 +73,84 @@ class ServerConfig:
                 )
             channels[str(name)] = dict(settings or {})
         return channels
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What `parley run` was given on its command line; None (or empty): not given."""
+
+    interface: str | None = None
+    port: int | None = None
+    enable_api: bool = False
+    auth_token: str | None = None
+    jwt_secret: str | None = None
+    jwt_method: str | None = None
+    cors: tuple[str, ...] = ()
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_password: str | None = None
+    max_body_kb: int = DEFAULT_MAX_BODY_BYTES // 1000
+    access_log: bool = True
+    workers: int | None = None
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Where the server listens, and with which TLS certificate."""
+
+    host: str
+    port: int
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_password: str | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.ssl_certfile else "http"
+
+    @property
+    def shown_host(self) -> str:
+        """The host to print in a URL a user can open (0.0.0.0 is not one)."""
+        return "127.0.0.1" if self.host == "0.0.0.0" else self.host
+
+    def tls(self) -> dict[str, Any]:
+        """uvicorn's TLS arguments (see `serve.serve`)."""
+        return {
+            "ssl_certfile": self.ssl_certfile,
+            "ssl_keyfile": self.ssl_keyfile,
+            "ssl_password": self.ssl_password,
+        }
+
+
+def _secret(flag: str | None, configured: object) -> str | None:
+    value = getattr(configured, "get_secret_value", None)  # pydantic's SecretStr
+    return flag or (value() if value else None)
+
+
+def merge_run_options(options: RunOptions, settings: ServerSettings) -> tuple[ServerConfig, Listen]:
+    """The server's configuration: flags win over `parley.yml`'s `server:` section, which wins
+    over the defaults. Raises ServerConfigError."""
+    certfile = options.ssl_certfile or (
+        Path(settings.ssl_certfile) if settings.ssl_certfile else None
+    )
+    keyfile = options.ssl_keyfile or (Path(settings.ssl_keyfile) if settings.ssl_keyfile else None)
+    if keyfile and not certfile:
+        raise ServerConfigError("--ssl-keyfile needs --ssl-certfile")
+    config = ServerConfig(
+        enable_api=options.enable_api,
+        auth_token=_secret(options.auth_token, settings.auth_token),
+        jwt_secret=_secret(options.jwt_secret, settings.jwt_secret),
+        jwt_method=options.jwt_method or settings.jwt_method,
+        cors_origins=options.cors,
+        max_body_bytes=options.max_body_kb * 1000,
+        access_log=options.access_log,
+        workers=options.workers or settings.workers,
+    )
+    listen = Listen(
+        host=options.interface or settings.host,
+        port=options.port or settings.port,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+        ssl_password=_secret(options.ssl_password, settings.ssl_password),
+    )
+    return config, listen

@@ -16,10 +16,11 @@ T = TypeVar("T")
 
 
 async def call_engine(awaitable: Awaitable[T]) -> T:
-    """Await an engine call; the engine's "bad input" errors become 400 with its message."""
+    """Await an engine call; the engine's "bad input" errors (ValueError: EventError and the
+    like) become 400 with its message. Anything else, a KeyError included, is a bug: 500."""
     try:
         return await awaitable
-    except (ValueError, LookupError) as exc:
+    except ValueError as exc:
         message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
         raise ApiError(400, message) from None
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -48,6 +49,7 @@ class ApiError(Exception):
 def error_body(
     status: int, message: str, reason: str | None = None, details: Any = None
 ) -> dict[str, Any]:
+    """The JSON body of every error reply, in Rasa's shape."""
     return {
         "version": __version__,
         "status": "failure",
@@ -57,6 +59,19 @@ def error_body(
         "help": None,
         "code": status,
     }
+
+
+def error_response(
+    status: int,
+    message: str,
+    reason: str | None = None,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """An error reply: `error_body` with its status (and headers such as `WWW-Authenticate`)."""
+    return JSONResponse(
+        error_body(status, message, reason, details), status_code=status, headers=headers
+    )
 
 
 def _validation_message(errors: list[dict[str, Any]]) -> str:
@@ -80,34 +95,27 @@ def _safe_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers that turn every exception into a JSON error reply."""
-
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(
-            error_body(exc.status, exc.message, exc.reason, exc.details), status_code=exc.status
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+def response_for(exc: Exception, path: str) -> JSONResponse:
+    """The error reply for anything a request handler raised (unexpected errors are logged)."""
+    if isinstance(exc, ApiError):
+        return error_response(exc.status, exc.message, exc.reason, exc.details)
+    if isinstance(exc, RequestValidationError):
         errors = list(exc.errors())
-        body = error_body(
+        return error_response(
             400, _validation_message(errors), details={"errors": _safe_errors(errors)}
         )
-        return JSONResponse(body, status_code=400)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if isinstance(exc, StarletteHTTPException):
         message = exc.detail if isinstance(exc.detail, str) else "Request refused."
-        return JSONResponse(
-            error_body(exc.status_code, message), status_code=exc.status_code, headers=exc.headers
-        )
+        return error_response(exc.status_code, message, headers=exc.headers)
+    logger.error("unhandled error while serving %s", path, exc_info=exc)
+    return error_response(500, "An internal error occurred; the server log has the details.")
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error while serving %s", request.url.path)
-        return JSONResponse(
-            error_body(500, "An internal error occurred; the server log has the details."),
-            status_code=500,
-        )
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handler that turns every exception into a JSON error reply."""
+
+    async def _reply(request: Request, exc: Exception) -> JSONResponse:
+        return response_for(exc, request.url.path)
+
+    for family in (ApiError, RequestValidationError, StarletteHTTPException, Exception):
+        app.add_exception_handler(family, _reply)

@@ -10,12 +10,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from parley.server.errors import ApiError, error_body
+from parley.server.errors import response_for
 
 logger = logging.getLogger(__name__)
 
@@ -46,16 +45,6 @@ class FastRoutes:
         scope["route"] = route  # the metrics label (route.path), as FastAPI's router would set
         try:
             response = await route.handler(Request(scope, receive))
-        except ApiError as exc:
-            response = JSONResponse(
-                error_body(exc.status, exc.message, exc.reason, exc.details), exc.status
-            )
-        except HTTPException as exc:
-            response = JSONResponse(error_body(exc.status_code, str(exc.detail)), exc.status_code)
-        except Exception:
-            logger.exception("unhandled error while serving %s", route.path)
-            response = JSONResponse(
-                error_body(500, "An internal error occurred; the server log has the details."),
-                500,
-            )
+        except Exception as exc:  # the same reply the app's error handlers give
+            response = response_for(exc, route.path)
         await response(scope, receive, send)

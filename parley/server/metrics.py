@@ -26,7 +26,7 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from parley.dialogue.custom import ActionServerError, CustomActionRunner
+from parley.dialogue.custom import ActionRejected, ActionServerError, CustomActionRunner
 from parley.stores.base import EventBroker, EventDict
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -176,7 +176,7 @@ class MetricsActionRunner:
         start = time.perf_counter()
         try:
             return await self._inner.run(action_name, payload)
-        except ActionServerError:
+        except (ActionServerError, ActionRejected):  # refusals are counted with the errors
             self._metrics.action_errors.labels(action=action_name).inc()
             raise
         finally:

@@ -8,12 +8,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parley.ids import random_id
+from parley.server.errors import error_response
 from parley.server.logs import request_id_var
 from parley.server.metrics import ServerMetrics
 
@@ -94,7 +94,9 @@ class RequestMiddleware:
         try:
             declared = _header(scope, b"content-length")
             if declared is not None and declared.isdigit() and int(declared) > limit:
-                await _reject_too_large(send_with_id, limit)
+                too_large = BodyTooLarge(limit)
+                reply = error_response(too_large.status_code, too_large.detail)
+                await reply(scope, receive, send_with_id)
                 return
             await self.app(scope, limited_receive, send_with_id)
         finally:
@@ -119,21 +121,3 @@ class RequestMiddleware:
                     },
                 )
             request_id_var.reset(token)
-
-
-async def _reject_too_large(send: Any, limit: int) -> None:
-    body = (
-        b'{"status":"failure","reason":"PayloadTooLarge","message":"The request body is larger '
-        b"than the limit of " + str(limit).encode() + b' bytes.","code":413}'
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

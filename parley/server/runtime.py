@@ -8,7 +8,6 @@ old and new agent, so per-conversation locks still order turns across a swap.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -75,9 +74,11 @@ class AgentHolder:
         model_path: Path | None,
         loader: AgentLoader | None = None,
         on_load: Callable[[ServedAgent], None] | None = None,
+        on_release: Callable[[], int] | None = None,
         release_delay: float = RELEASE_DELAY_SECONDS,
     ) -> None:
         self._agent = agent
+        self._on_release = on_release
         self._release_delay = release_delay
         self._releases: set[asyncio.Task[None]] = set()
         self._model_path = model_path
@@ -112,21 +113,17 @@ class AgentHolder:
             await _start(agent)
             await old.close()  # stops its timers; requests still on it finish normally
             del old
-            release = asyncio.create_task(_release_frozen(self._release_delay))
-            self._releases.add(release)
-            release.add_done_callback(self._releases.discard)
+            if self._on_release is not None:
+                release = asyncio.create_task(self._release(self._on_release))
+                self._releases.add(release)
+                release.add_done_callback(self._releases.discard)
             return agent
 
-
-async def _release_frozen(delay: float) -> None:
-    """Free the replaced agent once requests still on it are done. Loading froze every model
-    out of the cyclic collector (`Agent.load`); the old agent's cycles are only found after
-    unfreezing, so collect once, then freeze what is still in use again."""
-    await asyncio.sleep(delay)
-    gc.unfreeze()
-    freed = gc.collect()
-    gc.freeze()
-    logger.info("released the previous model (%d objects)", freed)
+    async def _release(self, on_release: Callable[[], int]) -> None:
+        """Once requests still on the replaced agent are done, let the process free it (a
+        serving process froze it out of the cyclic collector: `process.release_replaced`)."""
+        await asyncio.sleep(self._release_delay)
+        logger.info("released the previous model (%d objects)", on_release())
 
 
 async def restore_at_start(holder: AgentHolder) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import socket
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from parley.server.app import ParleyServer
+from parley.server.process import prepare_serving_process
 
 logger = logging.getLogger("parley.server")
 
@@ -34,7 +34,7 @@ async def serve(
     `sockets`: already listening sockets to serve on (a worker's) instead of host and port;
     `on_ready` is called once the server accepts connections.
     """
-    tune_gc()
+    prepare_serving_process()
     config = uvicorn.Config(
         server,
         host=host,
@@ -51,14 +51,6 @@ async def serve(
     await _Server(config, started, on_ready).serve(sockets=sockets)
 
 
-# A server allocates a lot per message and keeps little: the cyclic collector's default young
-# threshold (700 allocations) runs it a dozen times per message and promotes cached trackers into
-# generations whose collections pause every request in flight. Measured with 2 workers, wrk c=32
-# (alternating runs): p99 113-118 -> 82-100 ms, max 381-414 -> 161-197 ms. Reference counting
-# still frees almost everything at once; only cycles wait a little longer.
-SERVER_GC_THRESHOLDS = (50_000, 50, 100)
-
-
 def http_protocol() -> type[asyncio.Protocol] | str:
     """uvicorn's httptools protocol with one write per response when httptools is installed
     (`uvicorn[standard]`), else uvicorn's choice."""
@@ -67,11 +59,6 @@ def http_protocol() -> type[asyncio.Protocol] | str:
     except ImportError:
         return "auto"
     return CoalescingHttpToolsProtocol
-
-
-def tune_gc() -> None:
-    """Collect cycles less often in a serving process (see SERVER_GC_THRESHOLDS)."""
-    gc.set_threshold(*SERVER_GC_THRESHOLDS)
 
 
 class _Server(uvicorn.Server):

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import ctypes
 import errno
-import gc
 import logging
 import os
 import select
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from parley.server.process import freeze_loaded, pin_native_threads
 from parley.server.runtime import AgentHolder, ModelSwapError
 
 logger = logging.getLogger("parley.server")
@@ -102,8 +102,8 @@ class Supervisor:
 
     def run(self, started: float) -> int:
         """Serve until told to stop; the exit status (0 after a clean stop)."""
-        gc.collect()
-        gc.freeze()  # what is loaded now stays shared with the workers (no GC writes to it)
+        pin_native_threads()  # before forking: the workers start with pools of one thread
+        freeze_loaded()  # what is loaded now stays shared with the workers (no GC writes to it)
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             for index in range(len(self.sockets)):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,22 +41,6 @@ def event_id_of(event: EventDict) -> str | None:
         value = metadata.get("event_id")
         return str(value) if value is not None else None
     return None
-
-
-def with_event_ids(events: Sequence[EventDict]) -> list[EventDict]:
-    """Copies of `events` where each carries `metadata.event_id` (a new uuid hex if missing).
-
-    Stores and brokers see the same ids, so consumers can drop duplicates on replay.
-    """
-    result = []
-    for event in events:
-        if event_id_of(event) is not None:
-            result.append(event)
-            continue
-        metadata = dict(event.get("metadata") or {})
-        metadata["event_id"] = uuid.uuid4().hex
-        result.append({**event, "metadata": metadata})
-    return result
 
 
 def encode_event(cipher: EventCipher, sender_id: str, event: EventDict) -> StoredEvent:

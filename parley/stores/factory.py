@@ -15,8 +15,9 @@
                    {type: sql, dialect, url, db, …}
                    absent: no broker
 
-Values may be secret references (`${VAR}`, `${file:…}`, `${vault:…}`), resolved by
-`parley.security` if the caller passes endpoints that are not resolved yet.
+The factories take `parley.project.endpoints.Endpoints`, read once (references resolved); a plain
+mapping is still accepted (tests, scripts) and read here, its `${VAR}`, `${file:…}`, `${vault:…}`
+references resolved by `parley.security`.
 
 The Redis and RabbitMQ stores are imported when configured (their client libraries take about
 0.1 s to import, which a server on SQLite does not spend at start).
@@ -29,6 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from parley.project.endpoints import Endpoints, EndpointSection, EndpointsError
 from parley.security import resolve_config
 from parley.stores.base import EventBroker, LockStore, ManagedTrackerStore
 from parley.stores.crypto import EventCipher
@@ -44,30 +46,34 @@ DEFAULT_LOCK_FILE = ".parley/locks"
 _RASA_LOCK_LIFETIME_ENV = "TICKET_LOCK_LIFETIME"  # Rasa's way to set the lock lifetime
 
 
-def _section(
-    endpoints: Mapping[str, Any] | None, name: str, project_root: Path
-) -> dict[str, Any] | None:
-    if not endpoints or endpoints.get(name) is None:
-        return None
-    section = endpoints[name]
-    if not isinstance(section, Mapping):
-        raise StoreConfigError(f"endpoints.yml: {name} must be a mapping of settings")
-    resolved = resolve_config({name: section}, project_root / "endpoints.yml", project_root)
-    return dict(resolved[name])
+EndpointsLike = Endpoints | Mapping[str, Any] | None
+"""Endpoints read once, or (tests, scripts) endpoints.yml's mapping, read here."""
 
 
-def _store_type(section: Mapping[str, Any], name: str, default: str) -> str:
-    kind = str(section.get("type") or default).strip().lower()
-    if "." in kind:
-        raise StoreConfigError(
-            f"endpoints.yml: {name}.type {kind!r}: custom store classes are not supported; "
-            "use one of the built-in types"
-        )
-    return kind
+def read_endpoints(endpoints: EndpointsLike, project_root: Path) -> Endpoints:
+    """`endpoints` as typed sections; a mapping has its secret references resolved first."""
+    if isinstance(endpoints, Endpoints):
+        return endpoints
+    raw = resolve_config(endpoints or {}, project_root / "endpoints.yml", project_root)
+    try:
+        return Endpoints.parse(raw)
+    except EndpointsError as exc:
+        raise StoreConfigError(str(exc)) from None
+
+
+def _section(endpoints: EndpointsLike, name: str, project_root: Path) -> EndpointSection | None:
+    return read_endpoints(endpoints, project_root).section(name)
+
+
+def _store_type(section: EndpointSection, default: str) -> str:
+    try:
+        return section.type(default)
+    except EndpointsError as exc:
+        raise StoreConfigError(str(exc)) from None
 
 
 async def create_tracker_store(
-    endpoints: Mapping[str, Any] | None,
+    endpoints: EndpointsLike,
     project_root: Path,
     cipher: EventCipher | None = None,
 ) -> ManagedTrackerStore:
@@ -75,34 +81,32 @@ async def create_tracker_store(
     PARLEY_ENCRYPTION_KEY (see `parley.stores.keys`; none: events are stored unencrypted)."""
     cipher = cipher if cipher is not None else load_cipher(project_root)
     section = _section(endpoints, "tracker_store", project_root)
-    where = "endpoints.yml: tracker_store"
     if section is None:
         return await SQLTrackerStore.open(SQLSettings(), project_root, cipher)
-    kind = _store_type(section, "tracker_store", "sql")
+    where = section.where
+    kind = _store_type(section, "sql")
     if kind == "sql":
         return await SQLTrackerStore.open(
-            SQLSettings.from_endpoint(section, where), project_root, cipher
+            SQLSettings.from_endpoint(section.settings, where), project_root, cipher
         )
     if kind == "redis":
         from parley.stores.redis_conn import RedisSettings
         from parley.stores.redis_store import RedisTrackerStore
 
-        settings = RedisSettings.from_endpoint(section, where).in_project(project_root)
+        settings = RedisSettings.from_endpoint(section.settings, where).in_project(project_root)
         return await RedisTrackerStore.open(settings, cipher)
     if kind in _MEMORY:
         return InMemoryTrackerStore()
     raise StoreConfigError(f"{where}: unknown type {kind!r}; use sql, redis or in_memory")
 
 
-async def create_lock_store(
-    endpoints: Mapping[str, Any] | None, project_root: Path = Path(".")
-) -> LockStore:
+async def create_lock_store(endpoints: EndpointsLike, project_root: Path = Path(".")) -> LockStore:
     """The configured lock store; in-process locks when none is configured."""
     section = _section(endpoints, "lock_store", project_root)
-    where = "endpoints.yml: lock_store"
     if section is None:
         return InMemoryLockStore()
-    kind = _store_type(section, "lock_store", "in_memory")
+    where = section.where
+    kind = _store_type(section, "in_memory")
     if kind == "redis":
         from parley.stores.redis_conn import RedisSettings
         from parley.stores.redis_lock import RedisLockStore
@@ -116,7 +120,7 @@ async def create_lock_store(
         if "lock_lifetime" not in options and from_env > 0:
             options["lock_lifetime"] = from_env
         # Rasa's lock store defaults to Redis database 1, apart from a tracker store in db 0.
-        settings = RedisSettings.from_endpoint(section, where, default_db=1).in_project(
+        settings = RedisSettings.from_endpoint(section.settings, where, default_db=1).in_project(
             project_root
         )
         return await RedisLockStore.open(settings, **options)
@@ -127,21 +131,21 @@ async def create_lock_store(
     raise StoreConfigError(f"{where}: unknown type {kind!r}; use redis, file or in_memory")
 
 
-async def create_event_broker(
-    endpoints: Mapping[str, Any] | None, project_root: Path
-) -> EventBroker | None:
+async def create_event_broker(endpoints: EndpointsLike, project_root: Path) -> EventBroker | None:
     """The configured event broker, connected; None when none is configured."""
     section = _section(endpoints, "event_broker", project_root)
-    where = "endpoints.yml: event_broker"
     if section is None:
         return None
-    kind = _store_type(section, "event_broker", "pika")
+    where = section.where
+    kind = _store_type(section, "pika")
     if kind == "pika":
         from parley.stores.broker_pika import PikaEventBroker, PikaSettings
 
-        return await PikaEventBroker.open(PikaSettings.from_endpoint(section, where))
+        return await PikaEventBroker.open(PikaSettings.from_endpoint(section.settings, where))
     if kind == "sql":
         from parley.stores.broker_sql import SQLEventBroker
 
-        return await SQLEventBroker.open(SQLSettings.from_endpoint(section, where), project_root)
+        return await SQLEventBroker.open(
+            SQLSettings.from_endpoint(section.settings, where), project_root
+        )
     raise StoreConfigError(f"{where}: unknown type {kind!r}; use pika or sql")

@@ -19,6 +19,7 @@ def _run(*args: str, stdin: str | None = None) -> str:
 
 
 def test_users_tokens_and_audit_from_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "parley.yml").write_text("access: {}\n")
     project = ["-p", str(tmp_path)]
     _run("users", "create", "dana", "--role", "annotator", "--password-stdin", *project,
          stdin="a long password\n")  # fmt: skip
@@ -44,7 +45,8 @@ def test_users_tokens_and_audit_from_the_command_line(tmp_path: Path) -> None:
 
 def test_a_scope_beyond_the_role_and_an_unknown_role_are_refused(tmp_path: Path) -> None:
     project = ["-p", str(tmp_path)]
-    _run("users", "create", "eli", "--role", "viewer", "--no-password", *project)
+    created = _run("users", "create", "eli", "--role", "viewer", "--no-password", *project)
+    assert "no `access:` section" in created  # the server would not use eli yet
     beyond = runner.invoke(app, ["tokens", "create", "eli", "-n", "x", "-s", "users:manage",
                                  *project])  # fmt: skip
     assert "does not have users:manage" in str(beyond.exception)

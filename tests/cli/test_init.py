@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from parley.cli.main import app
 from parley.project import load_project
-from parley.project.validate import validate_project
+from parley.validation import validate_project
 
 runner = CliRunner()
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-from typer.testing import CliRunner
+import pytest
+from typer.testing import CliRunner, Result
 
 from parley.cli.main import app
 
@@ -45,12 +47,31 @@ def test_train_shell_and_test_nlu(tmp_path: Path) -> None:
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
 
 
-def test_cross_validation_writes_reports(tmp_path: Path) -> None:
-    out = tmp_path / "cv"
-    result = runner.invoke(
+def _cross_validate(out: Path) -> Result:
+    return runner.invoke(
         app, ["test", "nlu", "--cross-validation", "--folds", "2", "--config",
               str(FIXTURE / "config.yml"), "--nlu", str(FIXTURE / "data"), "--out", str(out)],
     )  # fmt: skip
+
+
+def test_cross_validation_writes_reports(tmp_path: Path) -> None:
+    out = tmp_path / "cv"
+    result = _cross_validate(out)
     assert result.exit_code == 0, result.output
     report = json.loads((out / "intent_report.json").read_text())
     assert report["weighted avg"]["support"] == 41
+
+
+def test_without_matplotlib_the_reports_are_written_and_the_plots_extra_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [m for m in sys.modules if m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "parley.nlu.plots", raising=False)
+    out = tmp_path / "cv"
+    result = _cross_validate(out)
+    assert result.exit_code == 0, result.output
+    assert "pip install 'parley[plots]'" in result.output
+    assert json.loads((out / "intent_report.json").read_text())["weighted avg"]["support"] == 41
+    assert not list(out.glob("*.png"))

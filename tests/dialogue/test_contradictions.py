@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from parley.project.validate import validate_project
+from parley.validation import validate_project
 from tests.dialogue.conftest import write_project
 
 DOMAIN = """

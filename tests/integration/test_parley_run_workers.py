@@ -4,6 +4,7 @@ swaps and locks; a dead worker is replaced; SIGTERM stops them all."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -58,6 +59,7 @@ def server(project: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Pope
             cwd=project,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
+            env={k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")},
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -120,6 +122,23 @@ def test_workers_share_conversations_metrics_and_model_swaps(
             break
         time.sleep(0.3)
     assert files == {str(other)}
+
+
+def test_each_worker_runs_its_blas_and_openmp_pools_with_one_thread(
+    server: tuple[str, subprocess.Popen[bytes], Path],
+) -> None:
+    """Unpinned, the workers' BLAS pools fight over the cores (2 workers: half the throughput
+    of 1 on 2 cores); the user sets nothing. Each worker reports its pools once serving."""
+    _, process, log = server
+    reports = [
+        json.loads(line)
+        for line in log.read_text().splitlines()
+        if line.startswith("{") and "native thread pools" in line
+    ]
+    assert {r["pid"] for r in reports} == _children(process.pid)
+    for report in reports:
+        assert "openblas" in report["native_threads"]  # numpy's BLAS is loaded
+        assert set(report["native_threads"].values()) == {1}
 
 
 def test_workers_stop_when_their_supervisor_is_killed(

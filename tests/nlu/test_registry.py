@@ -9,8 +9,8 @@ from parley.nlu.pipeline import build_steps
 from parley.project import ProjectError
 from parley.project.config import parse_config
 from parley.project.errors import ProblemSink
-from parley.project.validate import validate_project
 from parley.project.yamlio import read_yaml
+from parley.validation import validate_project
 
 
 def _config(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
@@ -37,8 +37,6 @@ def test_unknown_option_error_lists_the_supported_options(tmp_path: Path) -> Non
 
 
 def test_data_validate_reports_pipeline_problems(tmp_path: Path) -> None:
-    import parley.nlu  # noqa: F401  (registers the pipeline check)
-
     (tmp_path / "config.yml").write_text("pipeline:\n  - name: NoSuchThing\n")
     (tmp_path / "domain.yml").write_text('version: "3.1"\nintents: [greet]\n')
     problems = validate_project(tmp_path)

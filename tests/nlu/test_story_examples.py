@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from parley.dialogue.story_turns import story_turns
 from parley.nlu import load
 from parley.nlu.part import NLUPart
 from parley.nlu.story_examples import story_examples
-from parley.project import NLUData, load_project
+from parley.project import NLUData, Project, load_project
 from parley.project.nlu_data import NLUExample
 from parley.project.stories import ActionStep, Story, UserStep
 from parley.training import train_project
@@ -30,11 +31,13 @@ def test_story_text_takes_the_intent_stories_show_at_the_same_place() -> None:
     ]
     known = NLUData((NLUExample("yes please", "affirm"),))
     # "had it yesterday" sits where both deny and thank were said: it teaches nothing
-    assert story_examples(stories, known) == (NLUExample("sushi works for me", "affirm"),)
+    turns = story_turns(Project(root=Path("."), stories=tuple(stories)))
+    assert story_examples(turns, known) == (NLUExample("sushi works for me", "affirm"),)
 
 
 def test_e2ebot_learns_its_end_to_end_texts(examples_dir: Path, tmp_path: Path) -> None:
     project = load_project(examples_dir / "e2ebot")
-    interpreter = load(train_project(project, tmp_path, parts=[NLUPart()]).model)
+    part = NLUPart(story_turns=story_turns)  # as `parley train` wires it
+    interpreter = load(train_project(project, tmp_path, parts=[part]).model)
     assert interpreter.parse("I can always go for sushi")["intent"]["name"] == "affirm"
     assert interpreter.parse("I had that yesterday")["intent"]["name"] == "deny"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from parley.project import ANY_VALUE, ActiveLoopStep, OrStep, SlotStep, UserStep, load_project
-from parley.project.validate import validate_project
+from parley.validation import validate_project
 
 
 @pytest.mark.parametrize("name", ["moodbot", "helpdesk", "e2ebot"])

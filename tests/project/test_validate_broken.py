@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from parley.project.validate import validate_project
+from parley.validation import validate_project
 
 BASE: dict[str, str] = {
     "config.yml": "language: en\npipeline:\n- name: WhitespaceTokenizer\npolicies:\n- name: RulePolicy\n",

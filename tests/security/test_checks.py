@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from parley.project.errors import ProblemSink
-from parley.project.validate import validate_project
 from parley.security.checks import check_config_references
+from parley.validation import validate_project
 
 
 def _project(tmp_path: Path, endpoints: str) -> Path:

@@ -104,3 +104,24 @@ async def test_access_log_can_be_turned_off(
     async with client_for(make_server(ServerConfig(access_log=False))) as c:
         assert (await c.get("/version")).status_code == 200
     assert not [r for r in caplog.records if r.name == "parley.server.access"]
+
+
+async def test_every_error_path_gives_the_same_reply(make_server: ServerFactory) -> None:
+    """Refused before routing, on the REST fast path or on a FastAPI route: one error body."""
+
+    async def chunks():  # no content-length: refused while the handler reads
+        for _ in range(10):
+            yield b"x" * 1000
+
+    declared = json.dumps({"sender": "a", "message": "x" * 4000})
+    async with client_for(make_server(max_body_bytes=2048)) as c:
+        replies = [
+            await c.post("/model/parse", content=declared),  # the middleware, before routing
+            await c.post("/webhooks/rest/webhook", content=chunks()),  # the fast path
+            await c.post("/model/parse", content=chunks()),  # FastAPI's error handlers
+        ]
+    assert [r.status_code for r in replies] == [413, 413, 413]
+    bodies = [r.json() for r in replies]
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert set(bodies[0]) == {"version", "status", "message", "reason", "details", "help", "code"}
+    assert bodies[0]["reason"] == "PayloadTooLarge" and bodies[0]["code"] == 413

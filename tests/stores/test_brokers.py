@@ -1,4 +1,4 @@
-"""Events reach brokers after they are stored, each with its event id."""
+"""Events reach brokers with the event id the engine gave them."""
 
 from __future__ import annotations
 
@@ -12,36 +12,28 @@ import pytest
 from sqlalchemy import select
 
 from parley.stores import (
-    InMemoryLockStore,
-    InMemoryTrackerStore,
     PikaEventBroker,
     PikaSettings,
     SQLEventBroker,
     SQLSettings,
-    Stores,
 )
 from parley.stores.sql_schema import broker_events
 from tests.stores.conftest import unique_name
 
 TURN = [
-    {"event": "user", "timestamp": time.time(), "text": "hi", "metadata": {"model_id": "m1"}},
+    {"event": "user", "timestamp": time.time(), "text": "hi", "metadata": {"event_id": "a" * 32}},
     {"event": "bot", "timestamp": time.time(), "text": "hello", "metadata": {"event_id": "b" * 32}},
 ]
 
 
-async def test_recorded_turn_is_stored_then_published_to_sql(tmp_path: Path) -> None:
+async def test_published_events_reach_sql_with_their_ids(tmp_path: Path) -> None:
     broker = await SQLEventBroker.open(SQLSettings(db="broker.db"), tmp_path)
-    stores = Stores(InMemoryTrackerStore(), InMemoryLockStore(), broker)
-    stored = await stores.record_turn("alice", TURN)
+    await broker.publish("alice", TURN)
     async with broker.engine.connect() as connection:
         rows = (await connection.execute(select(broker_events).order_by(broker_events.c.id))).all()
-    await stores.close()
-    ids = [event["metadata"]["event_id"] for event in stored]
-    assert ids[1] == "b" * 32 and len(ids[0]) == 32  # kept, or given one
-    assert stored[0]["metadata"]["model_id"] == "m1"
-    assert [row.event_id for row in rows] == ids
-    assert [json.loads(row.data) for row in rows] == [{**e, "sender_id": "alice"} for e in stored]
-    assert await stores.tracker_store.load("alice") == stored
+    await broker.close()
+    assert [row.event_id for row in rows] == ["a" * 32, "b" * 32]
+    assert [json.loads(row.data) for row in rows] == [{**e, "sender_id": "alice"} for e in TURN]
 
 
 @pytest.mark.integration
@@ -59,9 +51,9 @@ async def test_rabbitmq_consumer_receives_events_with_ids() -> None:
         "test",
     )
     broker = await PikaEventBroker.open(settings)
-    stores = Stores(InMemoryTrackerStore(), InMemoryLockStore(), broker)
-    stored = await stores.record_turn("alice", TURN)
-    await stores.close()
+    await broker.publish("alice", TURN)
+    await broker.close()
+    stored = TURN
 
     connection = await aio_pika.connect_robust("amqp://guest:guest@127.0.0.1:5672/")
     try:

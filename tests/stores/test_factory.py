@@ -142,7 +142,7 @@ async def test_postgres_and_redis_from_env_values(
     assert isinstance(stores.tracker_store, SQLTrackerStore)
     assert isinstance(stores.lock_store, RedisLockStore)
     async with stores.lock_store.lock("a"):
-        await stores.record_turn("a", [{"event": "user", "timestamp": 1.0, "text": "x"}])
+        await stores.tracker_store.append("a", [{"event": "user", "timestamp": 1.0, "text": "x"}])
     assert len(await stores.tracker_store.load("a") or []) == 1
     await stores.close()
     await drop_schema(schema)

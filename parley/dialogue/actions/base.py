@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -11,15 +12,27 @@ from parley.dialogue.settings import DialogueSettings
 from parley.dialogue.tracker import Tracker
 from parley.project.domain import Domain
 
+ActionResolver = Callable[[str, Domain], "Action"]
+"""Finds the action behind a name (`registry.resolve_action`)."""
+
 
 @dataclass
 class ActionContext:
-    """The model's domain and settings, the custom action runner, the input channel."""
+    """The model's domain and settings, the custom action runner, the input channel, and how to
+    find another action by name (an action that runs another, like the two-stage fallback's
+    final action, gets it from here rather than importing the registry that imports it)."""
 
     domain: Domain
     settings: DialogueSettings = field(default_factory=DialogueSettings)
     runner: CustomActionRunner | None = None
     channel: str | None = None
+    resolve: ActionResolver | None = None
+
+    def action(self, name: str) -> Action:
+        """The action called `name`, found by the resolver the processor gave."""
+        if self.resolve is None:
+            raise RuntimeError(f"cannot run action '{name}': this context has no action resolver")
+        return self.resolve(name, self.domain)
 
 
 class Action(Protocol):
@@ -28,19 +41,3 @@ class Action(Protocol):
     async def run(self, tracker: Tracker, context: ActionContext) -> list[Event]:
         """Events this action causes; the processor logs the action itself before them."""
         ...
-
-
-class ActionFailed(Exception):
-    """An action could not run (a custom action without a runner, the server down)."""
-
-    def __init__(self, action_name: str, message: str) -> None:
-        self.action_name = action_name
-        super().__init__(f"action '{action_name}': {message}")
-
-
-class ActionRejectedError(Exception):
-    """The action refuses to run now (a form got no value): other policies choose instead."""
-
-    def __init__(self, action_name: str, message: str = "") -> None:
-        self.action_name = action_name
-        super().__init__(message or f"action '{action_name}' rejected")

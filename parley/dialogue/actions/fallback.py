@@ -120,9 +120,7 @@ class TwoStageFallback:
 
     @staticmethod
     async def _give_up(tracker: Tracker, context: ActionContext) -> list[Event]:
-        from parley.dialogue.actions.registry import resolve_action
-
-        final = resolve_action(context.settings.fallback_final_action, context.domain)
+        final = context.action(context.settings.fallback_final_action)
         return [ActiveLoop(name=None), *await final.run(tracker, context)]
 
 

@@ -14,7 +14,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from parley.dialogue.actions.base import ActionContext, ActionRejectedError
+from parley.dialogue.action_errors import ActionRejected
+from parley.dialogue.actions.base import ActionContext
 from parley.dialogue.actions.builtin import utter
 from parley.dialogue.actions.remote import run_custom
 from parley.dialogue.events import ActiveLoop, Event, SlotSet
@@ -59,7 +60,7 @@ class FormAction:
                 and not candidates
                 and not any(isinstance(e, SlotSet) and e.name != REQUESTED_SLOT for e in validated)
             ):
-                raise ActionRejectedError(
+                raise ActionRejected(
                     self.name, f"form '{self.name}' got no value for the requested slot"
                 )
             events += validated

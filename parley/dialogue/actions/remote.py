@@ -6,9 +6,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from parley.dialogue.actions.base import ActionContext, ActionFailed, ActionRejectedError
+from parley.dialogue.action_errors import ActionFailed
+from parley.dialogue.actions.base import ActionContext
 from parley.dialogue.actions.responses import render_response
-from parley.dialogue.custom import ActionRejected, ActionServerError
 from parley.dialogue.domain_json import domain_to_json
 from parley.dialogue.events import BotUttered, Event, EventError, events_from_dicts
 from parley.dialogue.tracker import Tracker
@@ -61,19 +61,15 @@ def reply_events(
 
 
 async def run_custom(name: str, tracker: Tracker, context: ActionContext) -> list[Event]:
-    """Run `name` through the configured runner; errors become ActionFailed/ActionRejectedError."""
+    """Run `name` through the configured runner; raises ActionFailed (ActionServerError from the
+    runner) or ActionRejected."""
     if context.runner is None:
         raise ActionFailed(
             name,
             "it is a custom action and no action server is configured; "
             "set action_endpoint in endpoints.yml",
         )
-    try:
-        reply = await context.runner.run(name, action_payload(name, tracker, context))
-    except ActionRejected as exc:
-        raise ActionRejectedError(name, str(exc)) from None
-    except ActionServerError as exc:
-        raise ActionFailed(name, str(exc)) from None
+    reply = await context.runner.run(name, action_payload(name, tracker, context))
     return reply_events(name, reply, tracker, context)
 
 
