@@ -52,6 +52,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/studio/conversations/{conversation_id}/flags/{sequence}"): "conversations:tag",
     ("DELETE", "/studio/conversations/{conversation_id}"): "conversations:delete",
     ("GET", "/studio/conversations/{conversation_id}/export"): "conversations:export",
+    ("GET", "/studio/conversations/{conversation_id}/story"): "conversations:export",
     ("GET", "/studio/inbox"): "nlu:read",
     ("POST", "/studio/inbox/{conversation_id}/{sequence}"): "nlu:annotate",
 }

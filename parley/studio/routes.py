@@ -28,6 +28,7 @@ from parley.studio.nlu_files import (
     problems,
 )
 from parley.studio.service import Studio
+from parley.studio.story import story_yaml
 from parley.studio.transcript import TRANSCRIPT_PAGE, transcript, user_text
 
 HERE = Path(__file__).parent
@@ -236,6 +237,25 @@ def studio_router(studio: Studio) -> APIRouter:
             headers={
                 "Content-Disposition": f'attachment; filename="{_safe(conversation_id)}.json"'
             },
+        )
+
+    @router.get("/conversations/{conversation_id}/story")
+    async def story(request: Request, conversation_id: str, caller: Caller) -> Response:
+        stored = await studio.store.load(conversation_id)
+        if stored is None:
+            raise StudioRefused(404, f"No conversation {conversation_id!r}.")
+        await studio.access.audit.record(
+            caller.name,
+            "conversation_export",
+            target=conversation_id,
+            ip=_ip(request),
+            details={"via": "studio", "as": "test story"},
+        )
+        name = f"test_{_safe(conversation_id)}.yml"
+        return Response(
+            story_yaml(conversation_id, stored),
+            media_type="application/yaml",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
     async def _known(conversation_id: str) -> None:

@@ -89,6 +89,10 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
         "/studio/conversations/c1/export",
         None,
     ),
+    ("GET", "/studio/conversations/{conversation_id}/story"): (
+        "/studio/conversations/c1/story",
+        None,
+    ),
     ("DELETE", "/studio/conversations/{conversation_id}"): ("/studio/conversations/c2", None),
     ("GET", "/studio/inbox"): ("/studio/inbox", None),
     ("POST", "/studio/inbox/{conversation_id}/{sequence}"): (
