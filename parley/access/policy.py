@@ -53,6 +53,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("DELETE", "/studio/conversations/{conversation_id}"): "conversations:delete",
     ("GET", "/studio/conversations/{conversation_id}/export"): "conversations:export",
     ("GET", "/studio/conversations/{conversation_id}/story"): "conversations:export",
+    ("GET", "/studio/analytics"): "analytics:read",
     ("GET", "/studio/inbox"): "nlu:read",
     ("POST", "/studio/inbox/{conversation_id}/{sequence}"): "nlu:annotate",
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ from parley.access.dependencies import route_permission
 from parley.access.principal import Principal
 from parley.server.errors import ApiError
 from parley.studio import index, queries
+from parley.studio.analytics import day_start, report
 from parley.studio.nlu_files import (
     NluFileError,
     add_example,
@@ -261,6 +263,26 @@ def studio_router(studio: Studio) -> APIRouter:
     async def _known(conversation_id: str) -> None:
         if not await studio.store.load(conversation_id):
             raise StudioRefused(404, f"No conversation {conversation_id!r}.")
+
+    @router.get("/analytics")
+    async def analytics(
+        request: Request,
+        caller: Caller,
+        group: Annotated[str, Query(pattern="^(day|channel|model)$")] = "day",
+        since: Annotated[str, Query(max_length=10)] = "",
+        until: Annotated[str, Query(max_length=10)] = "",
+    ) -> HTMLResponse:
+        await index.catch_up(studio.engine, studio.cipher)
+        try:
+            start = day_start(date.fromisoformat(since)) if since else None
+            end = day_start(date.fromisoformat(until)) + 86400 if until else None
+        except ValueError:
+            raise StudioRefused(400, "Dates are written YYYY-MM-DD.") from None
+        result = await report(studio.engine, group, start, end)
+        most = max((b.conversations for b in result.buckets), default=0)
+        return _page(
+            request, "analytics.html", caller, report=result, most=most, since=since, until=until
+        )
 
     @router.get("/inbox")
     async def inbox(

@@ -94,6 +94,7 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
         None,
     ),
     ("DELETE", "/studio/conversations/{conversation_id}"): ("/studio/conversations/c2", None),
+    ("GET", "/studio/analytics"): ("/studio/analytics?group=channel", None),
     ("GET", "/studio/inbox"): ("/studio/inbox", None),
     ("POST", "/studio/inbox/{conversation_id}/{sequence}"): (
         "/studio/inbox/c1/1",
