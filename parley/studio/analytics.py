@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, case, cast, func, or_, select
+from sqlalchemy import BigInteger, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.stores.sql_schema import studio_turns
@@ -76,7 +76,7 @@ async def report(engine: AsyncEngine, group: str, since: float | None, until: fl
     )
     c = per_conversation.c
     key: Any = {
-        "day": cast(cast(c.started, BigInteger) / 86400, Integer),
+        "day": cast(c.started, BigInteger) // 86400,  # floor division on both dialects
         "channel": func.coalesce(c.channel, "(none)"),
         "model": func.coalesce(c.model, "(none)"),
     }[group]

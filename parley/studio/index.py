@@ -124,13 +124,26 @@ async def catch_up(engine: AsyncEngine, cipher: EventCipher, max_batches: int = 
 
 
 async def _insert_new(connection: AsyncConnection, rows: list[dict[str, Any]]) -> int:
+    """Insert the rows not indexed yet; returns how many those were."""
+    ids = [row["event_row_id"] for row in rows]
+    present = set(
+        (
+            await connection.execute(
+                select(studio_turns.c.event_row_id).where(studio_turns.c.event_row_id.in_(ids))
+            )
+        ).scalars()
+    )
+    new = [row for row in rows if row["event_row_id"] not in present]
+    if not new:
+        return 0
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql as dialect
     else:
         from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+    # a concurrent catch-up may insert the same rows meanwhile: theirs stand
     statement = dialect.insert(studio_turns).on_conflict_do_nothing(index_elements=["event_row_id"])
-    result = await connection.execute(statement, rows)
-    return max(int(result.rowcount or 0), 0)
+    await connection.execute(statement, new)
+    return len(new)
 
 
 async def _position(connection: AsyncConnection) -> int:
