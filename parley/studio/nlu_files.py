@@ -75,6 +75,24 @@ def known_intents(project: Path) -> list[str]:
     return sorted({k.intent for k in known_examples(project)})
 
 
+def known_entities(project: Path) -> list[str]:
+    """Entity names of the project's domain (domain.yml, or the files of a domain/ folder)."""
+    paths = [project / "domain.yml", project / "domain.yaml"]
+    folder = project / "domain"
+    if folder.is_dir():
+        paths += sorted(p for p in folder.rglob("*") if p.suffix in (".yml", ".yaml"))
+    names: set[str] = set()
+    for path in paths:
+        if not path.is_file():
+            continue
+        document = _load(path)
+        for entity in (document.get("entities") if isinstance(document, dict) else None) or []:
+            name = next(iter(entity), None) if isinstance(entity, dict) else entity
+            if name:
+                names.add(str(name))
+    return sorted(names)
+
+
 def problems(text: str, intent: str, known: list[Known]) -> list[str]:
     """Duplicates (same text, same intent) and contradictions (same text, another intent)."""
     wanted = normalise(text)

@@ -25,11 +25,13 @@ from parley.studio.analytics import day_start, report
 from parley.studio.nlu_files import (
     NluFileError,
     add_example,
+    known_entities,
     known_examples,
     known_intents,
     problems,
 )
 from parley.studio.service import Studio
+from parley.studio.story import annotate as marked_text
 from parley.studio.story import story_yaml
 from parley.studio.transcript import TRANSCRIPT_PAGE, transcript, user_text
 
@@ -315,6 +317,7 @@ def studio_router(studio: Studio) -> APIRouter:
             groups=groups,
             threshold=limit,
             intents=known_intents(studio.project),
+            entities=known_entities(studio.project),
         )
 
     @router.post("/inbox/{conversation_id}/{sequence}")
@@ -326,6 +329,7 @@ def studio_router(studio: Studio) -> APIRouter:
         decision: Annotated[str, Form(pattern="^(accept|correct|discard)$")],
         intent: Annotated[str, Form(max_length=255)] = "",
         suggested: Annotated[str, Form(max_length=255)] = "",
+        entities: Annotated[str, Form(max_length=20_000)] = "[]",
         confirm: Annotated[bool, Form()] = False,
     ) -> HTMLResponse:
         text = await user_text(studio.engine, studio.cipher, conversation_id, sequence)
@@ -344,7 +348,7 @@ def studio_router(studio: Studio) -> APIRouter:
             item = queries.InboxItem(conversation_id, sequence, intent, None, text, False, found)
             return _page(request, "_confirm.html", caller, item=item, decision=decision)
         try:
-            path = add_example(studio.project, intent, text)
+            path = add_example(studio.project, intent, marked_text(text, _entities(entities, text)))
         except NluFileError as exc:
             raise StudioRefused(400, str(exc)) from None
         relative = str(path.relative_to(studio.project))
@@ -367,6 +371,28 @@ def studio_router(studio: Studio) -> APIRouter:
         return _page(request, "_decided.html", caller, message=f"Saved as {intent} in {relative}.")
 
     return router
+
+
+def _entities(sent: str, text: str) -> list[dict[str, Any]]:
+    """The entities an annotator marked: [{"entity", "start", "end"}] within `text`."""
+    try:
+        marked = json.loads(sent or "[]")
+    except ValueError:
+        raise StudioRefused(400, "entities: not JSON.") from None
+    found = []
+    for item in marked if isinstance(marked, list) else [None]:
+        entity = item.get("entity") if isinstance(item, dict) else None
+        start, end = (item.get("start"), item.get("end")) if isinstance(item, dict) else (0, 0)
+        if not (isinstance(entity, str) and entity) or not (
+            isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)
+        ):
+            raise StudioRefused(
+                400,
+                f"entities: {item!r} is not an entity of the message "
+                "(entity, start, end within the text).",
+            )
+        found.append({"entity": entity, "start": start, "end": end})
+    return found
 
 
 def _safe(name: str) -> str:

@@ -1,6 +1,7 @@
 """The studio in a real headless Chromium against `parley run` on a project with `access:`:
-an annotator filters to low-confidence messages and corrects one message's intent, and the
-project's data/nlu.yml changes by that one example with its comments intact; a tester sees no
+an annotator filters to low-confidence messages, corrects one message's intent and marks an
+entity by selecting its words, and the project's data/nlu.yml changes by that one example with
+its comments intact; a tester sees no
 annotation controls. Screenshots of each page go to build/test-artifacts/studio/."""
 
 from __future__ import annotations
@@ -150,6 +151,16 @@ def test_an_annotator_corrects_an_intent_and_a_tester_cannot(
             if ODD in e.find_element(By.CSS_SELECTOR, ".text").text
         )  # fmt: skip
         _shot(driver, "04-inbox")
+        driver.execute_script(  # select the word "spreadsheets" as a user would with the mouse
+            """const node = arguments[0].firstChild, at = node.textContent.indexOf(arguments[1]);
+            const range = document.createRange();
+            range.setStart(node, at); range.setEnd(node, at + arguments[1].length);
+            window.getSelection().removeAllRanges(); window.getSelection().addRange(range);""",
+            item.find_element(By.CSS_SELECTOR, ".text"),
+            "spreadsheets",
+        )
+        item.find_element(By.CSS_SELECTOR, "button.mark").click()
+        assert item.find_element(By.CSS_SELECTOR, ".marked").text == "[spreadsheets](username)"
         item.find_element(By.CSS_SELECTOR, ".correct-intent").send_keys(corrected)
         item.find_element(By.CSS_SELECTOR, "button.correct").click()
         WebDriverWait(driver, 10).until(
@@ -173,6 +184,7 @@ def test_an_annotator_corrects_an_intent_and_a_tester_cannot(
     after = nlu.read_text()
     assert COMMENT in after
     added = [line for line in after.splitlines() if line not in before.splitlines()]
-    assert added == [f"      - {ODD}"]
+    marked = ODD.replace("spreadsheets", "[spreadsheets](username)")
+    assert added == [f"      - {marked}"]
     block = after[after.index(f"- intent: {corrected}") :]
-    assert block.index(f"- {ODD}") < block.index("- intent:", 1)
+    assert block.index(f"- {marked}") < block.index("- intent:", 1)

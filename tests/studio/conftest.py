@@ -85,6 +85,7 @@ def project(tmp_path: Path) -> Path:
     """The help-desk project's data/ with a comment above the goodbye intent."""
     root = tmp_path / "project"
     shutil.copytree(template_dir() / "data", root / "data")
+    shutil.copy(template_dir() / "domain.yml", root / "domain.yml")
     nlu = root / "data" / "nlu.yml"
     nlu.write_text(
         nlu.read_text().replace(

@@ -283,3 +283,32 @@ async def test_a_retrieval_intent_is_reviewed_and_saved_by_its_full_name(
     text = (project / "data" / "nlu.yml").read_text()
     block = text[text.index("- intent: faq/ask_hours") :]
     assert block.index("- when do you open") < block.index("- intent:", 1)
+
+
+async def test_marked_entities_are_written_into_the_example(
+    server: ParleyServer, project: Path
+) -> None:
+    nlu = project / "data" / "nlu.yml"
+    before = nlu.read_text()
+    session = await login(server, "annotator")
+    async with session as client:
+        headers = {"X-CSRF-Token": session.csrf}
+        inbox = (await client.get("/studio/inbox")).text
+        assert '<select class="entity-name" aria-label="entity"><option>username</option>' in inbox
+        wrong = await client.post(
+            "/studio/inbox/alpha/4",
+            data={"decision": "correct", "intent": "inform",
+                  "entities": '[{"entity": "username", "start": 3, "end": 99}]'},
+            headers=headers,
+        )  # fmt: skip
+        assert wrong.status_code == 400 and "not an entity of the message" in wrong.text
+        assert nlu.read_text() == before
+        saved = await client.post(
+            "/studio/inbox/alpha/4",
+            data={"decision": "correct", "intent": "inform",
+                  "entities": '[{"entity": "username", "start": 3, "end": 10}]'},
+            headers=headers,
+        )  # fmt: skip
+        assert "Saved as inform" in saved.text
+    added = [line for line in nlu.read_text().splitlines() if line not in before.splitlines()]
+    assert added == ["      - my [printer](username) is on fire"]
