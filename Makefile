@@ -40,7 +40,7 @@ lint: install-test
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-bench: bench-nlu bench-server bench-stores bench-actions bench-dialogue bench-start
+bench: bench-nlu bench-server bench-stores bench-actions bench-dialogue bench-start bench-studio
 
 bench-nlu: install-test
 	$(BIN)/python bench/nlu_bench.py
@@ -56,6 +56,9 @@ bench-actions: install-test
 
 bench-dialogue: install-test
 	$(BIN)/python bench/dialogue_bench.py
+
+bench-studio: install-test
+	$(BIN)/python bench/studio_bench.py
 
 bench-start: install compile
 	$(BIN)/python bench/start_bench.py --install-size
