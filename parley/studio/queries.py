@@ -86,7 +86,10 @@ def _day(value: date, end: bool = False) -> float:
 
 
 def _has_turn(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    return exists().where(studio_turns.c.sender_id == conversations.c.sender_id, *conditions)
+    """The conversation has an indexed event meeting `conditions`. An uncorrelated IN (a
+    semi-join): a correlated EXISTS let SQLite walk the intent/confidence index once per
+    conversation (minutes at 20,000 conversations)."""
+    return conversations.c.sender_id.in_(select(studio_turns.c.sender_id).where(*conditions))
 
 
 def _user_turns() -> Any:
