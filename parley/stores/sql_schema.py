@@ -147,6 +147,21 @@ studio_turns = Table(
     Column("text", Text),  # lower-cased user text; NULL when the store encrypts bodies
 )
 
+# One row per indexed conversation: what the list's length/confidence filters and the analytics
+# group by, kept by the indexer so they are lookups, not aggregates over every turn.
+studio_summaries = Table(
+    "parley_studio_summaries",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("first_at", Float, nullable=False, index=True),
+    Column("channel", String(64)),
+    Column("model_id", String(128)),
+    Column("user_messages", Integer, nullable=False, index=True),
+    Column("min_confidence", Float, index=True),
+    Column("handoff", Integer, nullable=False),
+    Column("fallback", Integer, nullable=False),
+)
+
 studio_state = Table(
     "parley_studio_state",
     metadata,

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, case, cast, func, or_, select
+from sqlalchemy import BigInteger, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from parley.stores.sql_schema import studio_turns
-from parley.studio.queries import FALLBACK_ACTIONS, FALLBACK_INTENT, HANDOFF_ACTION
+from parley.stores.sql_schema import studio_summaries, studio_turns
+from parley.studio.index import FALLBACK_INTENT
 
 GROUPS = ("day", "channel", "model")
 
@@ -59,34 +59,23 @@ async def report(engine: AsyncEngine, group: str, since: float | None, until: fl
     """Conversations are placed by their first indexed event (its day, its first channel, its
     model); only conversations with a first event in [since, until) count."""
     t = studio_turns.c
-    per_conversation = (
-        select(
-            t.sender_id,
-            func.min(t.timestamp).label("started"),
-            func.max(t.channel).label("channel"),
-            func.max(t.model_id).label("model"),
-            func.sum(case((t.type_name == "user", 1), else_=0)).label("turns"),
-            _flag(t.action == HANDOFF_ACTION).label("handoff"),
-            _flag(or_(t.action.in_(FALLBACK_ACTIONS), t.intent == FALLBACK_INTENT)).label(
-                "fallback"
-            ),
-        )
-        .group_by(t.sender_id)
-        .subquery()
-    )
-    c = per_conversation.c
+    c = studio_summaries.c
     key: Any = {
-        "day": cast(c.started, BigInteger) // 86400,  # floor division on both dialects
+        "day": cast(c.first_at, BigInteger) // 86400,  # floor division on both dialects
         "channel": func.coalesce(c.channel, "(none)"),
-        "model": func.coalesce(c.model, "(none)"),
+        "model": func.coalesce(c.model_id, "(none)"),
     }[group]
     query = select(
-        key.label("key"), func.count(), func.sum(c.handoff), func.sum(c.fallback), func.sum(c.turns)
+        key.label("key"),
+        func.count(),
+        func.sum(c.handoff),
+        func.sum(c.fallback),
+        func.sum(c.user_messages),
     )
     if since is not None:
-        query = query.where(c.started >= since)
+        query = query.where(c.first_at >= since)
     if until is not None:
-        query = query.where(c.started < until)
+        query = query.where(c.first_at < until)
     query = query.group_by(key).order_by(key).limit(limit)
     turns = select(t.intent, func.count().label("n")).where(t.type_name == "user")
     if since is not None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.stores.codec import decode_event
 from parley.stores.crypto import EventCipher
 from parley.stores.sql_engine import writer
-from parley.stores.sql_schema import events, studio_state, studio_turns
+from parley.stores.sql_schema import events, studio_state, studio_summaries, studio_turns
 
 INDEXED_TYPES = ("user", "action")
 _POSITION = "turns_indexed_up_to"
@@ -115,6 +115,7 @@ async def catch_up(engine: AsyncEngine, cipher: EventCipher, max_batches: int = 
         ]
         async with writer(engine).begin() as connection:
             indexed += await _insert_new(connection, new)
+            await summarise(connection, sorted({row["sender_id"] for row in new}))
             await _set_position(connection, max(position, rows[-1][0]))
         position = max(position, rows[-1][0])
         start = rows[-1][0]
@@ -146,6 +147,59 @@ async def _insert_new(connection: AsyncConnection, rows: list[dict[str, Any]]) -
     return len(new)
 
 
+FALLBACK_ACTIONS = ("action_default_fallback", "action_two_stage_fallback")
+FALLBACK_INTENT = "nlu_fallback"
+HANDOFF_ACTION = "action_handoff_to_human"
+
+
+async def summarise(connection: AsyncConnection, sender_ids: list[str]) -> None:
+    """Recompute the summary rows of these conversations from their indexed turns."""
+
+    t = studio_turns.c
+    for start in range(0, len(sender_ids), 500):
+        chunk = sender_ids[start : start + 500]
+        query = (
+            select(
+                t.sender_id,
+                func.min(t.timestamp),
+                func.max(t.channel),
+                func.max(t.model_id),
+                func.sum(case((t.type_name == "user", 1), else_=0)),
+                func.min(case((t.type_name == "user", t.confidence), else_=None)),
+                func.max(case((t.action == HANDOFF_ACTION, 1), else_=0)),
+                func.max(
+                    case(
+                        (or_(t.action.in_(FALLBACK_ACTIONS), t.intent == FALLBACK_INTENT), 1),
+                        else_=0,
+                    )
+                ),
+            )
+            .where(t.sender_id.in_(chunk))
+            .group_by(t.sender_id)
+        )
+        rows = (await connection.execute(query)).all()
+        await connection.execute(
+            delete(studio_summaries).where(studio_summaries.c.sender_id.in_(chunk))
+        )
+        if rows:
+            await connection.execute(
+                studio_summaries.insert(),
+                [
+                    {
+                        "sender_id": r[0],
+                        "first_at": r[1],
+                        "channel": r[2],
+                        "model_id": r[3],
+                        "user_messages": int(r[4] or 0),
+                        "min_confidence": r[5],
+                        "handoff": int(r[6] or 0),
+                        "fallback": int(r[7] or 0),
+                    }
+                    for r in rows
+                ],
+            )
+
+
 async def _position(connection: AsyncConnection) -> int:
     value = (
         await connection.execute(
@@ -163,3 +217,6 @@ async def _set_position(connection: AsyncConnection, value: int) -> None:
 async def forget(connection: AsyncConnection, sender_id: str) -> None:
     """Drop a deleted conversation's index rows."""
     await connection.execute(delete(studio_turns).where(studio_turns.c.sender_id == sender_id))
+    await connection.execute(
+        delete(studio_summaries).where(studio_summaries.c.sender_id == sender_id)
+    )

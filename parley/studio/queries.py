@@ -19,13 +19,11 @@ from parley.stores.sql_schema import (
     studio_annotations,
     studio_flags,
     studio_reviews,
+    studio_summaries,
     studio_tags,
     studio_turns,
 )
 
-FALLBACK_ACTIONS = ("action_default_fallback", "action_two_stage_fallback")
-FALLBACK_INTENT = "nlu_fallback"
-HANDOFF_ACTION = "action_handoff_to_human"
 PAGE_SIZE = 50
 
 
@@ -93,14 +91,17 @@ def _has_turn(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
 
 
 def _user_turns() -> Any:
-    return (
-        select(func.count())
-        .where(
-            studio_turns.c.sender_id == conversations.c.sender_id,
-            studio_turns.c.type_name == "user",
-        )
-        .scalar_subquery()
+    return func.coalesce(
+        select(studio_summaries.c.user_messages)
+        .where(studio_summaries.c.sender_id == conversations.c.sender_id)
+        .scalar_subquery(),
+        0,
     )
+
+
+def _summary(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The conversation's summary row meets `conditions` (an uncorrelated semi-join)."""
+    return conversations.c.sender_id.in_(select(studio_summaries.c.sender_id).where(*conditions))
 
 
 def conditions(where: ConversationFilter) -> list[ColumnElement[bool]]:
@@ -124,16 +125,17 @@ def conditions(where: ConversationFilter) -> list[ColumnElement[bool]]:
         out.append(_has_turn(t.type_name == "user", t.intent == where.intent))
     if where.action:
         out.append(_has_turn(t.type_name == "action", t.action == where.action))
+    s = studio_summaries.c
     if where.low_confidence:
-        out.append(_has_turn(t.type_name == "user", t.confidence < where.threshold))
+        out.append(_summary(s.min_confidence < where.threshold))
     if where.fallback:
-        out.append(_has_turn(or_(t.action.in_(FALLBACK_ACTIONS), t.intent == FALLBACK_INTENT)))
+        out.append(_summary(s.fallback == 1))
     if where.handoff:
-        out.append(_has_turn(t.action == HANDOFF_ACTION))
+        out.append(_summary(s.handoff == 1))
     if where.min_turns is not None:
-        out.append(_user_turns() >= where.min_turns)
+        out.append(_summary(s.user_messages >= where.min_turns))
     if where.max_turns is not None:
-        out.append(_user_turns() <= where.max_turns)
+        out.append(_summary(s.user_messages <= where.max_turns))
     if where.tag:
         out.append(
             exists().where(studio_tags.c.sender_id == c.sender_id, studio_tags.c.tag == where.tag)

@@ -36,6 +36,19 @@ def upgrade() -> None:
     for column in ("sender_id", "model_id", "channel", "intent", "confidence", "action"):
         op.create_index(f"ix_parley_studio_turns_{column}", "parley_studio_turns", [column])
     op.create_table(
+        "parley_studio_summaries",
+        sa.Column("sender_id", sa.String(255), primary_key=True),
+        sa.Column("first_at", sa.Float, nullable=False),
+        sa.Column("channel", sa.String(64)),
+        sa.Column("model_id", sa.String(128)),
+        sa.Column("user_messages", sa.Integer, nullable=False),
+        sa.Column("min_confidence", sa.Float),
+        sa.Column("handoff", sa.Integer, nullable=False),
+        sa.Column("fallback", sa.Integer, nullable=False),
+    )
+    for column in ("first_at", "user_messages", "min_confidence"):
+        op.create_index(f"ix_parley_studio_summaries_{column}", "parley_studio_summaries", [column])
+    op.create_table(
         "parley_studio_state",
         sa.Column("name", sa.String(64), primary_key=True),
         sa.Column("value", sa.BigInteger, nullable=False),
@@ -80,6 +93,7 @@ def downgrade() -> None:
         "parley_studio_reviews",
         "parley_studio_tags",
         "parley_studio_state",
+        "parley_studio_summaries",
         "parley_studio_turns",
     ):
         op.drop_table(table)
