@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO ?= build/demo
 PORT ?= 5005
 
-.PHONY: audit image run test lint compile install install-test bench bench-nlu bench-server bench-failover bench-stores bench-actions bench-dialogue bench-start bench-rollout compat clean
+.PHONY: audit image run test lint compile install install-test bench bench-nlu bench-server bench-failover bench-stores bench-actions bench-dialogue bench-start bench-rollout bench-studio compat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,7 @@ audit: install-test
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-bench: bench-nlu bench-server bench-failover bench-stores bench-actions bench-dialogue bench-start bench-rollout
+bench: bench-nlu bench-server bench-failover bench-stores bench-actions bench-dialogue bench-start bench-rollout bench-studio
 
 bench-nlu: install-test
 	$(BIN)/python bench/nlu_bench.py
@@ -74,6 +74,9 @@ bench-actions: install-test
 
 bench-dialogue: install-test
 	$(BIN)/python bench/dialogue_bench.py
+
+bench-studio: install-test
+	$(BIN)/python bench/studio_bench.py
 
 bench-start: install compile
 	$(BIN)/python bench/start_bench.py --install-size

@@ -50,6 +50,20 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("DELETE", "/admin/users/{username}"): "users:manage",
     ("DELETE", "/admin/users/{username}/sessions"): "users:manage",
     ("GET", "/admin/audit"): "audit:read",
+    # The studio (parley/studio/routes.py).
+    ("GET", "/studio"): AUTHENTICATED,
+    ("GET", "/studio/conversations"): "conversations:read",
+    ("GET", "/studio/conversations/{conversation_id}"): "conversations:read",
+    ("POST", "/studio/conversations/{conversation_id}/tags"): "conversations:tag",
+    ("DELETE", "/studio/conversations/{conversation_id}/tags/{tag}"): "conversations:tag",
+    ("POST", "/studio/conversations/{conversation_id}/review"): "conversations:tag",
+    ("POST", "/studio/conversations/{conversation_id}/flags/{sequence}"): "conversations:tag",
+    ("DELETE", "/studio/conversations/{conversation_id}"): "conversations:delete",
+    ("GET", "/studio/conversations/{conversation_id}/export"): "conversations:export",
+    ("GET", "/studio/conversations/{conversation_id}/story"): "conversations:export",
+    ("GET", "/studio/analytics"): "analytics:read",
+    ("GET", "/studio/inbox"): "nlu:read",
+    ("POST", "/studio/inbox/{conversation_id}/{sequence}"): "nlu:annotate",
 }
 
 # Routes anyone may call: health, docs, the login flows; channels guard their own webhooks.
@@ -68,6 +82,8 @@ PUBLIC_PATHS = frozenset(
         "/auth/saml/login",
         "/auth/saml/acs",
         "/auth/saml/metadata",
+        "/studio/login",  # the studio's login form and its assets
+        "/studio/static/{name}",
     }
 )
 PUBLIC_PREFIXES = (

@@ -28,3 +28,46 @@ def validate(
     console.print(f"{errors} error(s), {warnings} warning(s)", highlight=False)
     if errors or (fail_on_warnings and warnings):
         raise typer.Exit(1)
+
+
+@data_app.command("export-story")
+def export_story(
+    sender_id: str = typer.Argument(..., help="The conversation (sender) id."),
+    project: Path = typer.Option(Path("."), "--project", "-p", help="Project folder."),
+    endpoints: Path | None = typer.Option(
+        None, "--endpoints", help="Endpoints file (default: endpoints.yml in the project)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write the story file here (default: print it)."
+    ),
+) -> None:
+    """Turn a stored conversation into a test story (Rasa's tests/test_*.yml format)."""
+    import asyncio
+
+    from parley.cli._stores import read_endpoints
+    from parley.stores.factory import create_tracker_store
+    from parley.studio.story import story_yaml
+
+    config = read_endpoints(project, endpoints)
+
+    async def load() -> list[dict[str, object]] | None:
+        store = await create_tracker_store(config, project)
+        try:
+            return await store.load(sender_id)
+        finally:
+            await store.close()
+
+    events = asyncio.run(load())
+    if events is None:
+        console.print(f"No conversation {sender_id!r} in the tracker store.", style="red")
+        raise typer.Exit(1)
+    text = story_yaml(sender_id, events)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.exists():
+        console.print(f"{out} exists; choose another file (stories are not merged).", style="red")
+        raise typer.Exit(1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    console.print(f"Wrote {out}.", highlight=False)

@@ -42,6 +42,7 @@ from parley.server.workers import ModelPointer, follow_model
 
 if TYPE_CHECKING:
     from parley.access.service import Access
+    from parley.studio.service import Studio
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ def create_app(
     extra_routers: Sequence[APIRouter] = (),
     access: Access | None = None,
     tracing: Tracing | None = None,
+    studio: Studio | None = None,
 ) -> ParleyServer:
     """Build the server around the agent in `holder`.
 
@@ -125,9 +127,10 @@ def create_app(
     `background` are coroutines run while the server serves (e.g. following the rollout);
     `extra_routers` are served beside the HTTP API (each route declared in
     `parley.access.policy`). `access` (users, sessions, tokens, audit) adds logins and the admin
-    routes; without it the API keeps Rasa's `--auth-token`/JWT rules. With `tracing` on, each
-    HTTP request is a span continuing the caller's W3C trace context. Raises ServerConfigError
-    when credentials.yml asks for something unusable, or when a route declares no permission.
+    routes; without it the API keeps Rasa's `--auth-token`/JWT rules. `studio` serves the
+    studio's pages at /studio. With `tracing` on, each HTTP request is a span continuing the
+    caller's W3C trace context. Raises ServerConfigError when credentials.yml asks for something
+    unusable, or when a route declares no permission.
     """
     config = config or ServerConfig()
     metrics = metrics or ServerMetrics()
@@ -177,6 +180,10 @@ def create_app(
         from parley.access.routes import access_router  # imports parley.server: not at the top
 
         app.include_router(access_router(access))
+    if studio is not None:
+        from parley.studio.routes import install_studio  # Jinja2 loads only for the studio
+
+        install_studio(app, studio)
     if config.webchat:
         app.include_router(webchat_router(_webchat_config(channels)))
     _refuse_unguarded_routes(app)

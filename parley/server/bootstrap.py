@@ -35,6 +35,7 @@ from parley.stores.persistence import Stores, create_stores
 
 if TYPE_CHECKING:
     from parley.access.service import Access
+    from parley.studio.service import Studio
 
 logger = logging.getLogger(__name__)
 ROLLOUT_CACHE = ".parley/models"  # registered archives fetched for a rollout
@@ -141,6 +142,20 @@ async def open_access(
     return await Access.open(settings, project, publish if broker is not None else None)
 
 
+def open_studio(access: Access | None, stores: Stores, project: Path) -> Studio | None:
+    """The studio at /studio: it needs users (parley.yml `access:`) and conversations in SQL."""
+    from parley.stores.sql import SQLTrackerStore
+
+    if access is None:
+        return None
+    if not isinstance(stores.tracker_store, SQLTrackerStore):
+        logger.info("no studio at /studio: it reads conversations from a sql tracker store")
+        return None
+    from parley.studio.service import Studio
+
+    return Studio(stores.tracker_store, project, access)
+
+
 async def check_stores(files: ProjectFiles, config: ServerConfig) -> None:
     """Open (migrating if needed) and close the configured stores, as workers will use them."""
     endpoints = files.read_endpoints(files.secrets())
@@ -245,6 +260,7 @@ async def _assemble(
         )
         rollout = await _follow_rollout(holder, releases, project, stores)
         closers.insert(0, rollout.close)
+        studio = open_studio(access, stores, project)
         return create_app(
             holder,
             config,
@@ -254,6 +270,7 @@ async def _assemble(
             extra_routers=[rollout_router(rollout.releases, stores.tracker_store)],
             access=access,
             tracing=ops.tracing,
+            studio=studio,
         )
     except BaseException:
         for close in closers:

@@ -171,3 +171,83 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# The studio (parley/studio): a search index of user and action events (filled from
+# parley_events by the studio, so filters are plain SQL even when bodies are encrypted), and the
+# reviewers' tags, flags, reviews and NLU inbox decisions.
+studio_turns = Table(
+    "parley_studio_turns",
+    metadata,
+    Column("event_row_id", _ROW_ID, primary_key=True, autoincrement=False),  # parley_events.id
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("sequence", Integer, nullable=False),
+    Column("type_name", String(64), nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("model_id", String(128), index=True),
+    Column("channel", String(64), index=True),
+    Column("intent", String(255), index=True),
+    Column("confidence", Float, index=True),
+    Column("action", String(255), index=True),
+    Column("policy", String(255)),
+    Column("text", Text),  # lower-cased user text; NULL when the store encrypts bodies
+)
+
+# One row per indexed conversation: what the list's length/confidence filters and the analytics
+# group by, kept by the indexer so they are lookups, not aggregates over every turn.
+studio_summaries = Table(
+    "parley_studio_summaries",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("first_at", Float, nullable=False, index=True),
+    Column("channel", String(64)),
+    Column("model_id", String(128)),
+    Column("user_messages", Integer, nullable=False, index=True),
+    Column("min_confidence", Float, index=True),
+    Column("handoff", Integer, nullable=False),
+    Column("fallback", Integer, nullable=False),
+)
+
+studio_state = Table(
+    "parley_studio_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+studio_tags = Table(
+    "parley_studio_tags",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("tag", String(64), primary_key=True, index=True),
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+studio_reviews = Table(
+    "parley_studio_reviews",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("reviewed_by", String(255), nullable=False),
+    Column("reviewed_at", Float, nullable=False),
+)
+
+studio_flags = Table(
+    "parley_studio_flags",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("flagged_by", String(255), nullable=False),
+    Column("flagged_at", Float, nullable=False),
+)
+
+studio_annotations = Table(
+    "parley_studio_annotations",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("decision", String(16), nullable=False),  # accepted, corrected, discarded
+    Column("intent", String(255)),
+    Column("file", String(1024)),
+    Column("decided_by", String(255), nullable=False),
+    Column("decided_at", Float, nullable=False),
+)

@@ -20,8 +20,10 @@ from parley.models.service import Releases, open_releases
 from parley.server import AgentHolder, ParleyServer, ServerConfig, create_app
 from parley.server.rollout_api import rollout_router
 from parley.stores.memory import InMemoryTrackerStore
-from parley.stores.sql_engine import writer
+from parley.stores.sql import SQLTrackerStore
+from parley.stores.sql_engine import SQLSettings, writer
 from parley.stores.sql_schema import access_sessions
+from parley.studio.service import Studio
 from tests.server.conftest import client_for
 from tests.server.helpdesk import helpdesk_agent
 
@@ -77,11 +79,28 @@ async def releases(tmp_path: Path) -> AsyncIterator[Releases]:
 
 
 @pytest.fixture
-def server(access: Access, helpdesk: Agent, releases: Releases) -> ParleyServer:
-    """Every guarded route Parley serves: the HTTP API, access's own, the rollout's."""
+async def studio(access: Access, tmp_path: Path) -> AsyncIterator[Studio]:
+    """The studio on a SQLite tracker store holding conversations c1 and c2 (one message each)."""
+    store = await SQLTrackerStore.open(SQLSettings(db="tracker.db"), tmp_path)
+    for sender_id in ("c1", "c2"):
+        parse = {"intent": {"name": "greet", "confidence": 0.3}, "entities": []}
+        await store.append(
+            sender_id, [{"event": "user", "text": "hi", "timestamp": 1.0, "parse_data": parse}]
+        )
+    (tmp_path / "data").mkdir()
+    yield Studio(store, tmp_path, access)
+    await store.close()
+
+
+@pytest.fixture
+def server(access: Access, helpdesk: Agent, releases: Releases, studio: Studio) -> ParleyServer:
+    """Every guarded route Parley serves: the HTTP API, access's own, the rollout's, the
+    studio's."""
     config = ServerConfig(enable_api=True, auth_token="legacy-admin-token")
     rollout = rollout_router(releases, InMemoryTrackerStore())
-    return create_app(AgentHolder(helpdesk, None), config, access=access, extra_routers=[rollout])
+    return create_app(
+        AgentHolder(helpdesk, None), config, access=access, extra_routers=[rollout], studio=studio
+    )
 
 
 async def login(server: ParleyServer, username: str, password: str = PASSWORD) -> Session:

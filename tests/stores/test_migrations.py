@@ -148,6 +148,13 @@ def test_a_new_sqlite_database_gets_the_schema_the_migrations_build(tmp_path: Pa
         "parley_access_keys",
         "parley_access_used_ids",
         "parley_audit_log",
+        "parley_studio_turns",
+        "parley_studio_summaries",
+        "parley_studio_state",
+        "parley_studio_tags",
+        "parley_studio_reviews",
+        "parley_studio_flags",
+        "parley_studio_annotations",
     }
 
 

@@ -1,0 +1,190 @@
+"""The studio in a real headless Chromium against `parley run` on a project with `access:`:
+an annotator filters to low-confidence messages, corrects one message's intent and marks an
+entity by selecting its words, and the project's data/nlu.yml changes by that one example with
+its comments intact; a tester sees no
+annotation controls. Screenshots of each page go to build/test-artifacts/studio/."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from parley.access.passwords import hash_password
+from parley.access.service import Access
+from parley.access.settings import AccessSettings
+from tests.integration.test_webchat_browser import CHROMEDRIVER, CHROMIUM, FLAGS, _need_browser
+from tests.server.helpdesk import helpdesk_model
+from tests.server.live import free_port
+
+pytestmark = pytest.mark.integration
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts" / "studio"
+PASSWORD = "correct horse battery"
+COMMENT = "# Farewells: keep them short.\n"
+ODD = "purple elephants juggle spreadsheets"
+
+
+async def _users(project: Path) -> None:
+    access = await Access.open(AccessSettings(), project)
+    try:
+        digest = hash_password(PASSWORD)
+        for name in ("annotator", "tester"):
+            await access.users.create(name, name, "local", digest)
+    finally:
+        await access.close()
+
+
+@pytest.fixture
+def studio_url(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`parley run` on a copy of the trained help-desk project with access control on."""
+    _need_browser()
+    root = tmp_path / "bot"
+    shutil.copytree(helpdesk_model().parents[1], root, ignore=shutil.ignore_patterns("*.db*"))
+    (root / "parley.yml").write_text("access: {}\n")
+    nlu = root / "data" / "nlu.yml"
+    nlu.write_text(
+        nlu.read_text().replace("  - intent: goodbye", "  " + COMMENT + "  - intent: goodbye", 1)
+    )
+    asyncio.run(_users(root))
+    port = free_port()
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "parley.cli.main", "run", "--enable-api", "--port", str(port)],
+        cwd=root, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, (tmp_path / "server.log").read_text()
+            try:
+                if httpx.get(f"{url}/health/ready").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "parley run did not become ready"
+            time.sleep(0.2)
+        yield url, root
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+
+
+def _driver():  # type: ignore[no-untyped-def]
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument("--window-size=1400,1000")
+    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+
+
+def _login(driver, url: str, path: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url + path)
+    driver.find_element(By.ID, "username").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login-button").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "who"))
+
+
+def _shot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+def test_an_annotator_corrects_an_intent_and_a_tester_cannot(
+    studio_url: tuple[str, Path],
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, root = studio_url
+    for sender, text in (("confident", "hi"), ("unsure", ODD)):
+        reply = httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text})
+        assert reply.status_code == 200
+    with httpx.Client(base_url=url) as api:  # what the model made of the odd message
+        api.post("/auth/login", json={"username": "annotator", "password": PASSWORD})
+        tracker = api.get("/conversations/unsure/tracker").json()
+    confidence = next(e for e in tracker["events"] if e["event"] == "user")["parse_data"]
+    threshold = math.ceil((confidence["intent"]["confidence"] + 0.001) * 1000) / 1000
+    suggested = confidence["intent"]["name"]
+    corrected = "out_of_scope" if suggested != "out_of_scope" else "bot_challenge"
+    nlu = root / "data" / "nlu.yml"
+    before = nlu.read_text()
+
+    driver = _driver()
+    try:
+        _login(driver, url, "/studio", "annotator")
+        _shot(driver, "01-annotator-home")
+        driver.find_element(By.LINK_TEXT, "Conversations").click()
+        driver.find_element(By.ID, "filter-low").click()
+        box = driver.find_element(By.NAME, "threshold")
+        box.clear()
+        box.send_keys(str(threshold))
+        driver.find_element(By.ID, "apply").click()
+        WebDriverWait(driver, 10).until(lambda d: "low_confidence=true" in d.current_url)
+        rows = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#conversations tbody a")]
+        _shot(driver, "02-low-confidence-conversations")
+        assert "unsure" in rows
+        driver.find_element(By.LINK_TEXT, "unsure").click()
+        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "transcript"))
+        _shot(driver, "03-transcript")
+        driver.get(f"{url}/studio/inbox?threshold={threshold}")
+        item = next(
+            e for e in driver.find_elements(By.CSS_SELECTOR, ".item")
+            if ODD in e.find_element(By.CSS_SELECTOR, ".text").text
+        )  # fmt: skip
+        _shot(driver, "04-inbox")
+        driver.execute_script(  # select the word "spreadsheets" as a user would with the mouse
+            """const node = arguments[0].firstChild, at = node.textContent.indexOf(arguments[1]);
+            const range = document.createRange();
+            range.setStart(node, at); range.setEnd(node, at + arguments[1].length);
+            window.getSelection().removeAllRanges(); window.getSelection().addRange(range);""",
+            item.find_element(By.CSS_SELECTOR, ".text"),
+            "spreadsheets",
+        )
+        item.find_element(By.CSS_SELECTOR, "button.mark").click()
+        assert item.find_element(By.CSS_SELECTOR, ".marked").text == "[spreadsheets](username)"
+        item.find_element(By.CSS_SELECTOR, ".correct-intent").send_keys(corrected)
+        item.find_element(By.CSS_SELECTOR, "button.correct").click()
+        WebDriverWait(driver, 10).until(
+            lambda d: any(f"Saved as {corrected}" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".result"))
+        )  # fmt: skip
+        _shot(driver, "05-inbox-saved")
+
+        driver.delete_all_cookies()
+        _login(driver, url, "/studio", "tester")
+        _shot(driver, "06-tester-home")
+        assert driver.find_elements(By.ID, "nav-inbox") == []
+        driver.get(f"{url}/studio/inbox")
+        _shot(driver, "07-tester-inbox-refused")
+        assert driver.find_elements(By.ID, "refused")
+        assert driver.find_elements(By.CSS_SELECTOR, "form.annotate") == []
+        driver.get(f"{url}/studio/conversations/unsure")
+        assert driver.find_elements(By.CSS_SELECTOR, "button.flag") == []
+    finally:
+        driver.quit()
+
+    after = nlu.read_text()
+    assert COMMENT in after
+    added = [line for line in after.splitlines() if line not in before.splitlines()]
+    marked = ODD.replace("spreadsheets", "[spreadsheets](username)")
+    assert added == [f"      - {marked}"]
+    block = after[after.index(f"- intent: {corrected}") :]
+    assert block.index(f"- {marked}") < block.index("- intent:", 1)
