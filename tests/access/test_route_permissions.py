@@ -115,7 +115,7 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
 
 # A permitted call may still be refused for what it asks (404 no such user/token, 400 a model
 # file that does not exist) but never as unauthenticated, unauthorised, invalid or failed.
-ALLOWED_OK = {200, 201, 400, 404}
+ALLOWED_OK = {200, 201, 400, 404, 409}  # 409: no rollout to step (the caller got through)
 
 
 def _guarded_routes(server: ParleyServer) -> list[tuple[str, str]]:
