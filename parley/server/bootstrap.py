@@ -169,6 +169,11 @@ async def _production_model(releases: Releases, project: Path) -> Path | None:
         version = await releases.registry.tagged(PRODUCTION)
         if version is None:
             return None
+        logger.info(
+            "serving model %s, tagged production in the registry (not the newest in models/: "
+            "release a newer one with `parley rollout`, or pass --model)",
+            version,
+        )
         return await releases.registry.fetch(version, project / ROLLOUT_CACHE)
     except Exception:
         logger.exception("cannot fetch the production model; serving the newest in models/")
