@@ -158,8 +158,10 @@ class RolloutStore:
         percent: float,
         plan: RolloutPlan | None = None,
         by: str | None = None,
+        experiment_id: str | None = None,
     ) -> Experiment:
-        """Start serving `candidate` to `percent` % of users; only one experiment runs."""
+        """Start serving `candidate` to `percent` % of users; only one experiment runs.
+        `experiment_id` (default: time and a random suffix) seeds every sender's bucket."""
         if control == candidate:
             raise RolloutError(f"the candidate {candidate} is already the production model")
         plan = plan or RolloutPlan()
@@ -169,7 +171,8 @@ class RolloutStore:
         now = time.time()
         entry = _entry(now, "start", percent, by, f"{candidate} against {control}")
         experiment = Experiment(
-            id=f"exp-{time.strftime('%Y%m%d-%H%M%S', time.gmtime(now))}-{secrets.token_hex(3)}",
+            id=experiment_id
+            or f"exp-{time.strftime('%Y%m%d-%H%M%S', time.gmtime(now))}-{secrets.token_hex(3)}",
             control=control,
             candidate=candidate,
             percent=percent,

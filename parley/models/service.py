@@ -51,6 +51,7 @@ class Releases:
         control: str | None = None,
         plan: RolloutPlan | None = None,
         by: str | None = None,
+        experiment_id: str | None = None,
     ) -> Experiment:
         """Start a rollout of `candidate` (a version or tag) against `control` (default: the
         version tagged `production`)."""
@@ -63,7 +64,9 @@ class Releases:
                     "(or pass --control)"
                 )
         baseline = await self.registry.resolve(control)
-        experiment = await self.rollouts.start(baseline.version, chosen.version, percent, plan, by)
+        experiment = await self.rollouts.start(
+            baseline.version, chosen.version, percent, plan, by, experiment_id
+        )
         await self.registry.tag(chosen.version, CANDIDATE)
         return experiment
 

@@ -170,7 +170,8 @@ async def test_ten_percent_sticky_across_three_replicas_then_step_and_rollback(
     cluster: Cluster, models: Models
 ) -> None:
     control, candidate = _version(models.control), _version(models.one_example_more)
-    await cluster.releases.start(candidate, 10)
+    # a fixed experiment id: the buckets, so the shares below, are the same on every run
+    await cluster.releases.start(candidate, 10, experiment_id="exp-replicas-test")
     await cluster.refresh()
     on_candidate = {s for s in SENDERS if cluster.version_of(0, s) == candidate}
     assert 0.09 <= len(on_candidate) / len(SENDERS) <= 0.11

@@ -27,7 +27,7 @@ def _on_candidate(experiment: object, senders: list[str]) -> set[str]:
 
 
 async def test_ten_percent_of_senders_get_the_candidate(rollouts: RolloutStore) -> None:
-    experiment = await rollouts.start("v1", "v2", 10)
+    experiment = await rollouts.start("v1", "v2", 10, experiment_id="exp-share-test")
     share = len(_on_candidate(experiment, SENDERS)) / len(SENDERS)
     assert 0.09 <= share <= 0.11
     again = await rollouts.get(experiment.id)  # as another replica reads it
@@ -38,7 +38,7 @@ async def test_ten_percent_of_senders_get_the_candidate(rollouts: RolloutStore) 
 async def test_stepping_up_keeps_everyone_already_on_the_candidate(
     rollouts: RolloutStore,
 ) -> None:
-    first = await rollouts.start("v1", "v2", 10)
+    first = await rollouts.start("v1", "v2", 10, experiment_id="exp-step-test")
     before = _on_candidate(first, SENDERS)
     stepped = await rollouts.step(20)
     after = _on_candidate(stepped, SENDERS)
