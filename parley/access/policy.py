@@ -64,6 +64,13 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/studio/analytics"): "analytics:read",
     ("GET", "/studio/inbox"): "nlu:read",
     ("POST", "/studio/inbox/{conversation_id}/{sequence}"): "nlu:annotate",
+    # Unhandled messages clustered, and the change set (parley/studio/discovery_routes.py).
+    ("GET", "/studio/clusters"): "nlu:read",
+    ("POST", "/studio/clusters/promote"): "nlu:annotate",
+    ("GET", "/studio/changeset"): "nlu:annotate",
+    ("GET", "/studio/changeset/download"): "nlu:annotate",
+    ("POST", "/studio/changeset/apply"): "nlu:annotate",
+    ("DELETE", "/studio/changeset"): "nlu:annotate",
 }
 
 # Routes anyone may call: health, docs, the login flows; channels guard their own webhooks.

@@ -251,3 +251,18 @@ studio_annotations = Table(
     Column("decided_by", String(255), nullable=False),
     Column("decided_at", Float, nullable=False),
 )
+
+# The studio's change set (parley/studio/changeset.py): accepted annotations and promoted clusters
+# kept for download instead of being written into data/. It points at the messages (their texts
+# stay in parley_events, encrypted when the store encrypts) and keeps the entities' offsets.
+studio_changeset = Table(
+    "parley_studio_changeset",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("intent", String(255), nullable=False),
+    Column("entities", Text, nullable=False),  # JSON [{"entity", "start", "end"}]
+    Column("new_intent", Integer, nullable=False),  # 1: a promoted cluster's new intent
+    Column("added_by", String(255), nullable=False),
+    Column("added_at", Float, nullable=False, index=True),
+)

@@ -135,8 +135,14 @@ def target_file(project: Path, intent: str) -> Path:
 def add_example(project: Path, intent: str, text: str) -> Path:
     """Append `text` to `intent`'s examples (a new intent item at the end when the file has none)
     and return the file written. Comments, key order, quoting and indentation are kept."""
-    text = " ".join(text.split())
-    if not text:
+    return add_examples(project, intent, [text])
+
+
+def add_examples(project: Path, intent: str, texts: list[str]) -> Path:
+    """Append each of `texts` not already there to `intent`'s examples in one write (see
+    `add_example`)."""
+    texts = [" ".join(text.split()) for text in texts]
+    if not texts or not all(texts):
         raise NluFileError("an empty message cannot become an example")
     path = target_file(project, intent)
     original = path.read_text(encoding="utf-8") if path.is_file() else 'version: "3.1"\nnlu:\n'
@@ -154,10 +160,14 @@ def add_example(project: Path, intent: str, text: str) -> Path:
         item["examples"] = LiteralScalarString("")
         items.append(item)
     block = str(item.get("examples") or "")
-    if normalise(text) not in {normalise(e) for e in _examples(block)}:
-        if block and not block.endswith("\n"):
-            block += "\n"
-        _replace_scalar(item, "examples", f"{block}- {text}\n")
+    present = {normalise(e) for e in _examples(block)}
+    for text in texts:
+        if normalise(text) not in present:
+            present.add(normalise(text))
+            if block and not block.endswith("\n"):
+                block += "\n"
+            block += f"- {text}\n"
+    _replace_scalar(item, "examples", block)
     match = _ITEM_INDENT.search(original)
     offset = len(match.group(1)) if match else 2
     yaml.indent(mapping=2, sequence=offset + 2, offset=offset)

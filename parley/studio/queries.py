@@ -17,6 +17,7 @@ from parley.stores.sql_engine import writer
 from parley.stores.sql_schema import (
     conversations,
     studio_annotations,
+    studio_changeset,
     studio_flags,
     studio_reviews,
     studio_summaries,
@@ -317,7 +318,7 @@ async def set_flag(engine: AsyncEngine, sender_id: str, sequence: int, by: str, 
 
 async def forget_marks(connection: AsyncConnection, sender_id: str) -> None:
     """Drop what reviewers recorded on a deleted conversation."""
-    for table in (studio_tags, studio_reviews, studio_flags, studio_annotations):
+    for table in (studio_tags, studio_reviews, studio_flags, studio_annotations, studio_changeset):
         await connection.execute(delete(table).where(table.c.sender_id == sender_id))
 
 

@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from parley.access.dependencies import route_permission
 from parley.access.principal import Principal
 from parley.server.errors import ApiError
-from parley.studio import index, queries
+from parley.studio import changeset, index, queries
 from parley.studio.analytics import day_start, report
 from parley.studio.nlu_files import (
     NluFileError,
@@ -34,6 +34,7 @@ from parley.studio.service import Studio
 from parley.studio.story import annotate as marked_text
 from parley.studio.story import story_yaml
 from parley.studio.transcript import TRANSCRIPT_PAGE, transcript, user_text
+from parley.studio.unhandled import MessageKey
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -96,6 +97,9 @@ def install_studio(app: FastAPI, studio: Studio) -> None:
 
     app.add_exception_handler(StudioRefused, refused)
     app.include_router(studio_router(studio))
+    from parley.studio.discovery_routes import discovery_router  # it builds on this module
+
+    app.include_router(discovery_router(studio))
 
 
 def studio_router(studio: Studio) -> APIRouter:
@@ -331,6 +335,7 @@ def studio_router(studio: Studio) -> APIRouter:
         suggested: Annotated[str, Form(max_length=255)] = "",
         entities: Annotated[str, Form(max_length=20_000)] = "[]",
         confirm: Annotated[bool, Form()] = False,
+        to: Annotated[str, Form(pattern="^(files|changeset)$")] = "files",
     ) -> HTMLResponse:
         text = await user_text(studio.engine, studio.cipher, conversation_id, sequence)
         if text is None:
@@ -347,8 +352,11 @@ def studio_router(studio: Studio) -> APIRouter:
         if found and not confirm:
             item = queries.InboxItem(conversation_id, sequence, intent, None, text, False, found)
             return _page(request, "_confirm.html", caller, item=item, decision=decision)
+        marks = _entities(entities, text)
+        if to == "changeset":
+            return await _keep(request, caller, conversation_id, sequence, intent, marks)
         try:
-            path = add_example(studio.project, intent, marked_text(text, _entities(entities, text)))
+            path = add_example(studio.project, intent, marked_text(text, marks))
         except NluFileError as exc:
             raise StudioRefused(400, str(exc)) from None
         relative = str(path.relative_to(studio.project))
@@ -369,6 +377,28 @@ def studio_router(studio: Studio) -> APIRouter:
             details={"sequence": sequence, "intent": intent, "file": relative},
         )
         return _page(request, "_decided.html", caller, message=f"Saved as {intent} in {relative}.")
+
+    async def _keep(
+        request: Request,
+        caller: Principal,
+        conversation_id: str,
+        sequence: int,
+        intent: str,
+        marks: list[dict[str, Any]],
+    ) -> HTMLResponse:
+        """Keep an annotation in the change set rather than writing it into data/."""
+        key = MessageKey(conversation_id, sequence)
+        await changeset.keep(studio.engine, key, intent, marks, False, caller.name)
+        await studio.access.audit.record(
+            caller.name,
+            "nlu_changeset_add",
+            target=conversation_id,
+            ip=_ip(request),
+            details={"sequence": sequence, "intent": intent},
+        )
+        return _page(
+            request, "_decided.html", caller, message=f"Kept as {intent} in the change set."
+        )
 
     return router
 
