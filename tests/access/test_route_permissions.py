@@ -107,6 +107,15 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
         "/studio/inbox/c1/1",
         Form(decision="discard"),
     ),
+    ("GET", "/studio/clusters"): ("/studio/clusters?limit=100", None),
+    ("POST", "/studio/clusters/promote"): (
+        "/studio/clusters/promote",
+        Form(intent="new_{role}", messages="1:c1", to="changeset"),
+    ),
+    ("GET", "/studio/changeset"): ("/studio/changeset", None),
+    ("GET", "/studio/changeset/download"): ("/studio/changeset/download", None),
+    ("POST", "/studio/changeset/apply"): ("/studio/changeset/apply", None),
+    ("DELETE", "/studio/changeset"): ("/studio/changeset", None),
     # These end the caller's session: called last.
     ("POST", "/auth/logout"): ("/auth/logout", None),
     ("POST", "/auth/logout-all"): ("/auth/logout-all", None),
