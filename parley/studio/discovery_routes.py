@@ -167,13 +167,14 @@ def discovery_router(studio: Studio) -> APIRouter:
             message += f"; new intents {', '.join(applied.created)} added to the domain"
         if applied.missing:
             message += f"; {applied.missing} messages whose conversation was deleted were dropped"
-        return _page(request, "_outcome.html", caller, message=message + ".")
+        return _page(request, "_outcome.html", caller, message=message + ".", emptied=True)
 
     @router.delete("/changeset")
     async def clear(request: Request, caller: Caller) -> HTMLResponse:
         cleared = await changeset.clear(studio.engine)
         await _audit(request, caller, "nlu_changeset_clear", None, {"entries": cleared})
-        return _page(request, "_outcome.html", caller, message=f"Cleared {cleared} entries.")
+        message = f"Cleared {cleared} entries."
+        return _page(request, "_outcome.html", caller, message=message, emptied=True)
 
     async def _audit(
         request: Request, caller: Principal, action: str, target: str | None, details: dict

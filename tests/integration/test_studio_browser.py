@@ -2,7 +2,9 @@
 an annotator filters to low-confidence messages, corrects one message's intent and marks an
 entity by selecting its words, and the project's data/nlu.yml changes by that one example with
 its comments intact; a tester sees no
-annotation controls. Screenshots of each page go to build/test-artifacts/studio/."""
+annotation controls. An annotator promotes a cluster of unhandled messages to a new intent (one
+message deselected), is refused an existing name, keeps another cluster in the change set and
+applies it. Screenshots of each page go to build/test-artifacts/studio/."""
 
 from __future__ import annotations
 
@@ -188,3 +190,113 @@ def test_an_annotator_corrects_an_intent_and_a_tester_cannot(
     assert added == [f"      - {marked}"]
     block = after[after.index(f"- intent: {corrected}") :]
     assert block.index(f"- {marked}") < block.index("- intent:", 1)
+
+
+PAYMENT = ["can I pay with paypal", "do you accept paypal?", "is paypal supported for payment",
+           "I want to pay using PayPal"]  # fmt: skip
+SHOPS = ["where is the nearest store", "find a shop near me", "is there a branch near me",
+         "store locations nearby"]  # fmt: skip
+
+
+async def _admin(project: Path) -> None:
+    access = await Access.open(AccessSettings(), project)
+    try:
+        await access.users.create("boss", "admin", "local", hash_password(PASSWORD))
+    finally:
+        await access.close()
+
+
+def _fell_back(api: httpx.Client, sender: str, text: str, handoff: bool) -> None:
+    """A user message the assistant could not handle, recorded through the HTTP API."""
+    now = time.time()
+    events = [
+        {"event": "user", "timestamp": now, "text": text,
+         "parse_data": {"text": text, "intent": {"name": "nlu_fallback", "confidence": 0.3},
+                        "entities": []}},
+        {"event": "action", "timestamp": now + 0.1,
+         "name": "action_handoff_to_human" if handoff else "action_default_fallback"},
+    ]  # fmt: skip
+    reply = api.post(f"/conversations/{sender}/tracker/events", json=events)
+    assert reply.status_code == 200, reply.text
+
+
+def test_an_annotator_promotes_a_cluster_and_keeps_one_in_the_change_set(
+    studio_url: tuple[str, Path],
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, root = studio_url
+    asyncio.run(_admin(root))
+    with httpx.Client(base_url=url) as api:
+        login = api.post("/auth/login", json={"username": "boss", "password": PASSWORD})
+        api.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        for n, text in enumerate(PAYMENT):
+            _fell_back(api, f"pay{n}", text, handoff=False)
+        for n, text in enumerate(SHOPS):
+            _fell_back(api, f"shop{n}", text, handoff=n % 2 == 1)
+        _fell_back(api, "noise", "my dog ate my homework", handoff=False)
+    nlu, domain = root / "data" / "nlu.yml", root / "domain.yml"
+
+    def cluster_of(driver, text: str):  # type: ignore[no-untyped-def]
+        return next(
+            s for s in driver.find_elements(By.CSS_SELECTOR, "section.cluster")
+            if text in s.text and s.get_attribute("id") != "cluster-0"
+        )  # fmt: skip
+
+    def outcome(section, css: str) -> str:  # type: ignore[no-untyped-def]
+        WebDriverWait(section, 10).until(
+            lambda s: s.find_elements(By.CSS_SELECTOR, f".outcome {css}")
+        )
+        return str(section.find_element(By.CSS_SELECTOR, f".outcome {css}").text)
+
+    driver = _driver()
+    try:
+        _login(driver, url, "/studio", "annotator")
+        driver.find_element(By.ID, "nav-clusters").click()
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "cluster-summary"))
+        _shot(driver, "08-unhandled-clusters")
+        payments = cluster_of(driver, PAYMENT[0])
+        boxes = payments.find_elements(By.CSS_SELECTOR, "input[name=messages]")
+        assert len(boxes) == len(PAYMENT)
+        last = next(b for b in boxes if b.get_attribute("value").endswith(":pay3"))
+        last.click()  # deselect one message
+        payments.find_element(By.CSS_SELECTOR, ".intent-name").send_keys("ask_paypal")
+        payments.find_element(By.CSS_SELECTOR, "button.promote-files").click()
+        assert "Created the intent ask_paypal: 3 examples" in outcome(payments, ".result")
+        _shot(driver, "09-cluster-promoted")
+
+        shops = cluster_of(driver, SHOPS[0])
+        name = shops.find_element(By.CSS_SELECTOR, ".intent-name")
+        name.send_keys("greet")
+        shops.find_element(By.CSS_SELECTOR, "button.promote-changeset").click()
+        assert "already exists" in outcome(shops, ".error")
+        _shot(driver, "10-cluster-name-refused")
+        name.clear()
+        name.send_keys("find_store")
+        shops.find_element(By.CSS_SELECTOR, "button.promote-changeset").click()
+        assert "Kept 4 messages as the new intent find_store" in outcome(shops, ".result")
+        driver.find_element(By.ID, "nav-changeset").click()
+        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "changeset"))
+        rows = driver.find_elements(By.CSS_SELECTOR, "#changeset tbody tr")
+        assert len(rows) == len(SHOPS)
+        _shot(driver, "11-changeset")
+        driver.find_element(By.ID, "apply-changeset").click()
+        driver.switch_to.alert.accept()
+        WebDriverWait(driver, 10).until(
+            lambda d: "Applied: 4 to find_store" in d.find_element(By.ID, "changeset-outcome").text
+        )
+        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "changeset-empty"))
+        _shot(driver, "12-changeset-applied")
+    finally:
+        driver.quit()
+
+    text = nlu.read_text()
+    assert COMMENT in text
+    for intent, examples in (("ask_paypal", PAYMENT[:3]), ("find_store", SHOPS)):
+        block = text[text.index(f"- intent: {intent}") :].split("- intent:", 2)[1]
+        assert sorted(
+            line.strip()[2:] for line in block.splitlines()[2:] if line.strip()
+        ) == sorted(examples)
+    intents = [line.strip() for line in domain.read_text().splitlines()]
+    assert "- ask_paypal" in intents and "- find_store" in intents

@@ -52,3 +52,25 @@ async def test_the_studio_queries_on_postgres(tmp_path: Path) -> None:
     finally:
         await store.close()
         await drop_schema(schema)
+
+
+async def test_unhandled_messages_and_the_change_set_on_postgres(tmp_path: Path) -> None:
+    from parley.studio import changeset
+    from parley.studio.unhandled import MessageKey, unhandled_messages
+    from tests.studio.test_clusters import PAYPAL, check_seeded_clusters
+
+    schema = unique_name("clusters")
+    store = await SQLTrackerStore.open(postgres_settings(schema), tmp_path)
+    try:
+        await check_seeded_clusters(store)
+        key = MessageKey("pay0", 1)
+        await changeset.keep(store.engine, key, "ask_paypal", [], True, "ana")
+        assert await changeset.new_intents(store.engine) == {"ask_paypal"}
+        kept = await changeset.entries(store.engine, store.cipher)
+        assert [(e.key, e.text) for e in kept] == [(key, PAYPAL[0])]
+        left = await unhandled_messages(store.engine, store.cipher)
+        assert key not in {m.key for m in left}
+        assert await changeset.clear(store.engine, [key]) == 1
+    finally:
+        await store.close()
+        await drop_schema(schema)

@@ -208,18 +208,23 @@ async def test_promoting_a_cluster_writes_the_intent_keeping_comments(
     ]
 
 
+async def check_seeded_clusters(store: SQLTrackerStore) -> None:
+    """Seed `store` with unhandled messages; they are found, decoded and clustered by need."""
+    await seed_unhandled(store)
+    await index.catch_up(store.engine, store.cipher)
+    found = await unhandled_messages(store.engine, store.cipher)
+    texts = [m.text for m in found]
+    assert set(texts) == set(PAYPAL) | set(STORES) | set(NOISE)
+    assert {m.key.sender_id for m in found if m.reason == "handoff"} == {"shop1", "shop3"}
+    vectors = MessageVectors().vectors(texts, "static")
+    grouping = group_by_meaning(texts, vectors, DEFAULT_DISTANCE["static"])
+    assert _labelled(grouping.clusters, texts) == [set(PAYPAL), set(STORES)]
+
+
 async def test_an_encrypted_store_is_clustered_from_decoded_texts(tmp_path: Path) -> None:
     cipher = EventCipher(EncryptionKey.generate())
     store = await SQLTrackerStore.open(SQLSettings(db="sealed.db"), tmp_path, cipher)
     try:
-        await seed_unhandled(store)
-        await index.catch_up(store.engine, store.cipher)
-        found = await unhandled_messages(store.engine, store.cipher)
-        texts = [m.text for m in found]
-        assert set(texts) == set(PAYPAL) | set(STORES) | set(NOISE)
-        assert {m.key.sender_id for m in found if m.reason == "handoff"} == {"shop1", "shop3"}
-        vectors = MessageVectors().vectors(texts, "static")
-        grouping = group_by_meaning(texts, vectors, DEFAULT_DISTANCE["static"])
-        assert _labelled(grouping.clusters, texts) == [set(PAYPAL), set(STORES)]
+        await check_seeded_clusters(store)
     finally:
         await store.close()
