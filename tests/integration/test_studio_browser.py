@@ -224,7 +224,7 @@ def test_an_annotator_promotes_a_cluster_and_keeps_one_in_the_change_set(
     studio_url: tuple[str, Path],
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     url, root = studio_url
     asyncio.run(_admin(root))
@@ -288,11 +288,30 @@ def test_an_annotator_promotes_a_cluster_and_keeps_one_in_the_change_set(
         )
         WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "changeset-empty"))
         _shot(driver, "12-changeset-applied")
+
+        # the inbox keeps an accepted message in the change set when asked to, and remembers
+        reply = httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": "kept", "message": ODD})
+        assert reply.status_code == 200
+        driver.get(f"{url}/studio/inbox?threshold=1")
+        Select(driver.find_element(By.ID, "save-to")).select_by_value("changeset")
+        item = next(
+            e for e in driver.find_elements(By.CSS_SELECTOR, ".item")
+            if ODD in e.find_element(By.CSS_SELECTOR, ".text").text
+        )  # fmt: skip
+        item.find_element(By.CSS_SELECTOR, "button.accept").click()
+        WebDriverWait(driver, 10).until(
+            lambda d: any("in the change set" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".result"))
+        )  # fmt: skip
+        driver.get(f"{url}/studio/inbox?threshold=1")
+        assert driver.find_element(By.ID, "save-to").get_attribute("value") == "changeset"
+        driver.get(f"{url}/studio/changeset")
+        assert ODD in driver.find_element(By.ID, "changeset").text
+        _shot(driver, "13-inbox-kept-in-changeset")
     finally:
         driver.quit()
 
     text = nlu.read_text()
-    assert COMMENT in text
+    assert COMMENT in text and ODD not in text
     for intent, examples in (("ask_paypal", PAYMENT[:3]), ("find_store", SHOPS)):
         block = text[text.index(f"- intent: {intent}") :].split("- intent:", 2)[1]
         assert sorted(
