@@ -19,7 +19,7 @@ import numpy as np
 STATIC = "static"
 EMBEDDINGS = "embeddings"
 # Cosine distance below which groups merge (chosen on paraphrase sets; see docs/studio.md).
-DEFAULT_DISTANCE = {STATIC: 0.5, EMBEDDINGS: 0.5}
+DEFAULT_DISTANCE = {STATIC: 0.45, EMBEDDINGS: 0.5}
 DEFAULT_MIN_SIZE = 3
 
 
