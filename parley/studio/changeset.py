@@ -25,10 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.stores.crypto import EventCipher
 from parley.stores.sql_engine import writer
-from parley.stores.sql_schema import studio_changeset
+from parley.stores.sql_schema import studio_annotations, studio_changeset
 from parley.studio.new_intent import create_intent, domain_intents
 from parley.studio.nlu_files import add_examples, known_intents
-from parley.studio.queries import decide
 from parley.studio.story import annotate
 from parley.studio.unhandled import MessageKey, message_texts
 
@@ -56,31 +55,60 @@ class Applied:
 
 async def keep(
     engine: AsyncEngine,
-    key: MessageKey,
+    marked: dict[MessageKey, list[dict[str, Any]]],
     intent: str,
-    entities: list[dict[str, Any]],
     new_intent: bool,
     by: str,
 ) -> None:
-    """Put one message in the change set (replacing an earlier entry for it) and record the
-    decision, so it leaves the inbox and the clusters."""
+    """Put messages (each with its entity marks) in the change set as examples of `intent`,
+    replacing earlier entries for them, and record the decisions, so they leave the inbox and
+    the clusters."""
     c = studio_changeset.c
+    pairs = [(key.sender_id, key.sequence) for key in marked]
+    now = time.time()
     async with writer(engine).begin() as connection:
         await connection.execute(
-            delete(studio_changeset).where(c.sender_id == key.sender_id, c.sequence == key.sequence)
+            delete(studio_changeset).where(tuple_(c.sender_id, c.sequence).in_(pairs))
         )
         await connection.execute(
-            studio_changeset.insert().values(
-                sender_id=key.sender_id,
-                sequence=key.sequence,
-                intent=intent,
-                entities=json.dumps(entities),
-                new_intent=int(new_intent),
-                added_by=by,
-                added_at=time.time(),
+            studio_changeset.insert(),
+            [
+                {"sender_id": key.sender_id, "sequence": key.sequence, "intent": intent,
+                 "entities": json.dumps(marks), "new_intent": int(new_intent), "added_by": by,
+                 "added_at": now}
+                for key, marks in marked.items()
+            ],
+        )  # fmt: skip
+    await record_decisions(engine, list(marked), "kept", intent, None, by)
+
+
+async def record_decisions(
+    engine: AsyncEngine,
+    keys: list[MessageKey],
+    decision: str,
+    intent: str,
+    file: str | None,
+    by: str,
+) -> None:
+    """Record one decision on many messages in one transaction (as `queries.decide` does for
+    one)."""
+    a = studio_annotations.c
+    now = time.time()
+    async with writer(engine).begin() as connection:
+        for start in range(0, len(keys), 400):
+            chunk = keys[start : start + 400]
+            pairs = [(key.sender_id, key.sequence) for key in chunk]
+            await connection.execute(
+                delete(studio_annotations).where(tuple_(a.sender_id, a.sequence).in_(pairs))
             )
-        )
-    await decide(engine, key.sender_id, key.sequence, "kept", intent, None, by)
+            await connection.execute(
+                studio_annotations.insert(),
+                [
+                    {"sender_id": key.sender_id, "sequence": key.sequence, "decision": decision,
+                     "intent": intent, "file": file, "decided_by": by, "decided_at": now}
+                    for key in chunk
+                ],
+            )  # fmt: skip
 
 
 async def entries(engine: AsyncEngine, cipher: EventCipher) -> list[Entry]:
@@ -180,16 +208,17 @@ async def apply(engine: AsyncEngine, cipher: EventCipher, project: Path, by: str
     for intent, group in _by_intent(found).items():
         texts = [entry.text for entry in group if entry.text]
         exists = intent in known_intents(project) or intent in domain_intents(project)
-        if exists:
-            written = str(add_examples(project, intent, texts).relative_to(project))
-        else:
+        # only promoted clusters create intents; inbox corrections are written as the inbox does
+        create = not exists and any(entry.new_intent for entry in group)
+        if create:
             written = create_intent(project, intent, texts).nlu_file
             applied.created.append(intent)
-        decision = "accepted" if exists else "promoted"
-        for entry in group:
-            await decide(engine, entry.key.sender_id, entry.key.sequence, decision, intent,
-                         written, by)  # fmt: skip
-        await clear(engine, [entry.key for entry in group])
+        else:
+            written = str(add_examples(project, intent, texts).relative_to(project))
+        keys = [entry.key for entry in group]
+        decision = "promoted" if create else "accepted"
+        await record_decisions(engine, keys, decision, intent, written, by)
+        await clear(engine, keys)
         applied.examples[intent] = len(texts)
         applied.files.add(written)
     await clear(engine, [entry.key for entry in found if entry.text is None])

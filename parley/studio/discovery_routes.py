@@ -25,7 +25,6 @@ from parley.studio.clusters import (
 )
 from parley.studio.new_intent import create_intent, domain_intents, name_problem
 from parley.studio.nlu_files import NluFileError, known_intents
-from parley.studio.queries import decide
 from parley.studio.routes import Caller, StudioRefused, _ip, _page
 from parley.studio.service import Studio
 from parley.studio.unhandled import MAX_MESSAGES, MessageKey, message_texts, unhandled_messages
@@ -103,8 +102,7 @@ def discovery_router(studio: Studio) -> APIRouter:
         if gone:
             return _refused(request, caller, f"No user message {', '.join(gone)} in the store.")
         if to == "changeset":
-            for key in keys:
-                await changeset.keep(studio.engine, key, intent, [], True, caller.name)
+            await changeset.keep(studio.engine, {k: [] for k in keys}, intent, True, caller.name)
             await _audit(request, caller, "nlu_changeset_add", intent, {"messages": len(keys)})
             message = f"Kept {len(keys)} messages as the new intent {intent} in the change set."
             return _page(request, "_outcome.html", caller, message=message, link=True)
@@ -112,9 +110,9 @@ def discovery_router(studio: Studio) -> APIRouter:
             written = create_intent(studio.project, intent, [texts[key] for key in keys])
         except NluFileError as exc:
             return _refused(request, caller, str(exc))
-        for key in keys:
-            await decide(studio.engine, key.sender_id, key.sequence, "promoted", intent,
-                         written.nlu_file, caller.name)  # fmt: skip
+        await changeset.record_decisions(
+            studio.engine, keys, "promoted", intent, written.nlu_file, caller.name
+        )
         await _audit(
             request,
             caller,

@@ -388,7 +388,7 @@ def studio_router(studio: Studio) -> APIRouter:
     ) -> HTMLResponse:
         """Keep an annotation in the change set rather than writing it into data/."""
         key = MessageKey(conversation_id, sequence)
-        await changeset.keep(studio.engine, key, intent, marks, False, caller.name)
+        await changeset.keep(studio.engine, {key: marks}, intent, False, caller.name)
         await studio.access.audit.record(
             caller.name,
             "nlu_changeset_add",

@@ -64,7 +64,7 @@ async def test_unhandled_messages_and_the_change_set_on_postgres(tmp_path: Path)
     try:
         await check_seeded_clusters(store)
         key = MessageKey("pay0", 1)
-        await changeset.keep(store.engine, key, "ask_paypal", [], True, "ana")
+        await changeset.keep(store.engine, {key: []}, "ask_paypal", True, "ana")
         assert await changeset.new_intents(store.engine) == {"ask_paypal"}
         kept = await changeset.entries(store.engine, store.cipher)
         assert [(e.key, e.text) for e in kept] == [(key, PAYPAL[0])]
