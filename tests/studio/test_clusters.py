@@ -228,3 +228,16 @@ async def test_an_encrypted_store_is_clustered_from_decoded_texts(tmp_path: Path
         await check_seeded_clusters(store)
     finally:
         await store.close()
+
+
+@pytest.mark.skipif(not embeddings_available(), reason="no embeddings extra")
+async def test_the_page_clusters_with_minilm_when_chosen(
+    server: ParleyServer, store: SQLTrackerStore
+) -> None:
+    await seed_unhandled(store)
+    async with await login(server, "annotator") as client:
+        page = await client.get("/studio/clusters?vectors=embeddings")
+        assert page.status_code == 200, page.text
+        assert "<option selected>embeddings</option>" in page.text
+        assert 'name="distance" step="0.05" min="0.05" max="1.5" value="0.5"' in page.text
+        assert [_unescape(c) for c in _clusters(page.text)][:2] == [set(PAYPAL), set(STORES)]
