@@ -71,6 +71,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/studio/changeset/download"): "nlu:annotate",
     ("POST", "/studio/changeset/apply"): "nlu:annotate",
     ("DELETE", "/studio/changeset"): "nlu:annotate",
+    ("DELETE", "/studio/changeset/{conversation_id}/{sequence}"): "nlu:annotate",
 }
 
 # Routes anyone may call: health, docs, the login flows; channels guard their own webhooks.

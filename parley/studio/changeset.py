@@ -162,6 +162,22 @@ async def clear(engine: AsyncEngine, keys: Iterable[MessageKey] | None = None) -
     return int(result.rowcount or 0)
 
 
+async def take_back(engine: AsyncEngine, key: MessageKey) -> bool:
+    """Remove one message from the change set and undo its "kept" decision, so it is back in
+    the inbox or the clusters; False when it was not in the change set."""
+    c, a = studio_changeset.c, studio_annotations.c
+    async with writer(engine).begin() as connection:
+        removed = await connection.execute(
+            delete(studio_changeset).where(c.sender_id == key.sender_id, c.sequence == key.sequence)
+        )
+        await connection.execute(
+            delete(studio_annotations).where(
+                a.sender_id == key.sender_id, a.sequence == key.sequence, a.decision == "kept"
+            )
+        )
+    return bool(removed.rowcount)
+
+
 def _by_intent(found: list[Entry]) -> dict[str, list[Entry]]:
     groups: dict[str, list[Entry]] = {}
     for entry in found:

@@ -174,6 +174,20 @@ def discovery_router(studio: Studio) -> APIRouter:
         message = f"Cleared {cleared} entries."
         return _page(request, "_outcome.html", caller, message=message, emptied=True)
 
+    @router.delete("/changeset/{conversation_id}/{sequence}")
+    async def take_back(
+        request: Request, conversation_id: str, sequence: int, caller: Caller
+    ) -> HTMLResponse:
+        key = MessageKey(conversation_id, sequence)
+        if not await changeset.take_back(studio.engine, key):
+            raise StudioRefused(
+                404, f"Message {sequence} of {conversation_id!r} is not in the change set."
+            )
+        await _audit(
+            request, caller, "nlu_changeset_remove", conversation_id, {"sequence": sequence}
+        )
+        return HTMLResponse("")
+
     async def _audit(
         request: Request, caller: Principal, action: str, target: str | None, details: dict
     ) -> None:

@@ -115,6 +115,10 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
     ("GET", "/studio/changeset"): ("/studio/changeset", None),
     ("GET", "/studio/changeset/download"): ("/studio/changeset/download", None),
     ("POST", "/studio/changeset/apply"): ("/studio/changeset/apply", None),
+    ("DELETE", "/studio/changeset/{conversation_id}/{sequence}"): (
+        "/studio/changeset/c1/1",
+        None,
+    ),
     ("DELETE", "/studio/changeset"): ("/studio/changeset", None),
     # These end the caller's session: called last.
     ("POST", "/auth/logout"): ("/auth/logout", None),

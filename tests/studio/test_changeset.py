@@ -191,7 +191,32 @@ async def test_each_role_reads_and_changes_only_what_it_may(
         for method, url in (
             ("GET", "/studio/changeset"),
             ("GET", "/studio/changeset/download"),
+            ("DELETE", "/studio/changeset/pay0/1"),
             ("DELETE", "/studio/changeset"),
         ):
             response = await client.request(method, url, headers=headers)
             assert response.status_code == annotates, (method, url)
+
+
+async def test_a_removed_entry_goes_back_to_the_clusters(
+    server: ParleyServer, store: SQLTrackerStore, access: Access
+) -> None:
+    await seed_unhandled(store)
+    session = await login(server, "annotator")
+    headers = {"X-CSRF-Token": session.csrf}
+    async with session as client:
+        await client.post(
+            "/studio/clusters/promote",
+            data={"intent": "ask_paypal", "messages": ["1:pay0", "1:pay1"], "to": "changeset"},
+            headers=headers,
+        )
+        assert PAYPAL[0] not in (await client.get("/studio/clusters")).text
+        removed = await client.delete("/studio/changeset/pay0/1", headers=headers)
+        assert removed.status_code == 200
+        assert PAYPAL[0] in (await client.get("/studio/clusters")).text
+        page = (await client.get("/studio/changeset")).text
+        assert PAYPAL[0] not in page and PAYPAL[1] in page
+        again = await client.delete("/studio/changeset/pay0/1", headers=headers)
+        assert again.status_code == 404
+    rows = await access.audit.query(AuditFilter(action="nlu_changeset_remove"))
+    assert [(r.target, r.details["sequence"]) for r in rows] == [("pay0", 1)]
