@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class _Strict(BaseModel):
@@ -43,6 +43,12 @@ class ShareSettings(_Strict):
 
     default_days: float = Field(default=7, gt=0)
     max_days: float = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> ShareSettings:
+        if self.default_days > self.max_days:
+            raise ValueError(f"default_days ({self.default_days:g}) exceeds max_days")
+        return self
 
 
 class RoleMapping(_Strict):

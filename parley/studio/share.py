@@ -39,6 +39,10 @@ class ShareError(Exception):
     """A link cannot be made as asked: a name taken or unfit, an expiry out of range."""
 
 
+class ShareNameTaken(ShareError):
+    """Another link has the name already."""
+
+
 @dataclass(frozen=True)
 class ShareLink:
     link_id: str
@@ -126,7 +130,7 @@ class ShareLinks:
                     )
                 )
         except IntegrityError:
-            raise ShareError(
+            raise ShareNameTaken(
                 f"A link named {name!r} exists already; choose another name."
             ) from None
         return f"{link.link_id}_{secret}", link

@@ -17,6 +17,7 @@ import orjson
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from parley.access.principal import Principal
 from parley.access.routes import cookie_secure
 from parley.access.signed import seal, unseal
 from parley.ids import random_id
@@ -26,7 +27,15 @@ from parley.server.errors import ApiError
 from parley.server.webchat import HEADERS, chat_assets, chat_page
 from parley.studio.routes import Caller, StudioRefused, _ip, _page, templates
 from parley.studio.service import Studio
-from parley.studio.share import ACTIVE, EXPIRED, ShareError, ShareLink, Sharing, guest_sender
+from parley.studio.share import (
+    ACTIVE,
+    EXPIRED,
+    ShareError,
+    ShareLink,
+    ShareNameTaken,
+    Sharing,
+    guest_sender,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +51,9 @@ def share_router(studio: Studio, sharing: Sharing) -> APIRouter:
     assets = chat_assets()
 
     async def section(
-        request: Request, caller: Any, status: int = 200, **extra: Any
+        request: Request, caller: Principal, status: int = 200, **extra: Any
     ) -> HTMLResponse:
+        """The share page (`whole`) or its section: the form, a result, every link."""
         rows = [
             {
                 "link": link,
@@ -53,7 +63,7 @@ def share_router(studio: Studio, sharing: Sharing) -> APIRouter:
             for link in await sharing.links.list()
         ]
         settings = sharing.settings
-        form = {"name": "", "version": "", "days": min(settings.default_days, settings.max_days)}
+        form = {"name": "", "version": "", "days": settings.default_days}
         form.update(extra.pop("form", {}))
         name = "share.html" if extra.pop("whole", False) else "_share.html"
         return _page(
@@ -96,7 +106,7 @@ def share_router(studio: Studio, sharing: Sharing) -> APIRouter:
                 name, pinned, time.time() + days * DAY, caller.name
             )
         except ShareError as exc:
-            status = 409 if "exists" in str(exc) else 400
+            status = 409 if isinstance(exc, ShareNameTaken) else 400
             return await section(request, caller, status, form=form, error=str(exc))
         await studio.access.audit.record(
             caller.name,
