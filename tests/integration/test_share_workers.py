@@ -21,9 +21,9 @@ from parley.security.config import load_endpoints
 from tests.integration.test_parley_run import PARLEY
 from tests.integration.test_parley_run_workers import _wait_ready
 from tests.integration.test_studio_browser import PASSWORD, _users
-from tests.server.helpdesk import GREETING, helpdesk_model
+from tests.server.helpdesk import GREETING, helpdesk_model, helpdesk_variant
 from tests.server.live import free_port
-from tests.studio.test_share import OTHER_GREETING, other_model  # noqa: F401 (fixture)
+from tests.studio.test_share import OTHER_GREETING
 
 pytestmark = pytest.mark.integration
 
@@ -37,16 +37,13 @@ async def _register(root: Path, archive: Path) -> str:
 
 
 @pytest.fixture
-def two_workers(
-    tmp_path: Path,
-    other_model: Path,  # noqa: F811
-) -> Iterator[tuple[str, str, Path]]:
+def two_workers(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     """`parley run --workers 2` serving the help-desk model, with another version registered."""
     root = tmp_path / "bot"
     shutil.copytree(helpdesk_model().parents[1], root, ignore=shutil.ignore_patterns("*.db*"))
     (root / "parley.yml").write_text("access: {}\n")
     asyncio.run(_users(root))
-    other = asyncio.run(_register(root, other_model))
+    other = asyncio.run(_register(root, helpdesk_variant(OTHER_GREETING)))
     port = free_port()
     log = tmp_path / "server.log"
     served = f"models/{helpdesk_model().name}"

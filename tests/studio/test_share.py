@@ -4,7 +4,6 @@ version, their conversations are tagged; expired, revoked and forged links stop 
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -15,9 +14,7 @@ from sqlalchemy import select, update
 from parley.access.audit import AuditFilter
 from parley.access.service import Access
 from parley.agent import Agent
-from parley.cli.init import template_dir
 from parley.models.service import Releases
-from parley.project import load_project
 from parley.server import AgentHolder, ParleyServer, ServerConfig, create_app
 from parley.server.bootstrap import open_sharing
 from parley.server.channels.base import ChannelContext
@@ -26,27 +23,18 @@ from parley.stores.sql import SQLTrackerStore
 from parley.stores.sql_engine import writer
 from parley.stores.sql_schema import share_links
 from parley.studio.service import Studio
-from parley.training import train_project
 from tests.access.conftest import Session, login, releases  # noqa: F401 (fixture)
 from tests.server.conftest import client_for
-from tests.server.helpdesk import GREETING, helpdesk_model
+from tests.server.helpdesk import GREETING, helpdesk_model, helpdesk_variant
 
 OTHER_GREETING = "Welcome to the second version of the help desk."
 MAX_CHARS = 300
 
 
 @pytest.fixture(scope="module")
-def other_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The help-desk assistant trained again with another greeting: a second version."""
-    root = tmp_path_factory.mktemp("other") / "bot"
-    shutil.copytree(
-        template_dir(), root, ignore=shutil.ignore_patterns("__init__.py", "__pycache__")
-    )
-    domain = root / "domain.yml"
-    text = domain.read_text()
-    start = text.index('"', text.index("utter_greet:")) + 1
-    domain.write_text(text[:start] + OTHER_GREETING + text[text.index('"', start) :])
-    return train_project(load_project(root), root / "models").model
+def other_model() -> Path:
+    """A second version of the help-desk model, with another greeting."""
+    return helpdesk_variant(OTHER_GREETING)
 
 
 @pytest.fixture
@@ -112,6 +100,7 @@ async def test_a_tester_shares_a_link_and_the_guest_conversation_is_tagged(
     page = await session.client.get("/studio/share")
     assert page.status_code == 200
     assert 'id="share-form"' in page.text and "the served model" in page.text
+    assert page.text.count("<option") == 1  # nothing registered: the served model only
     path, created = await create_link(session, "pilot-team", days="2")
     assert path.startswith("/share/")
     assert "tester" in created.text and "pilot-team" in created.text
