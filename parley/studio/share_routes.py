@@ -240,7 +240,7 @@ def _set_guest(
         max_age=int(ttl),
         httponly=True,
         secure=cookie_secure(studio.access, request),
-        samesite="strict",
+        samesite="lax",  # sent when the guest opens the link again from a mail or chat
         path="/share/",
     )
 
