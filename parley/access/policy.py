@@ -64,6 +64,10 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/studio/analytics"): "analytics:read",
     ("GET", "/studio/inbox"): "nlu:read",
     ("POST", "/studio/inbox/{conversation_id}/{sequence}"): "nlu:annotate",
+    # Guest links (parley/studio/share_routes.py); the guest chat they open is public below.
+    ("GET", "/studio/share"): "share:create",
+    ("POST", "/studio/share"): "share:create",
+    ("POST", "/studio/share/{link_id}/revoke"): "share:create",
 }
 
 # Routes anyone may call: health, docs, the login flows; channels guard their own webhooks.
@@ -84,6 +88,9 @@ PUBLIC_PATHS = frozenset(
         "/auth/saml/metadata",
         "/studio/login",  # the studio's login form and its assets
         "/studio/static/{name}",
+        "/share/{token}",  # a guest link: the token is checked by the route itself
+        "/share/{token}/webhook",
+        "/share/static/{name}",
     }
 )
 PUBLIC_PREFIXES = (

@@ -96,6 +96,11 @@ def install_studio(app: FastAPI, studio: Studio) -> None:
 
     app.add_exception_handler(StudioRefused, refused)
     app.include_router(studio_router(studio))
+    if studio.share is not None:
+        from parley.studio.share_routes import share_router
+
+        app.state.share_enabled = True  # the navigation offers the page
+        app.include_router(share_router(studio, studio.share))
 
 
 def studio_router(studio: Studio) -> APIRouter:
