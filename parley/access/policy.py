@@ -72,6 +72,10 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/studio/changeset/apply"): "nlu:annotate",
     ("DELETE", "/studio/changeset"): "nlu:annotate",
     ("DELETE", "/studio/changeset/{conversation_id}/{sequence}"): "nlu:annotate",
+    # Guest links (parley/studio/share_routes.py); the guest chat they open is public below.
+    ("GET", "/studio/share"): "share:create",
+    ("POST", "/studio/share"): "share:create",
+    ("POST", "/studio/share/{link_id}/revoke"): "share:create",
 }
 
 # Routes anyone may call: health, docs, the login flows; channels guard their own webhooks.
@@ -92,6 +96,9 @@ PUBLIC_PATHS = frozenset(
         "/auth/saml/metadata",
         "/studio/login",  # the studio's login form and its assets
         "/studio/static/{name}",
+        "/share/{token}",  # a guest link: the token is checked by the route itself
+        "/share/{token}/webhook",
+        "/share/static/{name}",
     }
 )
 PUBLIC_PREFIXES = (

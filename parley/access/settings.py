@@ -6,6 +6,7 @@ access:
   lockout: {max_failures: 5, minutes: 15}
   roles: {reviewer: [conversations:read, conversations:tag]}
   audit: {publish: true}           # also send audit rows to the event broker
+  share: {default_days: 7, max_days: 30}   # studio guest links' expiry
   ldap: {...}   oidc: {...}   saml: {...}   (see docs/access.md)
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class _Strict(BaseModel):
@@ -35,6 +36,19 @@ class LockoutSettings(_Strict):
 
 class AuditSettings(_Strict):
     publish: bool = False  # also publish each row to the event broker (for a SIEM)
+
+
+class ShareSettings(_Strict):
+    """Studio guest links: the expiry offered, and the longest one allowed (days)."""
+
+    default_days: float = Field(default=7, gt=0)
+    max_days: float = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> ShareSettings:
+        if self.default_days > self.max_days:
+            raise ValueError(f"default_days ({self.default_days:g}) exceeds max_days")
+        return self
 
 
 class RoleMapping(_Strict):
@@ -87,6 +101,7 @@ class AccessSettings(_Strict):
     lockout: LockoutSettings = LockoutSettings()
     roles: dict[str, list[str]] = Field(default_factory=dict)
     audit: AuditSettings = AuditSettings()
+    share: ShareSettings = ShareSettings()
     ldap: LdapSettings | None = None
     oidc: OidcSettings | None = None
     saml: SamlSettings | None = None

@@ -7,6 +7,8 @@ registry's SQL rows say which key holds which version.
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +18,12 @@ from typing import Any, Protocol
 
 class StorageError(Exception):
     """An archive cannot be stored or fetched."""
+
+
+def _partial(target: Path) -> Path:
+    """Where one fetch writes `target` before renaming it into place: workers, replicas and
+    tasks fetching the same version at once never read each other's half-written file."""
+    return target.with_name(f"{target.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
 
 
 class ArchiveStorage(Protocol):
@@ -54,7 +62,9 @@ class LocalStorage:
         if target.exists() and target.resolve() == source.resolve():
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(shutil.copyfile, source, target)
+        partial = _partial(target)
+        await asyncio.to_thread(shutil.copyfile, source, partial)
+        partial.replace(target)
         return target
 
     async def delete(self, key: str) -> None:
@@ -128,7 +138,7 @@ class S3Storage:
 
     async def fetch(self, key: str, target: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
+        partial = _partial(target)
         try:
             await asyncio.to_thread(
                 self._client.download_file, self.settings.bucket, self._key(key), str(partial)

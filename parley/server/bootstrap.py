@@ -21,6 +21,7 @@ from parley.project.endpoints import Endpoints
 from parley.security import ProjectSecrets
 from parley.security.config import CREDENTIALS_FILE
 from parley.server.app import Closer, ParleyServer, create_app
+from parley.server.channels.base import ChannelContext
 from parley.server.config import ServerConfig
 from parley.server.metrics import MetricsActionRunner, MetricsEventBroker, ServerMetrics
 from parley.server.process import release_replaced
@@ -36,6 +37,7 @@ from parley.stores.persistence import Stores, create_stores
 if TYPE_CHECKING:
     from parley.access.service import Access
     from parley.studio.service import Studio
+    from parley.studio.share import Sharing
 
 logger = logging.getLogger(__name__)
 ROLLOUT_CACHE = ".parley/models"  # registered archives fetched for a rollout
@@ -156,6 +158,19 @@ def open_studio(access: Access | None, stores: Stores, project: Path) -> Studio 
     return Studio(stores.tracker_store, project, access)
 
 
+def open_sharing(
+    studio: Studio, holder: AgentHolder, releases: Releases, context: ChannelContext, project: Path
+) -> Sharing:
+    """Guest links (/studio/share): their table beside the conversations, the registry's
+    versions they can pin (loaded beside the served model on first use), the channel path."""
+    from parley.server.version_agents import VersionAgents
+    from parley.studio.share import ShareLinks, Sharing
+
+    agents = VersionAgents(holder, releases.registry, project / ROLLOUT_CACHE)
+    settings = studio.access.settings.share
+    return Sharing(ShareLinks(studio.engine), agents, context, settings, studio.access.key)
+
+
 async def check_stores(files: ProjectFiles, config: ServerConfig) -> None:
     """Open (migrating if needed) and close the configured stores, as workers will use them."""
     endpoints = files.read_endpoints(files.secrets())
@@ -266,6 +281,10 @@ async def _assemble(
         rollout = await _follow_rollout(holder, releases, project, stores)
         closers.insert(0, rollout.close)
         studio = open_studio(access, stores, project)
+        if studio is not None:
+            context = ChannelContext(holder, metrics, config)
+            studio.share = open_sharing(studio, holder, releases, context, project)
+            closers.insert(0, studio.share.close)
         return create_app(
             holder,
             config,

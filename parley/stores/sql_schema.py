@@ -266,3 +266,18 @@ studio_changeset = Table(
     Column("added_by", String(255), nullable=False),
     Column("added_at", Float, nullable=False, index=True),
 )
+
+share_links = Table(
+    "parley_share_links",
+    metadata,
+    Column("link_id", String(32), primary_key=True),
+    Column("name", String(64), nullable=False),  # also the tag of its conversations
+    Column("secret_hash", String(64), nullable=False),
+    Column("model_version", String(128)),  # None: the model the server serves
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("revoked_at", Float),
+    Column("revoked_by", String(255)),
+    UniqueConstraint("name", name="uq_parley_share_links_name"),
+)

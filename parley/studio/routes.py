@@ -100,6 +100,11 @@ def install_studio(app: FastAPI, studio: Studio) -> None:
     from parley.studio.discovery_routes import discovery_router  # it builds on this module
 
     app.include_router(discovery_router(studio))
+    if studio.share is not None:
+        from parley.studio.share_routes import share_router
+
+        app.state.share_enabled = True  # the navigation offers the page
+        app.include_router(share_router(studio, studio.share))
 
 
 def studio_router(studio: Studio) -> APIRouter:

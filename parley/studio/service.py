@@ -15,6 +15,7 @@ from parley.stores.sql_engine import writer
 if TYPE_CHECKING:
     from parley.access.service import Access
     from parley.stores.sql import SQLTrackerStore
+    from parley.studio.share import Sharing
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Studio:
     project: Path
     access: Access
     threshold: float = 0.6  # below this NLU confidence a message goes to the inbox
+    share: Sharing | None = None  # guest links (/studio/share), when the server can serve them
 
     @property
     def engine(self) -> AsyncEngine:

@@ -18,6 +18,9 @@ from parley.access.settings import AccessSettings
 from parley.agent import Agent
 from parley.models.service import Releases, open_releases
 from parley.server import AgentHolder, ParleyServer, ServerConfig, create_app
+from parley.server.bootstrap import open_sharing
+from parley.server.channels.base import ChannelContext
+from parley.server.metrics import ServerMetrics
 from parley.server.rollout_api import rollout_router
 from parley.stores.memory import InMemoryTrackerStore
 from parley.stores.sql import SQLTrackerStore
@@ -98,8 +101,11 @@ def server(access: Access, helpdesk: Agent, releases: Releases, studio: Studio) 
     studio's."""
     config = ServerConfig(enable_api=True, auth_token="legacy-admin-token")
     rollout = rollout_router(releases, InMemoryTrackerStore())
+    holder, metrics = AgentHolder(helpdesk, None), ServerMetrics()
+    context = ChannelContext(holder, metrics, config)
+    studio.share = open_sharing(studio, holder, releases, context, studio.project)
     return create_app(
-        AgentHolder(helpdesk, None), config, access=access, extra_routers=[rollout], studio=studio
+        holder, config, metrics, access=access, extra_routers=[rollout], studio=studio
     )
 
 

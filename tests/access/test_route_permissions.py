@@ -120,6 +120,10 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
         None,
     ),
     ("DELETE", "/studio/changeset"): ("/studio/changeset", None),
+    # Guest links (parley/studio/share_routes.py).
+    ("GET", "/studio/share"): ("/studio/share", None),
+    ("POST", "/studio/share"): ("/studio/share", Form(name="{role}-link", days="1")),
+    ("POST", "/studio/share/{link_id}/revoke"): ("/studio/share/0000000000000000/revoke", None),
     # These end the caller's session: called last.
     ("POST", "/auth/logout"): ("/auth/logout", None),
     ("POST", "/auth/logout-all"): ("/auth/logout-all", None),
@@ -159,7 +163,8 @@ def test_an_app_with_an_undeclared_route_is_refused(server: ParleyServer) -> Non
 async def _call(client: Any, route: tuple[str, str], role: str, csrf: str | None) -> int:
     url, body = SAMPLES[route]
     if isinstance(body, dict):
-        body = {k: v.format(role=role) if isinstance(v, str) else v for k, v in body.items()}
+        filled = {k: v.format(role=role) if isinstance(v, str) else v for k, v in body.items()}
+        body = Form(filled) if isinstance(body, Form) else filled
     headers = {"X-CSRF-Token": csrf} if csrf else {}
     if isinstance(body, Form):
         response = await client.request(route[0], url, data=body, headers=headers)

@@ -73,3 +73,13 @@ async def test_audit_rows_are_published_to_the_event_broker(tmp_path: Path) -> N
         await stores.close()
     assert len(rows) == 1
     assert '"action": "user_create"' in rows[0].data and "a long password" not in rows[0].data
+
+
+def test_guest_link_expiry_settings_are_read_and_checked(tmp_path: Path) -> None:
+    (tmp_path / "parley.yml").write_text("access:\n  share: {default_days: 2, max_days: 5}\n")
+    settings = load_settings(tmp_path).access
+    assert settings is not None
+    assert (settings.share.default_days, settings.share.max_days) == (2, 5)
+    (tmp_path / "parley.yml").write_text("access:\n  share: {default_days: 40}\n")
+    with pytest.raises(SecurityError, match="default_days \\(40\\) exceeds max_days"):
+        load_settings(tmp_path)

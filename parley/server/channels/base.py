@@ -15,7 +15,7 @@ from parley.server.errors import ApiError
 from parley.server.fastpath import FastRoute
 from parley.server.inputs import check_text
 from parley.server.metrics import ServerMetrics
-from parley.server.runtime import AgentHolder
+from parley.server.runtime import AgentHolder, ServedAgent
 
 
 @dataclass(frozen=True)
@@ -33,15 +33,18 @@ class ChannelContext:
         text: str,
         metadata: dict[str, Any] | None,
         input_channel: str | None = None,
+        agent: ServedAgent | None = None,
     ) -> list[dict[str, Any]]:
         """Run one user message through the agent in service; return the bot's messages.
 
         `channel` labels the metrics; `input_channel` (the channel's by default) is recorded on
-        the user event. Raises ApiError(413/400) for a message that is too long, not valid
+        the user event; `agent` answers instead of the one serving the sender (a guest link's
+        pinned model version). Raises ApiError(413/400) for a message that is too long, not valid
         Unicode, or whose metadata cannot be stored."""
         self.check_message(channel, text, metadata)
         self.metrics.messages.labels(channel=channel).inc()
-        messages = await self.holder.agent_for(sender_id).handle_message(
+        agent = agent or self.holder.agent_for(sender_id)
+        messages = await agent.handle_message(
             sender_id, text, metadata=metadata, input_channel=input_channel or channel
         )
         self.metrics.bot_messages.labels(channel=channel).inc(len(messages))

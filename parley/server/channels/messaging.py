@@ -184,14 +184,13 @@ async def handoff_in_turn(context: ChannelContext, inbound: Inbound) -> dict[str
     (its pause event comes after this message); None otherwise. Decided from the stored
     events, so a platform's handoff call is made once, whichever replica gets later messages."""
     tracker = await context.holder.agent_for(inbound.sender_id).get_tracker(inbound.sender_id)
-    seen_message = False
     found: dict[str, Any] | None = None
-    for event in tracker.events:
+    for event in reversed(tracker.events):  # newest first: stop at the message's turn
         if getattr(event, "message_id", None) == inbound.message_id:
-            seen_message, found = True, None
-        elif seen_message and event.type_name == "pause" and event.metadata.get(HANDOFF_KEY):
+            return found
+        if found is None and event.type_name == "pause" and event.metadata.get(HANDOFF_KEY):
             found = dict(event.metadata)
-    return found
+    return None
 
 
 def button_lines(message: dict[str, Any]) -> str:

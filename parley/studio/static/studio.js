@@ -62,3 +62,13 @@ document.addEventListener("click", function (event) {
     .map(function (m) { return "[" + text.slice(m.start, m.end) + "](" + m.entity + ")"; })
     .join(" ");
 });
+
+// Forms inside [data-swap-errors] (guest links) show the server's refusal (400, 409) in place.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var status = event.detail.xhr.status;
+  var elt = event.detail.elt;
+  if ((status === 400 || status === 409) && elt.closest && elt.closest("[data-swap-errors]")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
