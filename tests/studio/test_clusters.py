@@ -241,3 +241,26 @@ async def test_the_page_clusters_with_minilm_when_chosen(
         assert "<option selected>embeddings</option>" in page.text
         assert 'name="distance" step="0.05" min="0.05" max="1.5" value="0.5"' in page.text
         assert [_unescape(c) for c in _clusters(page.text)][:2] == [set(PAYPAL), set(STORES)]
+
+
+async def test_promotion_refuses_messages_that_are_not_there(
+    server: ParleyServer, store: SQLTrackerStore, project: Path
+) -> None:
+    await seed_unhandled(store)
+    nlu = project / "data" / "nlu.yml"
+    before = nlu.read_text()
+    session = await login(server, "annotator")
+    async with session as client:
+        for messages, reason in (
+            ([], "Choose at least one message"),
+            (["pay0"], "does not name a message"),
+            (["1:pay0", "9:pay0"], "No user message 9:pay0 in the store"),
+            (["2:pay0"], "No user message 2:pay0"),  # an action, not a user message
+        ):
+            refused = await client.post(
+                "/studio/clusters/promote",
+                data={"intent": "ask_paypal", "messages": messages},
+                headers={"X-CSRF-Token": session.csrf},
+            )
+            assert refused.status_code == 400 and reason in refused.text, refused.text
+    assert nlu.read_text() == before
