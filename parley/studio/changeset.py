@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from parley.stores.crypto import EventCipher
 from parley.stores.sql_engine import writer
 from parley.stores.sql_schema import studio_annotations, studio_changeset
-from parley.studio.new_intent import create_intent, domain_intents
+from parley.studio.new_intent import create_intent, domain_intents, project_write_lock
 from parley.studio.nlu_files import add_examples, known_intents
 from parley.studio.story import annotate
 from parley.studio.unhandled import MessageKey, message_texts
@@ -223,14 +223,15 @@ async def apply(engine: AsyncEngine, cipher: EventCipher, project: Path, by: str
     applied = Applied(missing=sum(1 for entry in found if entry.text is None))
     for intent, group in _by_intent(found).items():
         texts = [entry.text for entry in group if entry.text]
-        exists = intent in known_intents(project) or intent in domain_intents(project)
-        # only promoted clusters create intents; inbox corrections are written as the inbox does
-        create = not exists and any(entry.new_intent for entry in group)
-        if create:
-            written = create_intent(project, intent, texts).nlu_file
-            applied.created.append(intent)
-        else:
-            written = str(add_examples(project, intent, texts).relative_to(project))
+        with project_write_lock(project):
+            exists = intent in known_intents(project) or intent in domain_intents(project)
+            # only promoted clusters create intents; inbox corrections are written as the inbox does
+            create = not exists and any(entry.new_intent for entry in group)
+            if create:
+                written = create_intent(project, intent, texts).nlu_file
+                applied.created.append(intent)
+            else:
+                written = str(add_examples(project, intent, texts).relative_to(project))
         keys = [entry.key for entry in group]
         decision = "promoted" if create else "accepted"
         await record_decisions(engine, keys, decision, intent, written, by)

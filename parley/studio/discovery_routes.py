@@ -23,7 +23,12 @@ from parley.studio.clusters import (
     available_vectors,
     group_by_meaning,
 )
-from parley.studio.new_intent import create_intent, domain_intents, name_problem
+from parley.studio.new_intent import (
+    create_intent,
+    domain_intents,
+    name_problem,
+    project_write_lock,
+)
 from parley.studio.nlu_files import NluFileError, known_intents
 from parley.studio.routes import Caller, StudioRefused, _ip, _page
 from parley.studio.service import Studio
@@ -107,7 +112,8 @@ def discovery_router(studio: Studio) -> APIRouter:
             message = f"Kept {len(keys)} messages as the new intent {intent} in the change set."
             return _page(request, "_outcome.html", caller, message=message, link=True)
         try:
-            written = create_intent(studio.project, intent, [texts[key] for key in keys])
+            with project_write_lock(studio.project):
+                written = create_intent(studio.project, intent, [texts[key] for key in keys])
         except NluFileError as exc:
             return _refused(request, caller, str(exc))
         await changeset.record_decisions(

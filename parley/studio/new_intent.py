@@ -4,7 +4,11 @@ YAML and its name added to the domain's `intents:` list, both with ruamel.yaml r
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -112,6 +116,19 @@ def _domain_with(project: Path, intent: str) -> tuple[Path, str]:
     out = StringIO()
     yaml.dump(document, out)
     return path, out.getvalue()
+
+
+@contextmanager
+def project_write_lock(project: Path) -> Iterator[None]:
+    """One studio writer of the project's data and domain files at a time, across the processes
+    of this host (`parley run --workers N`): an exclusive lock on the project folder, which the
+    kernel frees if the holder dies. Not reentrant: take it once, around the whole write."""
+    fd = os.open(project, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # writes take milliseconds: waiting here is short
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _replace(path: Path, text: str) -> None:

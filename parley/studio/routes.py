@@ -22,6 +22,7 @@ from parley.access.principal import Principal
 from parley.server.errors import ApiError
 from parley.studio import changeset, index, queries
 from parley.studio.analytics import day_start, report
+from parley.studio.new_intent import project_write_lock
 from parley.studio.nlu_files import (
     NluFileError,
     add_example,
@@ -361,7 +362,8 @@ def studio_router(studio: Studio) -> APIRouter:
         if to == "changeset":
             return await _keep(request, caller, conversation_id, sequence, intent, marks)
         try:
-            path = add_example(studio.project, intent, marked_text(text, marks))
+            with project_write_lock(studio.project):
+                path = add_example(studio.project, intent, marked_text(text, marks))
         except NluFileError as exc:
             raise StudioRefused(400, str(exc)) from None
         relative = str(path.relative_to(studio.project))

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from parley.studio.new_intent import create_intent, domain_intents, name_problem
+from parley.studio.new_intent import (
+    create_intent,
+    domain_intents,
+    name_problem,
+    project_write_lock,
+)
 from parley.studio.nlu_files import NluFileError
 
 NLU = """version: "3.1"
@@ -68,3 +75,21 @@ def test_names_that_cannot_become_an_intent(tmp_path: Path, name: str, problem: 
     project = _project(tmp_path, {"domain.yml": "intents:\n  - greet\n  - bot_challenge\n"})
     found = name_problem(project, name)
     assert (found is None) if problem is None else (problem in str(found))
+
+
+def test_studio_writers_of_a_project_take_turns_across_processes(tmp_path: Path) -> None:
+    """While one process writes the project's files, another cannot take the lock."""
+    probe = (
+        "import fcntl, os, sys\n"
+        "fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)\n"
+        "try:\n    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n    print('free')\n"
+        "except BlockingIOError:\n    print('held')\n"
+    )
+
+    def other_process() -> str:
+        run = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True)
+        return run.stdout.decode().strip()
+
+    with project_write_lock(tmp_path):
+        assert other_process() == "held"
+    assert other_process() == "free"
