@@ -22,6 +22,7 @@ from parley.access.principal import Principal
 from parley.server.errors import ApiError
 from parley.studio import changeset, index, queries
 from parley.studio.analytics import day_start, report
+from parley.studio.index import FALLBACK_INTENT
 from parley.studio.new_intent import project_write_lock
 from parley.studio.nlu_files import (
     NluFileError,
@@ -352,7 +353,7 @@ def studio_router(studio: Studio) -> APIRouter:
                 studio.engine, conversation_id, sequence, "discarded", None, None, caller.name
             )
             return _page(request, "_decided.html", caller, message="Discarded.")
-        if not intent:
+        if not intent or intent == FALLBACK_INTENT:  # nlu_fallback is no intent to train
             raise StudioRefused(400, "Choose the intent this message belongs to.")
         found = problems(text, intent, known_examples(studio.project))
         if found and not confirm:

@@ -298,7 +298,8 @@ def test_an_annotator_promotes_a_cluster_and_keeps_one_in_the_change_set(
             e for e in driver.find_elements(By.CSS_SELECTOR, ".item")
             if ODD in e.find_element(By.CSS_SELECTOR, ".text").text
         )  # fmt: skip
-        item.find_element(By.CSS_SELECTOR, "button.accept").click()
+        item.find_element(By.CSS_SELECTOR, ".correct-intent").send_keys("out_of_scope")
+        item.find_element(By.CSS_SELECTOR, "button.correct").click()
         WebDriverWait(driver, 10).until(
             lambda d: any("in the change set" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".result"))
         )  # fmt: skip

@@ -43,6 +43,12 @@ async def test_kept_annotations_and_clusters_download_as_rasa_nlu_yaml(
         )  # fmt: skip
         assert "Kept as inform in the change set" in kept.text
         assert "my printer is on fire" not in (await client.get("/studio/inbox")).text
+        fallback = await client.post(
+            "/studio/inbox/pay0/1",
+            data={"decision": "accept", "suggested": "nlu_fallback", "to": "changeset"},
+            headers=headers,
+        )
+        assert fallback.status_code == 400  # nlu_fallback is no intent to train
         messages = [f"1:pay{n}" for n in range(3)]
         promoted = await client.post(
             "/studio/clusters/promote",
