@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +29,27 @@ def available_vectors() -> list[str]:
     from parley.nlu.embeddings import embeddings_available
 
     return [STATIC, EMBEDDINGS] if embeddings_available() else [STATIC]
+
+
+def project_vectors(project: Path) -> str:
+    """The vectors the project's NLU uses: MiniLM when its config.yml pipeline has a dense
+    featurizer (SentenceEmbeddingFeaturizer, LanguageModelFeaturizer, ...) and the extra is
+    installed, else the static vectors. A config.yml that cannot be read gives the static ones
+    (training, not this page, reports what is wrong with it)."""
+    from ruamel.yaml import YAML, YAMLError
+
+    from parley.nlu.registry import SPECS
+
+    if EMBEDDINGS not in available_vectors():
+        return STATIC
+    try:
+        config = YAML(typ="safe").load((project / "config.yml").read_text(encoding="utf-8"))
+    except (OSError, YAMLError):
+        return STATIC
+    pipeline = config.get("pipeline") if isinstance(config, dict) else None
+    names = [c.get("name") for c in pipeline or [] if isinstance(c, dict)]
+    dense = any(name in SPECS and SPECS[name].role == "dense" for name in names)
+    return EMBEDDINGS if dense else STATIC
 
 
 class MessageVectors:

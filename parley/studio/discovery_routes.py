@@ -18,10 +18,10 @@ from parley.studio.analytics import day_start
 from parley.studio.clusters import (
     DEFAULT_DISTANCE,
     DEFAULT_MIN_SIZE,
-    STATIC,
     MessageVectors,
     available_vectors,
     group_by_meaning,
+    project_vectors,
 )
 from parley.studio.new_intent import (
     create_intent,
@@ -48,10 +48,11 @@ def discovery_router(studio: Studio) -> APIRouter:
         since: Annotated[str, Query(max_length=10)] = "",
         until: Annotated[str, Query(max_length=10)] = "",
         limit: Annotated[int, Query(ge=1, le=MAX_MESSAGES)] = 2000,
-        vectors: Annotated[str, Query(max_length=32)] = STATIC,
+        vectors: Annotated[str, Query(max_length=32)] = "",  # "": what the project's NLU uses
         distance: Annotated[float | None, Query(gt=0, lt=2)] = None,
         min_size: Annotated[int, Query(ge=2, le=1000)] = DEFAULT_MIN_SIZE,
     ) -> HTMLResponse:
+        vectors = vectors or project_vectors(studio.project)
         if vectors not in available_vectors():
             raise StudioRefused(
                 400, f"vectors={vectors!r}: choose one of {', '.join(available_vectors())}."

@@ -16,7 +16,12 @@ from parley.stores.crypto import EncryptionKey, EventCipher
 from parley.stores.sql import SQLTrackerStore
 from parley.stores.sql_engine import SQLSettings
 from parley.studio import index
-from parley.studio.clusters import DEFAULT_DISTANCE, MessageVectors, group_by_meaning
+from parley.studio.clusters import (
+    DEFAULT_DISTANCE,
+    MessageVectors,
+    group_by_meaning,
+    project_vectors,
+)
 from parley.studio.unhandled import unhandled_messages
 from tests.access.conftest import login
 from tests.studio.conftest import NLU_COMMENT, T0, action, user
@@ -264,3 +269,15 @@ async def test_promotion_refuses_messages_that_are_not_there(
             )
             assert refused.status_code == 400 and reason in refused.text, refused.text
     assert nlu.read_text() == before
+
+
+def test_the_default_vectors_are_those_of_the_projects_nlu(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("pipeline:\n  - name: WhitespaceTokenizer\n  - name: DIETClassifier\n")
+    assert project_vectors(tmp_path) == "static"
+    config.write_text(
+        "pipeline:\n  - name: WhitespaceTokenizer\n  - name: LanguageModelFeaturizer\n"
+    )
+    assert project_vectors(tmp_path) == ("embeddings" if embeddings_available() else "static")
+    config.write_text("pipeline: [")
+    assert project_vectors(tmp_path) == "static"
