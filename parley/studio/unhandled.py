@@ -6,9 +6,11 @@ store encrypts)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
 
 from parley.stores.codec import decode_event
 from parley.stores.crypto import EventCipher
@@ -63,9 +65,15 @@ async def unhandled_messages(
     if until is not None:
         window.append(t.timestamp < until)
     found: dict[MessageKey, tuple[float, str]] = {}
+    a = studio_annotations.c
+
+    def undecided(sequence: Any) -> ColumnElement[bool]:
+        # before the limit: decided messages must not crowd out older undecided ones
+        return ~exists().where(a.sender_id == t.sender_id, a.sequence == sequence)
+
     parsed_as_fallback = (
         select(t.sender_id, t.sequence, t.timestamp)
-        .where(t.type_name == "user", t.intent == FALLBACK_INTENT, *window)
+        .where(t.type_name == "user", t.intent == FALLBACK_INTENT, undecided(t.sequence), *window)
         .order_by(t.timestamp.desc())
         .limit(limit)
     )
@@ -77,6 +85,7 @@ async def unhandled_messages(
             user.c.type_name == "user",
             user.c.sequence < t.sequence,
         )
+        .correlate(studio_turns)  # also where it is nested in `undecided`
         .scalar_subquery()
     )
     answered_by_fallback = (
@@ -84,6 +93,7 @@ async def unhandled_messages(
         .where(
             t.type_name == "action",
             t.action.in_((*FALLBACK_ACTIONS, HANDOFF_ACTION)),
+            undecided(asked),
             *window,
         )
         .order_by(t.timestamp.desc())
@@ -102,28 +112,13 @@ async def unhandled_messages(
             earlier = found.get(key)
             if earlier is None or reason == "handoff":  # a handoff says more than a fallback
                 found[key] = (earlier[0] if earlier else float(timestamp), reason)
-    newest = sorted(found, key=lambda k: found[k][0], reverse=True)[:limit]
-    decided = await _decided(engine, newest)
-    keys = [key for key in newest if key not in decided]
+    keys = sorted(found, key=lambda k: found[k][0], reverse=True)[:limit]
     texts = await message_texts(engine, cipher, keys)
     return [
         Unhandled(key, found[key][0], found[key][1], texts[key])
         for key in keys
         if texts.get(key, "").strip() and not texts[key].startswith("/")
     ]
-
-
-async def _decided(engine: AsyncEngine, keys: list[MessageKey]) -> set[MessageKey]:
-    a = studio_annotations.c
-    out: set[MessageKey] = set()
-    async with engine.connect() as connection:
-        for start in range(0, len(keys), _CHUNK):
-            pairs = [(k.sender_id, k.sequence) for k in keys[start : start + _CHUNK]]
-            query = select(a.sender_id, a.sequence).where(
-                tuple_(a.sender_id, a.sequence).in_(pairs)
-            )
-            out.update(MessageKey(s, int(q)) for s, q in await connection.execute(query))
-    return out
 
 
 async def message_texts(

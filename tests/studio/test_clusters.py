@@ -281,3 +281,22 @@ def test_the_default_vectors_are_those_of_the_projects_nlu(tmp_path: Path) -> No
     assert project_vectors(tmp_path) == ("embeddings" if embeddings_available() else "static")
     config.write_text("pipeline: [")
     assert project_vectors(tmp_path) == "static"
+
+
+async def test_decided_messages_do_not_crowd_out_older_ones(
+    server: ParleyServer, store: SQLTrackerStore
+) -> None:
+    await seed_unhandled(store)
+    session = await login(server, "annotator")
+    async with session as client:
+        for n in range(len(NOISE)):  # the newest messages, discarded in the inbox
+            discarded = await client.post(
+                f"/studio/inbox/noise{n}/1",
+                data={"decision": "discard"},
+                headers={"X-CSRF-Token": session.csrf},
+            )
+            assert discarded.status_code == 200
+        page = (await client.get("/studio/clusters?limit=4")).text  # the payload and 3 more
+    assert "3 user messages" in page
+    assert not any(text in page for text in NOISE)
+    assert all(text in page for text in STORES[2:])
