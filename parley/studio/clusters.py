@@ -10,6 +10,7 @@ sent. Clusters smaller than `min_size` messages go to "other".
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -54,11 +55,11 @@ def project_vectors(project: Path) -> str:
 
 class MessageVectors:
     """Sentence vectors of messages; MiniLM vectors (a few ms each) are kept for the next page
-    view, up to `cache_size` texts."""
+    view, up to `cache_size` texts, keyed by a digest of the text (no user text is kept)."""
 
     def __init__(self, cache_size: int = 50_000) -> None:
         self.cache_size = cache_size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     def vectors(self, texts: list[str], kind: str) -> np.ndarray:
@@ -71,20 +72,23 @@ class MessageVectors:
             return shared_vectors().vectors(texts)
         from parley.nlu.embeddings import shared_encoder
 
+        key_of = {
+            text: hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest() for text in texts
+        }
+        keys = [key_of[text] for text in texts]
         with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        fresh = shared_encoder().encode(missing) if missing else None
+            found = {key: self._cache[key] for key in keys if key in self._cache}
+        missing = [text for text, key in key_of.items() if key not in found]
+        if missing:
+            fresh = shared_encoder().encode(missing)
+            found.update((key_of[text], fresh[row]) for row, text in enumerate(missing))
         with self._lock:
-            for row, text in enumerate(missing):
-                assert fresh is not None
-                self._cache[text] = fresh[row]
-            rows = []
-            for text in texts:
-                rows.append(self._cache[text])
-                self._cache.move_to_end(text)
+            for key in keys:
+                self._cache[key] = found[key]
+                self._cache.move_to_end(key)
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
-        return np.vstack(rows) if rows else np.zeros((0, 1), np.float32)
+        return np.vstack([found[key] for key in keys]) if keys else np.zeros((0, 1), np.float32)
 
 
 @dataclass(frozen=True)

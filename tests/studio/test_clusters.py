@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from ruamel.yaml import YAML
 
@@ -300,3 +301,14 @@ async def test_decided_messages_do_not_crowd_out_older_ones(
     assert "3 user messages" in page
     assert not any(text in page for text in NOISE)
     assert all(text in page for text in STORES[2:])
+
+
+@pytest.mark.skipif(not embeddings_available(), reason="no embeddings extra")
+def test_kept_minilm_vectors_are_those_of_a_fresh_encoding() -> None:
+    vectorizer = MessageVectors()
+    first = vectorizer.vectors(PAYPAL[:3], "embeddings")
+    mixed = [PAYPAL[2], STORES[0], PAYPAL[0], PAYPAL[2]]  # two kept, one new, a repeat
+    again = vectorizer.vectors(mixed, "embeddings")
+    fresh = MessageVectors().vectors(mixed, "embeddings")
+    assert np.allclose(again, fresh)
+    assert np.allclose(again[0], first[2]) and np.allclose(again[3], first[2])
