@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from parley.actions import ActionServerError, InProcessActionRunner, create_action_runner
+from parley.action_runners import ActionServerError, InProcessActionRunner, create_action_runner
 from parley.dialogue.actions.remote import RASA_PROTOCOL_VERSION
 from parley.dialogue.custom import CustomActionRunner
 from parley.dialogue.domain_json import domain_to_json

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import uvicorn
 
-from parley.actions import create_action_runner
+from parley.action_runners import create_action_runner
 from parley.agent import Agent
 from parley.server import AgentHolder, ServerConfig, create_app
 from parley.server.serve import http_protocol

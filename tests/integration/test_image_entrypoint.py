@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.actions.support import BANKBOT, closed_port, parley_copy_of_bank_actions
+from tests.action_runners.support import BANKBOT, closed_port, parley_copy_of_bank_actions
 from tests.deploy.dockerfile import Stage, instructions, stages
 from tests.integration.conftest import TrainedModel
 

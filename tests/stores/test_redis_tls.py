@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from parley.stores import StoreError, create_lock_store, create_tracker_store
-from tests.actions.support import PKI, make_pki
+from tests.action_runners.support import PKI, make_pki
 
 pytestmark = [
     pytest.mark.integration,

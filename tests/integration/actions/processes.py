@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.actions.support import closed_port
+from tests.action_runners.support import closed_port
 
 REQUIREMENTS = Path(__file__).with_name("rasa-sdk-requirements.txt")
 

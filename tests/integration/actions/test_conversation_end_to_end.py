@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from parley.actions import create_action_runner
+from parley.action_runners import create_action_runner
 from parley.agent import Agent
 from parley.dialogue.custom import CustomActionRunner
 from parley.dialogue.model import DialogueModel
 from parley.project import load_project
-from tests.actions.support import BANKBOT, FIXTURES, closed_port, parley_copy_of_bank_actions
+from tests.action_runners.support import BANKBOT, FIXTURES, closed_port, parley_copy_of_bank_actions
 from tests.integration.actions.processes import parley_actions_server, rasa_sdk_server
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from parley.actions import (
+from parley.action_runners import (
     ActionNotRegistered,
     ActionRejected,
     ActionServerError,
@@ -26,7 +26,7 @@ from parley.actions import (
 )
 from parley.sdk import ActionExecutor
 from parley.sdk.server import create_app
-from tests.actions.support import ServerThread, bank_request, closed_port, listening_socket
+from tests.action_runners.support import ServerThread, bank_request, closed_port, listening_socket
 
 pytestmark = pytest.mark.integration
 
@@ -101,7 +101,7 @@ def _bad_app() -> Starlette:
 
 
 async def test_bad_replies_are_errors_naming_the_action(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.ERROR, "parley.actions")
+    caplog.set_level(logging.ERROR, "parley.action_runners")
     with ServerThread(_bad_app()) as server:
         for path, error, message in [
             ("/not-json", BadActionReply, "not JSON"),
