@@ -519,7 +519,7 @@ def measure_setup(
             f"{r['assistant']} workers={r['workers']}": r["meets_targets"] for r in runs
         },
         "load_generator": (
-            "bench/load_gen.py (asyncio streams on keep-alive connections, own process; "
+            "bench/load_gen.py (an asyncio protocol on keep-alive connections, own process; "
             "conversations of 10 turns, or one per user growing through the run)"
         ),
         "note": (
