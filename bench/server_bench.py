@@ -445,6 +445,23 @@ def _c32(run: dict[str, Any], shape: str) -> dict[str, Any] | None:
     return next((r for r in run["levels"] if r["concurrency"] == 32), None)
 
 
+def cpu_budget(one: dict[str, Any], two: dict[str, Any]) -> dict[str, object]:
+    """Where the 2 cores went at c=32 with 1 and 2 workers: the server's and the load
+    generator's CPU per message (s, g) and the cores each used. One worker is one event loop:
+    at most 1 core, the generator on the other. Two workers share both cores with the
+    generator, so at best they reach 2 / (s + g) messages per ms where one reached 1 / s."""
+    s = {k: float(r["server_cpu_ms_per_msg"]) for k, r in (("1", one), ("2", two))}
+    g = {k: float(r["generator_cpu_ms"]) for k, r in (("1", one), ("2", two))}
+    rate = {k: float(r["msgs_per_s"]) for k, r in (("1", one), ("2", two))}
+    return {
+        "server_cpu_ms_per_msg": s,
+        "generator_cpu_ms_per_msg": g,
+        "server_cores_used": {k: round(rate[k] * s[k] / 1000, 2) for k in s},
+        "generator_cores_used": {k: round(rate[k] * g[k] / 1000, 2) for k in g},
+        "speedup_bound_2s_over_s_plus_g": round(2 * s["1"] / (s["2"] + g["2"]), 2),
+    }
+
+
 def scaling(
     runs: list[dict[str, Any]], targets: dict[str, float] = TARGETS
 ) -> list[dict[str, object]]:
@@ -466,6 +483,7 @@ def scaling(
                     "msgs_per_s": {"1": one["msgs_per_s"], "2": two["msgs_per_s"]},
                     "p99_ms": {"1": one["p99_ms"], "2": two["p99_ms"]},
                     "errors": {"1": one["errors"], "2": two["errors"]},
+                    **cpu_budget(one, two),
                     "speedup": speedup,
                     "meets_target": speedup >= targets["two_workers_speedup_c32"]
                     and float(two["p99_ms"]) <= targets["p99_ms_c32"]
