@@ -26,7 +26,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -42,6 +41,9 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # tests.ports: one free-port helper for tests and benchmarks
+from tests.ports import free_port  # noqa: E402
+
 BIN = Path(sys.executable).parent
 BUILD = REPO / "build"
 RESULTS = REPO / "bench" / "results"
@@ -85,12 +87,6 @@ SETUPS = {
         "2",
     ),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def parley(*args: str, cwd: Path) -> None:

@@ -26,7 +26,8 @@ from parley.action_runners import (
 )
 from parley.sdk import ActionExecutor
 from parley.sdk.server import create_app
-from tests.action_runners.support import ServerThread, bank_request, closed_port, listening_socket
+from tests.action_runners.support import ServerThread, bank_request, listening_socket
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -122,7 +123,7 @@ async def test_dead_server_fails_fast_then_the_circuit_opens(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = runner(
-        f"http://127.0.0.1:{closed_port()}/webhook",
+        f"http://127.0.0.1:{free_port()}/webhook",
         circuit_breaker={"failure_threshold": 2, "reset_timeout": 60},
     )
     try:
@@ -165,7 +166,7 @@ async def test_server_that_accepts_but_never_answers_opens_the_circuit() -> None
 async def test_retry_after_refusal_reaches_a_server_that_just_came_up(
     bank_executor: ActionExecutor,
 ) -> None:
-    port = closed_port()
+    port = free_port()
     client = runner(f"http://127.0.0.1:{port}/webhook", retries=3)
     try:
         call = asyncio.create_task(
