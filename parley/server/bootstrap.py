@@ -93,7 +93,7 @@ class ProjectFiles:
 
 def _action_runner(endpoints: Endpoints, project: Path) -> CustomActionRunner | None:
     """The custom-action runner for `action_endpoint` (HTTP or in-process), or None."""
-    from parley.actions import create_action_runner
+    from parley.action_runners import create_action_runner
 
     return create_action_runner(endpoints, project)
 

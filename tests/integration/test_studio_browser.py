@@ -22,8 +22,8 @@ from parley.access.passwords import hash_password
 from parley.access.service import Access
 from parley.access.settings import AccessSettings
 from tests.integration.test_webchat_browser import CHROMEDRIVER, CHROMIUM, FLAGS, _need_browser
+from tests.ports import free_port
 from tests.server.helpdesk import helpdesk_model
-from tests.server.live import free_port
 
 pytestmark = pytest.mark.integration
 
