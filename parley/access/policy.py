@@ -64,6 +64,12 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/studio/analytics"): "analytics:read",
     ("GET", "/studio/inbox"): "nlu:read",
     ("POST", "/studio/inbox/{conversation_id}/{sequence}"): "nlu:annotate",
+    # Training from the studio (parley/studio/training_routes.py).
+    ("GET", "/studio/training"): "models:read",
+    ("POST", "/studio/training"): "models:train",
+    ("GET", "/studio/training/{job_id}"): "models:read",
+    ("GET", "/studio/training/{job_id}/progress"): "models:read",
+    ("POST", "/studio/training/{job_id}/cancel"): "models:train",
 }
 
 # Routes anyone may call: health, docs, the login flows; channels guard their own webhooks.

@@ -96,6 +96,9 @@ def install_studio(app: FastAPI, studio: Studio) -> None:
 
     app.add_exception_handler(StudioRefused, refused)
     app.include_router(studio_router(studio))
+    from parley.studio.training_routes import training_router  # it imports this module
+
+    app.include_router(training_router(studio))
 
 
 def studio_router(studio: Studio) -> APIRouter:

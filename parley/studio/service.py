@@ -25,6 +25,7 @@ class Studio:
     project: Path
     access: Access
     threshold: float = 0.6  # below this NLU confidence a message goes to the inbox
+    endpoints: Path | None = None  # `parley run --endpoints`: the registry trainings register in
 
     @property
     def engine(self) -> AsyncEngine:

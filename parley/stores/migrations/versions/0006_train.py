@@ -38,9 +38,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text),
         sa.UniqueConstraint("running", name="uq_parley_training_jobs_running"),
     )
-    op.create_index(
-        "ix_parley_training_jobs_started_at", "parley_training_jobs", ["started_at"]
-    )
+    op.create_index("ix_parley_training_jobs_started_at", "parley_training_jobs", ["started_at"])
     op.create_table(
         "parley_training_log",
         sa.Column("job_id", sa.String(32), primary_key=True),

@@ -1,0 +1,126 @@
+"""The studio's training page: start a training of the served project, watch it, cancel it.
+
+`GET /studio/training` lists the project's trainings; `POST /studio/training` starts one
+(`models:train`, audited `model_train_start`; 409 naming the running job when one runs);
+`GET /studio/training/{job_id}` shows a job, whose `/progress` fragment the page polls every
+second until the job ends; `POST /studio/training/{job_id}/cancel` stops it (audited
+`model_train_cancel`). Permissions are declared in `parley/access/policy.py`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from parley.studio.routes import Caller, StudioRefused, _ip, _page
+from parley.studio.service import Studio
+from parley.studio.trainer import Trainer
+from parley.studio.training_jobs import TrainingJob, TrainingJobs, TrainingRunning
+from parley.studio.training_process import STAGES
+
+LOG_TAIL = 400  # lines the page shows (the store keeps up to 2,000 a job)
+
+
+def _stages(job: TrainingJob) -> list[tuple[str, str]]:
+    """(stage, state) for each stage: done, current, failed or waiting."""
+    if job.status in ("succeeded",):
+        return [(stage, "done") for stage in STAGES]
+    reached = STAGES.index(job.stage) if job.stage in STAGES else -1
+    states = []
+    for n, stage in enumerate(STAGES):
+        if n < reached:
+            states.append((stage, "done"))
+        elif n == reached:
+            states.append((stage, "current" if job.running else job.status))
+        else:
+            states.append((stage, "waiting"))
+    return states
+
+
+def training_router(studio: Studio) -> APIRouter:
+    """The training routes, on a `Trainer` of the studio's project."""
+    trainer = Trainer(TrainingJobs(studio.engine), studio.project, studio.endpoints)
+    jobs = trainer.jobs
+    router = APIRouter(prefix="/studio/training", tags=["studio"], include_in_schema=False)
+
+    async def _job(job_id: str) -> TrainingJob:
+        job = await jobs.get(job_id)
+        if job is None or job.project != str(studio.project.resolve()):
+            raise StudioRefused(404, f"No training {job_id!r}.")
+        return job
+
+    async def _shown(
+        request: Request, caller: Caller, job: TrainingJob, template: str
+    ) -> HTMLResponse:
+        lines = await jobs.lines(job.job_id)
+        return _page(
+            request,
+            template,
+            caller,
+            job=job,
+            stages=_stages(job),
+            lines=lines[-LOG_TAIL:],
+            hidden=max(0, len(lines) - LOG_TAIL),
+            duration=job.duration(time.time()),
+        )
+
+    @router.get("")
+    async def training_page(request: Request, caller: Caller) -> HTMLResponse:
+        recent = await jobs.recent(studio.project)
+        return _page(
+            request,
+            "training.html",
+            caller,
+            recent=recent,
+            running=next((job for job in recent if job.running), None),
+            now=time.time(),
+        )
+
+    @router.post("")
+    async def start(
+        request: Request, caller: Caller, force: Annotated[bool, Form()] = False
+    ) -> Response:
+        try:
+            job = await trainer.start(caller.name, force=force)
+        except TrainingRunning as exc:
+            return _page(request, "_training_busy.html", caller, 409, job=exc.job, message=str(exc))
+        except OSError as exc:
+            raise StudioRefused(500, f"The training process could not start: {exc}") from None
+        await studio.access.audit.record(
+            caller.name,
+            "model_train_start",
+            target=job.job_id,
+            ip=_ip(request),
+            details={"via": "studio", "force": force},
+        )
+        response = await _shown(request, caller, job, "_training_job.html")
+        response.headers["HX-Redirect"] = f"/studio/training/{job.job_id}"
+        return response
+
+    @router.get("/{job_id}")
+    async def job_page(request: Request, job_id: str, caller: Caller) -> HTMLResponse:
+        return await _shown(request, caller, await _job(job_id), "training_job.html")
+
+    @router.get("/{job_id}/progress")
+    async def progress(request: Request, job_id: str, caller: Caller) -> HTMLResponse:
+        return await _shown(request, caller, await _job(job_id), "_training_job.html")
+
+    @router.post("/{job_id}/cancel")
+    async def cancel(request: Request, job_id: str, caller: Caller) -> HTMLResponse:
+        job = await _job(job_id)
+        asked = await jobs.request_cancel(job.job_id)
+        await studio.access.audit.record(
+            caller.name,
+            "model_train_cancel",
+            target=job.job_id,
+            ip=_ip(request),
+            details={"via": "studio", "was": job.status, "asked": asked},
+        )
+        if not asked:
+            raise StudioRefused(409, f"Training {job_id} is not running (status: {job.status}).")
+        return await _shown(request, caller, await _job(job_id), "_training_job.html")
+
+    return router
