@@ -261,7 +261,7 @@ training_jobs = Table(
     Column("job_id", String(32), primary_key=True),
     Column("project", String(1024), nullable=False),
     Column("running", String(64)),
-    Column("status", String(16), nullable=False),  # running, succeeded, unchanged, failed, cancelled
+    Column("status", String(16), nullable=False),  # running, succeeded, failed, ...
     Column("stage", String(32), nullable=False),
     Column("stage_done", Integer),
     Column("stage_total", Integer),
