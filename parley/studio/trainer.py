@@ -35,6 +35,7 @@ class _Outcome:
     line: dict[str, Any] | None = None
     stage: str = "starting"
     cancelled: bool = False
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # a cancel asked here
     stderr_tail: list[str] = field(default_factory=list)
 
 
@@ -46,6 +47,7 @@ class Trainer:
     project: Path
     endpoints: Path | None = None
     _watching: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    _outcomes: dict[str, _Outcome] = field(default_factory=dict)
 
     async def start(self, started_by: str, force: bool = False) -> TrainingJob:
         """Start a training; raises TrainingRunning when one of the project runs already."""
@@ -81,6 +83,14 @@ class Trainer:
         started = await self.jobs.get(job.job_id, reap=False)
         return started or job
 
+    async def cancel(self, job_id: str) -> bool:
+        """Ask the job's process to stop (now when this worker watches it, else at the watching
+        worker's next heartbeat); False when the job is not running."""
+        asked = await self.jobs.request_cancel(job_id)
+        if asked and job_id in self._outcomes:
+            self._outcomes[job_id].wake.set()
+        return asked
+
     async def close(self) -> None:
         """Stop the trainings this worker watches (each is marked failed)."""
         tasks = list(self._watching.values())
@@ -89,7 +99,7 @@ class Trainer:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _watch(self, job_id: str, process: asyncio.subprocess.Process) -> None:
-        outcome = _Outcome()
+        outcome = self._outcomes[job_id] = _Outcome()
         try:
             await _gather_cancelling(
                 self._read_lines(job_id, process, outcome),
@@ -107,6 +117,8 @@ class Trainer:
             await _stop(process)
             with contextlib.suppress(Exception):
                 await self.jobs.finish(job_id, "failed", error=f"The server lost the job: {exc}")
+        finally:
+            self._outcomes.pop(job_id, None)
 
     async def _read_lines(
         self, job_id: str, process: asyncio.subprocess.Process, outcome: _Outcome
@@ -153,8 +165,14 @@ class Trainer:
                 await self.jobs.add_lines(job_id, ["cancelled: stopping the training process"])
                 await _stop(process)
                 return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(process.wait(), HEARTBEAT_SECONDS)
+            ended = asyncio.ensure_future(process.wait())
+            woken = asyncio.ensure_future(outcome.wake.wait())
+            await asyncio.wait(
+                {ended, woken}, timeout=HEARTBEAT_SECONDS, return_when="FIRST_COMPLETED"
+            )
+            ended.cancel()
+            woken.cancel()
+            outcome.wake.clear()
 
     async def _finish(self, job_id: str, code: int, outcome: _Outcome) -> None:
         line = outcome.line or {}

@@ -111,7 +111,7 @@ def training_router(studio: Studio) -> APIRouter:
     @router.post("/{job_id}/cancel")
     async def cancel(request: Request, job_id: str, caller: Caller) -> HTMLResponse:
         job = await _job(job_id)
-        asked = await jobs.request_cancel(job.job_id)
+        asked = await trainer.cancel(job.job_id)
         await studio.access.audit.record(
             caller.name,
             "model_train_cancel",
