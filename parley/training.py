@@ -48,17 +48,18 @@ class TrainingResult:
         return not self.trained
 
 
-def default_parts() -> list[ModelPart]:
-    """Every model part Parley knows, in training order."""
+def default_parts(nlu_progress: Callable[[int, int, str], None] | None = None) -> list[ModelPart]:
+    """Every model part Parley knows, in training order; `nlu_progress(done, total, what)` hears
+    the NLU pipeline's steps."""
     from parley.nlu.part import NLUPart
 
     try:
         from parley.dialogue.part import DialoguePart
         from parley.dialogue.story_turns import story_turns
     except ImportError:  # dialogue engine not installed in this build
-        return [NLUPart()]
+        return [NLUPart(nlu_progress)]
     # The NLU learns the stories' end-to-end texts; the dialogue engine finds them.
-    return [NLUPart(story_turns=story_turns), DialoguePart()]
+    return [NLUPart(nlu_progress, story_turns=story_turns), DialoguePart()]
 
 
 def train_project(

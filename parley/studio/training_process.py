@@ -88,7 +88,6 @@ async def _register(archive: Path, project: Path, endpoints: Path | None, by: st
 
 def train_and_register(project: Path, endpoints: Path | None, by: str, force: bool) -> None:
     """Validate, train every part into `project/models`, register; report each step."""
-    from parley.nlu.part import NLUPart
     from parley.project.loader import load_project
     from parley.training import default_parts, train_project
 
@@ -98,12 +97,9 @@ def train_and_register(project: Path, endpoints: Path | None, by: str, force: bo
         emit(outcome="failed", error="The training data has errors:\n" + "\n".join(errors))
         return
     loaded = load_project(project)
-    parts = default_parts()
-    for part in parts:
-        if isinstance(part, NLUPart):
-            part.progress = lambda done, total, what: emit(
-                stage="nlu", done=done, total=total, what=what
-            )
+    parts = default_parts(
+        lambda done, total, what: emit(stage="nlu", done=done, total=total, what=what)
+    )
     result = train_project(
         loaded, project / "models", parts, force=force, on_stage=lambda name: emit(stage=name)
     )
