@@ -202,8 +202,8 @@ class TrainingJobs:
                     finished_at=training_jobs.c.heartbeat_at,
                     error=(
                         "The training process stopped answering (its server worker was "
-                        "restarted or stopped, or the process was killed). No model was "
-                        "registered by this job; start a new training."
+                        "restarted or stopped, or the process was killed); it stops before "
+                        "registering once nobody reads it. Start a new training."
                     ),
                 )
             )
