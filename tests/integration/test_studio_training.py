@@ -81,6 +81,19 @@ def _status(html: str) -> str:
     return found.group(1)
 
 
+def _text(driver, element_id: str) -> str:  # type: ignore[no-untyped-def]
+    """An element's text, read again when htmx swapped it out meanwhile."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    for _ in range(20):
+        try:
+            return str(driver.find_element(By.ID, element_id).text)
+        except (StaleElementReferenceException, NoSuchElementException):
+            time.sleep(0.05)
+    return str(driver.find_element(By.ID, element_id).text)
+
+
 def _versions(root: Path) -> list[str]:
     async def listed() -> list[str]:
         releases = await open_releases({}, root)
@@ -109,23 +122,22 @@ def test_a_content_manager_trains_from_the_studio_while_the_bot_answers(
         driver.find_element(By.ID, "start").click()
         WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "stages"))
         job_id = driver.current_url.rsplit("/", 1)[1]
-        answered = 0
-        while driver.find_element(By.ID, "status").text == "running":
+        answered, shot = 0, False
+        while _text(driver, "status") == "running":
             # the bot answers while the training process works (new connections: both workers)
             reply = httpx.post(
                 f"{url}/webhooks/rest/webhook", json={"sender": f"u{answered}", "message": "hi"}
             )
             assert reply.status_code == 200 and reply.json()[0]["text"].startswith(GREETING)
             answered += 1
-            if answered == 2:
+            if not shot and driver.find_elements(By.CSS_SELECTOR, ".stage.current"):
                 _shot(driver, "11-training-progress")
+                shot = True
             time.sleep(0.2)
-        WebDriverWait(driver, TIMEOUT).until(
-            lambda d: d.find_element(By.ID, "status").text != "running"
-        )
+        WebDriverWait(driver, TIMEOUT).until(lambda d: _text(d, "status") != "running")
         _shot(driver, "12-training-done")
-        assert driver.find_element(By.ID, "status").text == "succeeded"
-        version = driver.find_element(By.ID, "version").text
+        assert _text(driver, "status") == "succeeded"
+        version = _text(driver, "version")
         assert answered > 0
         with _api(url) as api:  # any worker shows the job from the SQL store
             pages = [api.get(f"/studio/training/{job_id}/progress").text for _ in range(6)]
@@ -136,11 +148,9 @@ def test_a_content_manager_trains_from_the_studio_while_the_bot_answers(
         driver.get(f"{url}/studio/training")
         driver.find_element(By.ID, "start").click()
         WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "stages"))
-        WebDriverWait(driver, TIMEOUT).until(
-            lambda d: d.find_element(By.ID, "status").text != "running"
-        )
+        WebDriverWait(driver, TIMEOUT).until(lambda d: _text(d, "status") != "running")
         _shot(driver, "13-training-error")
-        assert driver.find_element(By.ID, "status").text == "failed"
+        assert _text(driver, "status") == "failed"
         assert re.search(r"data/broken\.yml:\d+: YAML syntax error", driver.page_source)
     finally:
         driver.quit()
