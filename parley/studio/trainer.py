@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 2.0
 STOP_GRACE_SECONDS = 5.0  # after SIGTERM, before SIGKILL
+LINE_LIMIT = 4 * 2**20  # bytes of one line: an outcome lists every validation error
 ENDED_BY_SERVER = "The server stopped while this training ran; no model was registered."
 
 
@@ -72,6 +73,7 @@ class Trainer:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
+                limit=LINE_LIMIT,
             )
         except OSError as exc:
             await self.jobs.finish(job.job_id, "failed", error=f"cannot start training: {exc}")
