@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ class Trainer:
     jobs: TrainingJobs
     project: Path
     endpoints: Path | None = None
+    on_end: Callable[[TrainingJob], Awaitable[None]] | None = None  # e.g. the audit log
     _watching: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _outcomes: dict[str, _Outcome] = field(default_factory=dict)
 
@@ -109,6 +110,9 @@ class Trainer:
                 self._beat(job_id, process, outcome),
             )
             await self._finish(job_id, await process.wait(), outcome)
+            ended = await self.jobs.get(job_id, reap=False)
+            if ended is not None and self.on_end is not None:
+                await self.on_end(ended)
         except asyncio.CancelledError:
             await _stop(process)
             with contextlib.suppress(Exception):

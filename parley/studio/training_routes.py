@@ -4,7 +4,8 @@
 (`models:train`, audited `model_train_start`; 409 naming the running job when one runs);
 `GET /studio/training/{job_id}` shows a job, whose `/progress` fragment the page polls every
 second until the job ends; `POST /studio/training/{job_id}/cancel` stops it (audited
-`model_train_cancel`). Permissions are declared in `parley/access/policy.py`.
+`model_train_cancel`); its end is audited `model_train` (target: the new version) as the
+user who started it. Permissions are declared in `parley/access/policy.py`.
 """
 
 from __future__ import annotations
@@ -42,7 +43,16 @@ def _stages(job: TrainingJob) -> list[tuple[str, str]]:
 
 def training_router(studio: Studio) -> APIRouter:
     """The training routes, on a `Trainer` of the studio's project."""
-    trainer = Trainer(TrainingJobs(studio.engine), studio.project, studio.endpoints)
+
+    async def audit_end(job: TrainingJob) -> None:
+        await studio.access.audit.record(
+            job.started_by,
+            "model_train",
+            target=job.version or job.job_id,
+            details={"via": "studio", "job": job.job_id, "status": job.status},
+        )
+
+    trainer = Trainer(TrainingJobs(studio.engine), studio.project, studio.endpoints, audit_end)
     jobs = trainer.jobs
     router = APIRouter(prefix="/studio/training", tags=["studio"], include_in_schema=False)
 

@@ -114,6 +114,11 @@ async def test_a_training_started_in_the_studio_registers_a_version_that_answers
     assert await agent.handle_message("someone", "hello")  # the bot replies
     rows = await access.audit.query(AuditFilter(action="model_train_start"))
     assert [(r.actor, r.target) for r in rows] == [("content_manager", job_id)]
+    deadline = time.monotonic() + 30  # the end is audited just after the job row ends
+    while not (rows := await access.audit.query(AuditFilter(action="model_train"))):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+    assert [(r.actor, r.target) for r in rows] == [("content_manager", version.group(1))]
 
 
 async def test_broken_data_fails_with_file_and_line_and_registers_nothing(
