@@ -59,6 +59,12 @@ class TrainingJob:
         return max(0.0, end - self.started_at)
 
 
+@dataclass(frozen=True)
+class LogLine:
+    at: float  # when the server received it
+    text: str
+
+
 class TrainingRunning(Exception):
     """A training of this project is already running (`job` says which)."""
 
@@ -251,11 +257,11 @@ class TrainingJobs:
             if rows:
                 await connection.execute(insert(training_log), rows)
 
-    async def lines(self, job_id: str) -> list[str]:
+    async def lines(self, job_id: str) -> list[LogLine]:
         async with self.engine.connect() as connection:
             rows = await connection.execute(
-                select(training_log.c.line)
+                select(training_log.c.at, training_log.c.line)
                 .where(training_log.c.job_id == job_id)
                 .order_by(training_log.c.seq)
             )
-            return [row.line for row in rows]
+            return [LogLine(row.at, row.line) for row in rows]

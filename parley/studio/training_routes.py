@@ -19,26 +19,33 @@ from fastapi.responses import HTMLResponse, Response
 from parley.studio.routes import Caller, StudioRefused, _ip, _page
 from parley.studio.service import Studio
 from parley.studio.trainer import Trainer
-from parley.studio.training_jobs import TrainingJob, TrainingJobs, TrainingRunning
+from parley.studio.training_jobs import LogLine, TrainingJob, TrainingJobs, TrainingRunning
 from parley.studio.training_process import STAGES
 
 LOG_TAIL = 400  # lines the page shows (the store keeps up to 2,000 a job)
 
 
-def _stages(job: TrainingJob) -> list[tuple[str, str]]:
-    """(stage, state) for each stage: done, current, failed or waiting."""
-    if job.status in ("succeeded",):
-        return [(stage, "done") for stage in STAGES]
+def _stages(job: TrainingJob, lines: list[LogLine], now: float) -> list[tuple[str, str, float]]:
+    """(stage, state, seconds spent) for each stage; state: done, current, failed, cancelled or
+    waiting. A stage starts with the process's `stage: NAME` line."""
+    started: dict[str, float] = {}
+    for line in lines:
+        if line.text.startswith("stage: "):
+            started.setdefault(line.text.split()[1], line.at)
     reached = STAGES.index(job.stage) if job.stage in STAGES else -1
-    states = []
+    end = job.finished_at if job.finished_at is not None else now
+    shown = []
     for n, stage in enumerate(STAGES):
-        if n < reached:
-            states.append((stage, "done"))
+        if job.status == "succeeded" or n < reached:
+            state = "done"
         elif n == reached:
-            states.append((stage, "current" if job.running else job.status))
+            state = "current" if job.running else job.status
         else:
-            states.append((stage, "waiting"))
-    return states
+            state = "waiting"
+        later = [started[s] for s in STAGES[n + 1 :] if s in started]
+        seconds = (min(later) if later else end) - started[stage] if stage in started else 0.0
+        shown.append((stage, state, max(0.0, seconds)))
+    return shown
 
 
 def training_router(studio: Studio) -> APIRouter:
@@ -66,15 +73,16 @@ def training_router(studio: Studio) -> APIRouter:
         request: Request, caller: Caller, job: TrainingJob, template: str
     ) -> HTMLResponse:
         lines = await jobs.lines(job.job_id)
+        now = time.time()
         return _page(
             request,
             template,
             caller,
             job=job,
-            stages=_stages(job),
-            lines=lines[-LOG_TAIL:],
+            stages=_stages(job, lines, now),
+            lines=[line.text for line in lines[-LOG_TAIL:]],
             hidden=max(0, len(lines) - LOG_TAIL),
-            duration=job.duration(time.time()),
+            duration=job.duration(now),
         )
 
     @router.get("")

@@ -102,6 +102,7 @@ async def test_a_training_started_in_the_studio_registers_a_version_that_answers
         for stage in ("validating", "nlu", "dialogue", "packaging", "registering"):
             assert f'class="stage done" data-stage="{stage}"' in html
         assert "stage: nlu 6/6" in html  # the NLU pipeline's components, counted
+        assert re.search(r'data-stage="nlu">NLU training\s+— done \(\d+\.\d s\)', html), html
         page = (await client.get(f"/studio/training/{job_id}")).text
         assert "NLU trained on" in page  # the process's log lines
     listed = {v.version: v for v in await registry.registry.list()}

@@ -82,5 +82,5 @@ async def test_log_lines_keep_their_order_up_to_the_limit(
     job = await jobs.start(tmp_path, "admin")
     await jobs.add_lines(job.job_id, ["one", "two"])
     await jobs.add_lines(job.job_id, [f"line {n}" for n in range(MAX_LOG_LINES)])
-    lines = await jobs.lines(job.job_id)
+    lines = [line.text for line in await jobs.lines(job.job_id)]
     assert lines[:3] == ["one", "two", "line 0"] and len(lines) == MAX_LOG_LINES
