@@ -136,6 +136,7 @@ class Trainer:
             except ValueError:
                 await self.jobs.add_lines(job_id, [raw.decode(errors="replace").rstrip()])
                 continue
+            at = line.get("at") if isinstance(line.get("at"), float) else None
             if "stage" in line:
                 outcome.stage = str(line["stage"])
                 await self.jobs.progress(
@@ -145,9 +146,9 @@ class Trainer:
                     line.get("total"),
                     line.get("what"),
                 )
-                await self.jobs.add_lines(job_id, [f"stage: {line['stage']}" + _count(line)])
+                await self.jobs.add_lines(job_id, [f"stage: {line['stage']}" + _count(line)], at)
             elif "log" in line:
-                await self.jobs.add_lines(job_id, [str(line["log"])])
+                await self.jobs.add_lines(job_id, [str(line["log"])], at)
             elif "outcome" in line:
                 outcome.line = line
 

@@ -61,7 +61,7 @@ class TrainingJob:
 
 @dataclass(frozen=True)
 class LogLine:
-    at: float  # when the server received it
+    at: float  # when the training process wrote it (the server received it, for stderr)
     text: str
 
 
@@ -238,8 +238,8 @@ class TrainingJobs:
             )
             return [_job(row) for row in rows]
 
-    async def add_lines(self, job_id: str, lines: list[str]) -> None:
-        """Append log lines (up to MAX_LOG_LINES a job)."""
+    async def add_lines(self, job_id: str, lines: list[str], at: float | None = None) -> None:
+        """Append log lines written `at` (default: now), up to MAX_LOG_LINES a job."""
         if not lines:
             return
         async with writer(self.engine).begin() as connection:
@@ -249,7 +249,7 @@ class TrainingJobs:
                 )
             ).scalar_one()
             room = max(0, MAX_LOG_LINES - count)
-            now = time.time()
+            now = time.time() if at is None else at
             rows = [
                 {"job_id": job_id, "seq": count + n, "at": now, "line": line}
                 for n, line in enumerate(lines[:room])

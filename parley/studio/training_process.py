@@ -6,6 +6,7 @@ what it does on stdout, one JSON object a line:
 - `{"stage": "validating" | "nlu" | "dialogue" | "packaging" | "registering"}`, with `done`,
   `total` and `what` when the stage counts steps (the NLU pipeline's components);
 - `{"log": "..."}` for each log record;
+- every line with `at`, when it was written (epoch seconds);
 - last, one outcome: `{"outcome": "registered", "version": ..., "model": ...}`,
   `{"outcome": "unchanged", "model": ...}` (nothing changed since the newest model) or
   `{"outcome": "failed", "error": ...}` (with every validation error as `file:line: message`).
@@ -24,6 +25,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,7 @@ class ReaderGone(Exception):
 def emit(**line: Any) -> None:
     """One JSON line on stdout (raises ReaderGone when nobody reads it any more)."""
     try:
-        sys.stdout.write(json.dumps(line, default=str) + "\n")
+        sys.stdout.write(json.dumps({**line, "at": time.time()}, default=str) + "\n")
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):  # ValueError: stdout already closed
         raise ReaderGone from None
