@@ -110,9 +110,7 @@ class Trainer:
                 self._beat(job_id, process, outcome),
             )
             await self._finish(job_id, await process.wait(), outcome)
-            ended = await self.jobs.get(job_id, reap=False)
-            if ended is not None and self.on_end is not None:
-                await self.on_end(ended)
+            await self._ended(job_id)
         except asyncio.CancelledError:
             await _stop(process)
             with contextlib.suppress(Exception):
@@ -125,6 +123,15 @@ class Trainer:
                 await self.jobs.finish(job_id, "failed", error=f"The server lost the job: {exc}")
         finally:
             self._outcomes.pop(job_id, None)
+
+    async def _ended(self, job_id: str) -> None:
+        ended = await self.jobs.get(job_id, reap=False)
+        if ended is None or self.on_end is None:
+            return
+        try:
+            await self.on_end(ended)
+        except Exception:  # the job is over either way; say what was not recorded
+            logger.exception("training %s ended (%s) but on_end failed", job_id, ended.status)
 
     async def _read_lines(
         self, job_id: str, process: asyncio.subprocess.Process, outcome: _Outcome
