@@ -159,16 +159,20 @@ async def test_the_server_answers_while_a_training_runs(server: ParleyServer) ->
         assert status_of(await finished(client, job_id)) == "succeeded"
 
 
-async def test_a_second_training_is_refused_while_one_runs(server: ParleyServer) -> None:
+async def test_a_second_training_is_refused_while_one_runs_and_unchanged_data_trains_nothing(
+    server: ParleyServer,
+) -> None:
     session = await login(server, "admin")
     async with session as client:
         job_id = await start(session)
         again = await client.post("/studio/training", headers={"X-CSRF-Token": session.csrf})
         assert again.status_code == 409
         assert job_id in again.text and "still running" in again.text
-        await finished(client, job_id)
+        assert status_of(await finished(client, job_id)) == "succeeded"
         page = await client.get("/studio/training")
         assert job_id in page.text
+        html = await finished(client, await start(session))  # the data did not change since
+        assert status_of(html) == "unchanged" and "Nothing changed" in html
 
 
 async def test_a_cancelled_training_stops_and_registers_nothing(
