@@ -11,6 +11,8 @@ user who started it. Permissions are declared in `parley/access/policy.py`.
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -61,7 +63,15 @@ def training_router(studio: Studio) -> APIRouter:
 
     trainer = Trainer(TrainingJobs(studio.engine), studio.project, studio.endpoints, audit_end)
     jobs = trainer.jobs
-    router = APIRouter(prefix="/studio/training", tags=["studio"], include_in_schema=False)
+
+    @asynccontextmanager
+    async def lifespan(_: object) -> AsyncIterator[None]:
+        yield
+        await trainer.close()  # at shutdown, before the stores close: each job marked failed
+
+    router = APIRouter(
+        prefix="/studio/training", tags=["studio"], include_in_schema=False, lifespan=lifespan
+    )
 
     async def _job(job_id: str) -> TrainingJob:
         job = await jobs.get(job_id)

@@ -1,7 +1,8 @@
 """Training from the studio against `parley run --workers 2` on a copy of the trained help-desk
 project: in headless Chromium a content manager starts a training, watches its stages and gets
 a registered version while the bot keeps answering, then sees a broken data file's error with
-its file and line; a training whose worker is killed is marked failed and frees the project.
+its file and line; a training whose worker is killed is marked failed and frees the project;
+stopping `parley run` stops its training.
 Screenshots go to build/test-artifacts/studio/ (10-… to 13-…)."""
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from parley.access.passwords import hash_password
 from parley.access.service import Access
 from parley.access.settings import AccessSettings
 from parley.models.service import open_releases
+from parley.stores.sql import SQLTrackerStore
+from parley.stores.sql_engine import SQLSettings
+from parley.studio.trainer import ENDED_BY_SERVER
+from parley.studio.training_jobs import TrainingJobs
 from tests.integration.test_parley_run import PARLEY, project  # noqa: F401  (fixture)
 from tests.integration.test_parley_run_workers import _alive, _wait_ready
 from tests.integration.test_studio_browser import _driver, _login, _shot
@@ -206,3 +211,37 @@ def test_a_training_whose_worker_is_killed_is_marked_failed(served: tuple[str, P
             time.sleep(0.2)
         again = api.post("/studio/training", data={"force": "true"})
         assert again.status_code == 200, again.text  # the project is free for a new training
+
+
+def test_stopping_parley_run_stops_its_training_and_marks_it_failed(
+    served: tuple[str, Path],
+) -> None:
+    url, root = served
+    with _api(url) as api:
+        started = api.post("/studio/training", data={"force": "true"})
+        assert started.status_code == 200, started.text
+        job_id = started.headers["HX-Redirect"].rsplit("/", 1)[1]
+    deadline = time.monotonic() + 30
+    while (child := _training_process(root)) is None:
+        assert time.monotonic() < deadline, "no training process"
+        time.sleep(0.05)
+    supervisor = _parent(_parent(child))
+    os.kill(supervisor, signal.SIGTERM)  # parley run stops: its workers shut down
+    deadline = time.monotonic() + 60
+    while _alive(child):
+        assert time.monotonic() < deadline, "the training process outlived the server"
+        time.sleep(0.1)
+    assert _job_row(root, job_id) == ("failed", ENDED_BY_SERVER)
+
+
+def _job_row(root: Path, job_id: str) -> tuple[str, str | None]:
+    async def read() -> tuple[str, str | None]:
+        store = await SQLTrackerStore.open(SQLSettings(), root)
+        try:
+            job = await TrainingJobs(store.engine).get(job_id, reap=False)
+        finally:
+            await store.close()
+        assert job is not None
+        return job.status, job.error
+
+    return asyncio.run(read())
