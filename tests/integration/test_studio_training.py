@@ -186,6 +186,17 @@ def _get(api: httpx.Client, path: str) -> str:
     return api.get(path).text
 
 
+def _start_training(api: httpx.Client, root: Path) -> tuple[str, int]:
+    """Start a training; its job id and the pid of its process, once it runs."""
+    started = api.post("/studio/training", data={"force": "true"})
+    assert started.status_code == 200, started.text
+    deadline = time.monotonic() + 30
+    while (child := _training_process(root)) is None:
+        assert time.monotonic() < deadline, "no training process"
+        time.sleep(0.05)
+    return started.headers["HX-Redirect"].rsplit("/", 1)[1], child
+
+
 def _parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[1])
 
@@ -193,13 +204,7 @@ def _parent(pid: int) -> int:
 def test_a_training_whose_worker_is_killed_is_marked_failed(served: tuple[str, Path]) -> None:
     url, root = served
     with _api(url) as api:
-        started = api.post("/studio/training", data={"force": "true"})
-        assert started.status_code == 200, started.text
-        job_id = started.headers["HX-Redirect"].rsplit("/", 1)[1]
-        deadline = time.monotonic() + 30
-        while (child := _training_process(root)) is None:
-            assert time.monotonic() < deadline, "no training process"
-            time.sleep(0.05)
+        job_id, child = _start_training(api, root)
         os.kill(_parent(child), signal.SIGKILL)  # the worker watching the training
         deadline = time.monotonic() + TIMEOUT
         while _status(html := _get(api, f"/studio/training/{job_id}/progress")) == "running":
@@ -218,13 +223,7 @@ def test_stopping_parley_run_stops_its_training_and_marks_it_failed(
 ) -> None:
     url, root = served
     with _api(url) as api:
-        started = api.post("/studio/training", data={"force": "true"})
-        assert started.status_code == 200, started.text
-        job_id = started.headers["HX-Redirect"].rsplit("/", 1)[1]
-    deadline = time.monotonic() + 30
-    while (child := _training_process(root)) is None:
-        assert time.monotonic() < deadline, "no training process"
-        time.sleep(0.05)
+        job_id, child = _start_training(api, root)
     supervisor = _parent(_parent(child))
     os.kill(supervisor, signal.SIGTERM)  # parley run stops: its workers shut down
     deadline = time.monotonic() + 60
