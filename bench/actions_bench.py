@@ -17,7 +17,6 @@ import contextlib
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,13 +27,16 @@ from typing import Any
 
 import httpx
 
-from parley.actions import ActionServerError, InProcessActionRunner, create_action_runner
+from parley.action_runners import ActionServerError, InProcessActionRunner, create_action_runner
 from parley.dialogue.actions.remote import RASA_PROTOCOL_VERSION
 from parley.dialogue.custom import CustomActionRunner
 from parley.dialogue.domain_json import domain_to_json
 from parley.project import load_project
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.ports: one free-port helper for tests and benchmarks
+from tests.ports import free_port  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "actions.json"
 BANKBOT = ROOT / "tests" / "fixtures" / "bankbot"
 SECRET = "benchmark-secret-0123456789-abcdefghij"
@@ -114,12 +116,6 @@ async def measure(runner: CustomActionRunner, seconds: float, concurrency: int) 
         "latency_ms_p95": round(ordered[int(len(ordered) * 0.95)] * 1000, 2),
         "latency_ms_p99": round(ordered[int(len(ordered) * 0.99)] * 1000, 2),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(folder: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -32,7 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from parley.actions.inprocess import InProcessActionRunner  # noqa: E402
+from parley.action_runners.inprocess import InProcessActionRunner  # noqa: E402
 from parley.agent import Agent  # noqa: E402
 from parley.dialogue.custom import CustomActionRunner  # noqa: E402
 from parley.project import load_project  # noqa: E402

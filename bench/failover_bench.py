@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from server_bench import BIN, RESULTS, free_port, prepare, store_setup  # noqa: E402
+from server_bench import BIN, RESULTS, prepare, store_setup  # noqa: E402
 
 from tests.integration.replicas import (  # noqa: E402
     consistency_problems,
@@ -33,6 +33,7 @@ from tests.integration.replicas import (  # noqa: E402
     kill_a_worker_under_load,
     worker_pids,
 )
+from tests.ports import free_port  # noqa: E402
 
 LATE_S = 5.0
 

@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,18 +26,15 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # tests.ports: one free-port helper for tests and benchmarks
+from tests.ports import free_port  # noqa: E402
+
 BIN = Path(sys.executable).parent
 RESULTS = REPO / "bench" / "results" / "rollout_switch.json"
 SHARED_BENCH = next(
     (p / "shared" / "bench" for p in REPO.parents if (p / "shared" / "bench").is_dir()),
     REPO.parent / "shared" / "bench",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def parley(*args: str, cwd: Path) -> str:

@@ -26,7 +26,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -42,6 +41,9 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # tests.ports: one free-port helper for tests and benchmarks
+from tests.ports import free_port  # noqa: E402
+
 BIN = Path(sys.executable).parent
 BUILD = REPO / "build"
 RESULTS = REPO / "bench" / "results"
@@ -85,12 +87,6 @@ SETUPS = {
         "2",
     ),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def parley(*args: str, cwd: Path) -> None:
@@ -445,6 +441,23 @@ def _c32(run: dict[str, Any], shape: str) -> dict[str, Any] | None:
     return next((r for r in run["levels"] if r["concurrency"] == 32), None)
 
 
+def cpu_budget(one: dict[str, Any], two: dict[str, Any]) -> dict[str, object]:
+    """Where the 2 cores went at c=32 with 1 and 2 workers: the server's and the load
+    generator's CPU per message (s, g) and the cores each used. One worker is one event loop:
+    at most 1 core, the generator on the other. Two workers share both cores with the
+    generator, so at best they reach 2 / (s + g) messages per ms where one reached 1 / s."""
+    s = {k: float(r["server_cpu_ms_per_msg"]) for k, r in (("1", one), ("2", two))}
+    g = {k: float(r["generator_cpu_ms"]) for k, r in (("1", one), ("2", two))}
+    rate = {k: float(r["msgs_per_s"]) for k, r in (("1", one), ("2", two))}
+    return {
+        "server_cpu_ms_per_msg": s,
+        "generator_cpu_ms_per_msg": g,
+        "server_cores_used": {k: round(rate[k] * s[k] / 1000, 2) for k in s},
+        "generator_cores_used": {k: round(rate[k] * g[k] / 1000, 2) for k in g},
+        "speedup_bound_2s_over_s_plus_g": round(2 * s["1"] / (s["2"] + g["2"]), 2),
+    }
+
+
 def scaling(
     runs: list[dict[str, Any]], targets: dict[str, float] = TARGETS
 ) -> list[dict[str, object]]:
@@ -466,6 +479,7 @@ def scaling(
                     "msgs_per_s": {"1": one["msgs_per_s"], "2": two["msgs_per_s"]},
                     "p99_ms": {"1": one["p99_ms"], "2": two["p99_ms"]},
                     "errors": {"1": one["errors"], "2": two["errors"]},
+                    **cpu_budget(one, two),
                     "speedup": speedup,
                     "meets_target": speedup >= targets["two_workers_speedup_c32"]
                     and float(two["p99_ms"]) <= targets["p99_ms_c32"]
@@ -519,7 +533,7 @@ def measure_setup(
             f"{r['assistant']} workers={r['workers']}": r["meets_targets"] for r in runs
         },
         "load_generator": (
-            "bench/load_gen.py (asyncio streams on keep-alive connections, own process; "
+            "bench/load_gen.py (an asyncio protocol on keep-alive connections, own process; "
             "conversations of 10 turns, or one per user growing through the run)"
         ),
         "note": (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -47,17 +48,18 @@ class TrainingResult:
         return not self.trained
 
 
-def default_parts() -> list[ModelPart]:
-    """Every model part Parley knows, in training order."""
+def default_parts(nlu_progress: Callable[[int, int, str], None] | None = None) -> list[ModelPart]:
+    """Every model part Parley knows, in training order; `nlu_progress(done, total, what)` hears
+    the NLU pipeline's steps."""
     from parley.nlu.part import NLUPart
 
     try:
         from parley.dialogue.part import DialoguePart
         from parley.dialogue.story_turns import story_turns
     except ImportError:  # dialogue engine not installed in this build
-        return [NLUPart()]
+        return [NLUPart(nlu_progress)]
     # The NLU learns the stories' end-to-end texts; the dialogue engine finds them.
-    return [NLUPart(story_turns=story_turns), DialoguePart()]
+    return [NLUPart(nlu_progress, story_turns=story_turns), DialoguePart()]
 
 
 def train_project(
@@ -65,12 +67,15 @@ def train_project(
     out_dir: Path,
     parts: list[ModelPart] | None = None,
     force: bool = False,
+    on_stage: Callable[[str], None] | None = None,
 ) -> TrainingResult:
     """Train `parts` (all by default) into `out_dir/<timestamp>.tar.gz`.
 
     A part whose fingerprint equals the newest model's is copied from it; when every part is
-    unchanged no new model is written and the newest is returned.
+    unchanged no new model is written and the newest is returned. `on_stage` hears each part's
+    name before it is trained or reused, then "packaging" before the archive is written.
     """
+    stage = on_stage or (lambda _name: None)
     chosen = parts if parts is not None else default_parts()
     fingerprints = {part.name: part.fingerprint(project) for part in chosen}
     previous = latest_model(out_dir)
@@ -97,6 +102,7 @@ def train_project(
             _, previous_folder = unpack_archive(previous, Path(tmp) / "previous")
         trained: list[str] = []
         for part in chosen:
+            stage(part.name)
             folder = staging / part.name
             if part.name in reusable and previous_folder is not None:
                 shutil.copytree(previous_folder / part.name, folder)
@@ -107,6 +113,7 @@ def train_project(
             folder.mkdir()
             part.train(project, folder)
             trained.append(part.name)
+        stage("packaging")
         manifest = ModelManifest.new(
             fingerprints,
             tuple(p.name for p in chosen),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from parley.actions.checks import check_action_endpoint
+from parley.action_runners.checks import check_action_endpoint
 from parley.dialogue.contradictions import (
     check_policies,
     check_rule_contradictions,

@@ -76,6 +76,12 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/studio/share"): "share:create",
     ("POST", "/studio/share"): "share:create",
     ("POST", "/studio/share/{link_id}/revoke"): "share:create",
+    # Training from the studio (parley/studio/training_routes.py).
+    ("GET", "/studio/training"): "models:read",
+    ("POST", "/studio/training"): "models:train",
+    ("GET", "/studio/training/{job_id}"): "models:read",
+    ("GET", "/studio/training/{job_id}/progress"): "models:read",
+    ("POST", "/studio/training/{job_id}/cancel"): "models:train",
 }
 
 # Routes anyone may call: health, docs, the login flows; channels guard their own webhooks.

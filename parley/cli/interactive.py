@@ -132,7 +132,7 @@ def interactive(
     ),
 ) -> None:
     """Teach the assistant by talking to it; type /stop to save and end."""
-    from parley.actions.factory import load_action_runner
+    from parley.action_runners.factory import load_action_runner
     from parley.agent import Agent, AgentError
     from parley.interactive import InteractiveSession, save_examples, save_story
     from parley.models.archive import latest_model

@@ -226,7 +226,7 @@ def run_actions(
     """Serve custom actions over Rasa's webhook protocol (POST /webhook, GET /health)."""
     import uvicorn
 
-    from parley.actions.signing import RequestVerifier
+    from parley.action_runners.signing import RequestVerifier
     from parley.sdk.executor import ActionExecutor
     from parley.sdk.server import create_app
     from parley.security import is_loopback

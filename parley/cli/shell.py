@@ -74,7 +74,7 @@ def shell(
     path = model or latest_model(project / "models")
     if path is None:
         raise AgentError(f"no model in {project / 'models'}; train one with `parley train`")
-    from parley.actions.factory import load_action_runner
+    from parley.action_runners.factory import load_action_runner
 
     runner = load_action_runner(project) if (project / "endpoints.yml").is_file() else None
     agent = Agent.load(path, action_runner=runner)

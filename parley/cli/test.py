@@ -85,8 +85,8 @@ def test(
     """Replay the test stories (NLU and dialogue) and compare every prediction with them."""
     if ctx.invoked_subcommand is not None:
         return
-    from parley.actions.errors import ActionConfigError
-    from parley.actions.factory import load_action_runner
+    from parley.action_runners.errors import ActionConfigError
+    from parley.action_runners.factory import load_action_runner
     from parley.agent import Agent, AgentError
     from parley.project.loader import load_rules, load_stories
     from parley.testing import write_results

@@ -5,7 +5,7 @@
 - `ActionFailed`: the action could not run (a custom action without an action server, a bad
   reply); the turn answers with the fallback.
 - `ActionServerError` (an `ActionFailed`): the action server could not run it: down, timeout,
-  circuit open, HTTP error (`parley.actions.errors` has one subclass per cause).
+  circuit open, HTTP error (`parley.action_runners.errors` has one subclass per cause).
 """
 
 from __future__ import annotations

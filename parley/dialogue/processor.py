@@ -76,7 +76,7 @@ class Processor:
         self, tracker: Tracker, metadata: dict[str, Any] | None = None
     ) -> list[Event]:
         """Start a session when the conversation has none (new, restarted) or it expired."""
-        if tracker.applied_events() and not self.session_expired(tracker):
+        if tracker.applied_count and not self.session_expired(tracker):
             return []
         start = len(tracker.events)
         action = ActionSessionStart(metadata=metadata or None)

@@ -87,28 +87,38 @@ def states_and_actions(
 
 @dataclass
 class _Walk:
-    """States computed so far for one tracker: extended as events come, not recomputed."""
+    """States computed so far for one tracker, the current one last: extended as events come,
+    not recomputed nor copied."""
 
     epoch: int
     walker: Tracker
     states: list[State] = field(default_factory=list)
-    consumed: int = 0
+    consumed: int = -1  # applied events walked so far; -1: not even the current state yet
 
 
 def tracker_states(tracker: Tracker, domain: Domain, all_slots: bool = False) -> list[State]:
-    """The history of states of a live conversation, ending with its current state."""
-    applied = tracker.applied_events()
+    """The history of states of a live conversation, ending with its current state.
+
+    The list is the tracker's cache, extended in place by later calls (a long conversation's
+    turn costs what its new events cost, not its whole history): read it, do not change it or
+    keep it past the tracker's next update."""
+    count = tracker.applied_count
     key = (id(domain), all_slots)
     walk = tracker.state_cache.get(key)
-    if walk is None or walk.epoch != tracker.epoch or walk.consumed > len(applied):
+    if walk is None or walk.epoch != tracker.epoch or walk.consumed > count:
         walk = _Walk(tracker.epoch, Tracker(tracker.sender_id, slot_defaults(domain)))
         tracker.state_cache[key] = walk
-    for event in applied[walk.consumed :]:
+    if walk.consumed == count:
+        return walk.states
+    if walk.consumed >= 0:
+        walk.states.pop()  # the previous current state: recomputed after the new events
+    for event in tracker.applied_since(max(walk.consumed, 0)):
         if isinstance(event, ActionExecuted):
             walk.states.append(state_of(walk.walker, domain, all_slots))
         walk.walker.update(event)
-    walk.consumed = len(applied)
-    return [*walk.states, state_of(walk.walker, domain, all_slots)]
+    walk.consumed = count
+    walk.states.append(state_of(walk.walker, domain, all_slots))
+    return walk.states
 
 
 def state_key(states: list[State | None]) -> str:

@@ -193,6 +193,16 @@ class Tracker:
         """Events that still count: after the last restart/session start, reverts applied."""
         return list(self._applied)
 
+    @property
+    def applied_count(self) -> int:
+        """How many events still count (`len(applied_events())` without copying them)."""
+        return len(self._applied)
+
+    def applied_since(self, index: int) -> list[Event]:
+        """`applied_events()[index:]`, copying only those: a long conversation's turn reads
+        its new events without copying the whole history."""
+        return self._applied[index:]
+
     # -- queries -----------------------------------------------------------------------------
 
     @property
@@ -214,7 +224,7 @@ class Tracker:
     def events_after_latest_user(self) -> list[Event]:
         """Events since the latest user message (that message excluded)."""
         out: list[Event] = []
-        for event in reversed(self.applied_events()):
+        for event in reversed(self._applied):
             if isinstance(event, UserUttered):
                 break
             out.append(event)
@@ -222,7 +232,7 @@ class Tracker:
 
     def last_event(self, kind: type[Event], skip: int = 0) -> Event | None:
         seen = 0
-        for event in reversed(self.applied_events()):
+        for event in reversed(self._applied):
             if isinstance(event, kind):
                 if seen == skip:
                     return event

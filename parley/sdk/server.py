@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from parley.actions.signing import AuthenticationFailed, RequestVerifier
+from parley.action_runners.signing import AuthenticationFailed, RequestVerifier
 from parley.observability.tracing import Tracing
 from parley.sdk.executor import ActionExecutor
 from parley.sdk.interfaces import ActionExecutionRejection, ActionNotFoundException

@@ -14,9 +14,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi import Path as PathParam
 
 from parley.access.dependencies import route_permission
-from parley.server.auth import audit
-from parley.server.config import ServerConfig
-from parley.server.engine import (
+from parley.server.api_support import (
     call_engine,
     check_action,
     check_entities,
@@ -25,6 +23,8 @@ from parley.server.engine import (
     state_of,
     tracker_state,
 )
+from parley.server.auth import audit
+from parley.server.config import ServerConfig
 from parley.server.errors import ApiError
 from parley.server.inputs import check_conversation_id, check_text
 from parley.server.metrics import ServerMetrics

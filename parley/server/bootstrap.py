@@ -93,7 +93,7 @@ class ProjectFiles:
 
 def _action_runner(endpoints: Endpoints, project: Path) -> CustomActionRunner | None:
     """The custom-action runner for `action_endpoint` (HTTP or in-process), or None."""
-    from parley.actions import create_action_runner
+    from parley.action_runners import create_action_runner
 
     return create_action_runner(endpoints, project)
 
@@ -144,8 +144,11 @@ async def open_access(
     return await Access.open(settings, project, publish if broker is not None else None)
 
 
-def open_studio(access: Access | None, stores: Stores, project: Path) -> Studio | None:
-    """The studio at /studio: it needs users (parley.yml `access:`) and conversations in SQL."""
+def open_studio(
+    access: Access | None, stores: Stores, project: Path, endpoints: Path | None = None
+) -> Studio | None:
+    """The studio at /studio: it needs users (parley.yml `access:`) and conversations in SQL.
+    `endpoints` (`--endpoints`) names the registry the studio's trainings register in."""
     from parley.stores.sql import SQLTrackerStore
 
     if access is None:
@@ -155,7 +158,7 @@ def open_studio(access: Access | None, stores: Stores, project: Path) -> Studio 
         return None
     from parley.studio.service import Studio
 
-    return Studio(stores.tracker_store, project, access)
+    return Studio(stores.tracker_store, project, access, endpoints=endpoints)
 
 
 def open_sharing(
@@ -280,7 +283,8 @@ async def _assemble(
         )
         rollout = await _follow_rollout(holder, releases, project, stores)
         closers.insert(0, rollout.close)
-        studio = open_studio(access, stores, project)
+        endpoints_file = project / files.endpoints if files.endpoints is not None else None
+        studio = open_studio(access, stores, project, endpoints_file)
         if studio is not None:
             context = ChannelContext(holder, metrics, config)
             studio.share = open_sharing(studio, holder, releases, context, project)

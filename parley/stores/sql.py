@@ -13,34 +13,33 @@ import asyncio
 import logging
 import random
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.stores.base import EventDict, EventsAfter, StorePosition
-from parley.stores.codec import StoredEvent, decode_event, encode_event
+from parley.stores.codec import decode_event, encode_event
 from parley.stores.crypto import EventCipher
-from parley.stores.errors import FencedError, StoreError
+from parley.stores.errors import StoreError
 from parley.stores.sql_engine import (
     SQLSettings,
     create_engine,
     describe_error,
     ensure_database,
     migrate,
-    writer,
 )
-from parley.stores.sql_lite import Fenced, SQLiteTurns
+from parley.stores.sql_lite import SQLiteTurns
 from parley.stores.sql_schema import conversations, events
-
-if TYPE_CHECKING:
-    from parley.stores.sql_postgres import PostgresTurns
+from parley.stores.sql_turns import (
+    EngineTurns,
+    RetryableAppendError,
+    TurnIO,
+    WriteTransactions,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,30 +56,8 @@ class SQLTrackerStore:
         self.engine = engine
         self.cipher = cipher or EventCipher(None)
         self.schema = schema
-        self._writer = writer(engine)
-        # SQLite has one write lock per file: writers of this process queue here, in the event
-        # loop, instead of each pooled connection sleeping in SQLite's busy handler (which
-        # turned 32 concurrent turns into seconds of back-off).
-        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
-        # On a SQLite file a turn's load and append skip the async driver (see sql_lite), on
-        # PostgreSQL they are one statement each on plain psycopg connections (sql_postgres).
-        database = engine.url.database
-        self._turns = (
-            SQLiteTurns(database)
-            if self._write_lock is not None and database and database != ":memory:"
-            else None
-        )
-        self._pg_turns = _postgres_turns(engine, schema)
-
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction (BEGIN IMMEDIATE on SQLite)."""
-        if self._write_lock is None:
-            async with self._writer.begin() as connection:
-                yield connection
-            return
-        async with self._write_lock, self._writer.begin() as connection:
-            yield connection
+        self._writes = WriteTransactions(engine)
+        self._turns = turn_io_for(engine, schema, self._writes)
 
     @classmethod
     async def open(
@@ -120,7 +97,7 @@ class SQLTrackerStore:
         """One query for the conversation's counter and the events after `after`; a second one
         only when `after` belongs to an earlier incarnation of the conversation."""
         skip = after.sequence if after is not None else 0
-        rows = await self._rows_after(sender_id, skip)
+        rows = await self._turns.rows_after(sender_id, skip)
         if not rows:
             return EventsAfter([], None, complete=True)
         position = StorePosition(repr(float(rows[0][0])), int(rows[0][1]))
@@ -128,7 +105,7 @@ class SQLTrackerStore:
             after.generation != position.generation or after.sequence > position.sequence
         )
         if stale:
-            rows = await self._rows_after(sender_id, 0)
+            rows = await self._turns.rows_after(sender_id, 0)
             if not rows:
                 return EventsAfter([], None, complete=True)
             position = StorePosition(repr(float(rows[0][0])), int(rows[0][1]))
@@ -139,14 +116,6 @@ class SQLTrackerStore:
         ]
         return EventsAfter(decoded, position, complete=after is None or stale)
 
-    async def _rows_after(self, sender_id: str, skip: int) -> list[Any]:
-        if self._turns is not None:
-            return await self._turns.rows_after(sender_id, skip)
-        if self._pg_turns is not None:
-            return await self._pg_turns.rows_after(sender_id, skip)
-        async with self.engine.connect() as connection:
-            return list((await connection.execute(_rows_after(sender_id, skip))).all())
-
     async def append(
         self, sender_id: str, new_events: Sequence[EventDict], fence: int | None = None
     ) -> StorePosition | None:
@@ -156,127 +125,20 @@ class SQLTrackerStore:
         latest = max(record.timestamp for record in records)
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
-                if self._turns is not None:
-                    # not under the write lock: turns arriving together commit together
-                    done = await self._turns.append(sender_id, records, latest, attempt > 1, fence)
-                    if isinstance(done, Fenced):
-                        raise FencedError(sender_id, fence or 0)
-                    if done is None:
-                        return None  # a failed attempt had committed after all
-                    first, created_at = done
-                    return StorePosition(repr(created_at), first + len(records) - 1)
-                if self._pg_turns is not None and attempt == 1:
-                    # a retry goes the engine's way below: it first looks for the turn, which
-                    # may have been committed by an attempt whose reply was lost
-                    try:
-                        placed = await self._pg_turns.append(
-                            sender_id, records, latest, time.time(), fence
-                        )
-                    except self._pg_turns.retryable as exc:
-                        logger.debug("append to %s failed (%s); retrying", sender_id, exc)
-                        await asyncio.sleep(random.uniform(0, 0.005))
-                        continue
-                    if placed is None:
-                        raise FencedError(sender_id, fence or 0)
-                    return StorePosition(repr(placed[1]), placed[0] + len(records) - 1)
-                async with self._write() as connection:
-                    if attempt > 1 and await self._already_stored(
-                        connection, sender_id, records[0]
-                    ):
-                        # the failed attempt had committed after all: never store twice (the
-                        # position is unknown, so a caching reader reloads)
-                        return None
-                    first, generation = await self._reserve(
-                        connection, sender_id, len(records), latest, fence
-                    )
-                    await connection.execute(
-                        events.insert(),
-                        [
-                            {
-                                "sender_id": sender_id,
-                                "sequence": first + offset,
-                                "type_name": record.type_name,
-                                "timestamp": record.timestamp,
-                                "event_id": record.event_id,
-                                "model_id": record.model_id,
-                                "key_id": record.key_id,
-                                "body": record.body,
-                            }
-                            for offset, record in enumerate(records)
-                        ],
-                    )
-                return StorePosition(generation, first + len(records) - 1)
-            except (IntegrityError, OperationalError, sqlite3.Error) as exc:
+                # a retry first looks for the turn: a failed attempt may have committed it
+                return await self._turns.append(sender_id, records, latest, fence, attempt > 1)
+            except (IntegrityError, OperationalError, sqlite3.Error, RetryableAppendError) as exc:
                 if attempt == _MAX_ATTEMPTS or not _retryable(exc):
                     raise StoreError(
                         f"could not append {len(records)} event(s) to conversation "
                         f"{sender_id!r} after {attempt} attempt(s): {describe_error(exc)}"
                     ) from exc
-                logger.debug("append to %s conflicted (%s); retrying", sender_id, exc)
+                logger.debug("append to %s failed (%s); retrying", sender_id, exc)
                 await asyncio.sleep(random.uniform(0, 0.005 * attempt))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _already_stored(
-        self, connection: AsyncConnection, sender_id: str, record: StoredEvent
-    ) -> bool:
-        if record.event_id is None:
-            return False
-        found = await connection.execute(
-            select(events.c.id)
-            .where(events.c.sender_id == sender_id, events.c.event_id == record.event_id)
-            .limit(1)
-        )
-        return found.first() is not None
-
-    async def _reserve(
-        self,
-        connection: AsyncConnection,
-        sender_id: str,
-        count: int,
-        latest: float,
-        fence: int | None,
-    ) -> tuple[int, str]:
-        """Claim `count` sequence numbers, creating the conversation row if needed (one upsert:
-        the row lock it takes serialises concurrent appends to this conversation); returns the
-        first of them and the conversation's generation (its creation time). FencedError when
-        `fence` is older than the conversation's."""
-        is_postgres = connection.dialect.name == "postgresql"
-        # The dialect modules are imported by the store that uses them.
-        if is_postgres:
-            from sqlalchemy.dialects import postgresql as dialect
-        else:
-            from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
-        statement = dialect.insert(conversations).values(
-            sender_id=sender_id,
-            created_at=time.time(),
-            latest_event_time=latest,
-            event_count=count,
-            fence=fence,
-        )
-        newest = func.greatest if is_postgres else func.max
-        upsert = statement.on_conflict_do_update(
-            index_elements=["sender_id"],
-            set_={
-                "event_count": conversations.c.event_count + count,
-                "latest_event_time": newest(
-                    conversations.c.latest_event_time, statement.excluded.latest_event_time
-                ),
-                "fence": func.coalesce(statement.excluded.fence, conversations.c.fence),
-            },
-            where=or_(
-                statement.excluded.fence.is_(None),
-                conversations.c.fence.is_(None),
-                conversations.c.fence <= statement.excluded.fence,
-            ),
-        ).returning(conversations.c.event_count, conversations.c.created_at)
-        row = (await connection.execute(upsert)).first()
-        if row is None:
-            raise FencedError(sender_id, fence or 0)
-        total, created_at = row
-        return int(total) - count + 1, repr(float(created_at))
-
     async def delete(self, sender_id: str) -> bool:
-        async with self._write() as connection:
+        async with self._writes.begin() as connection:
             await connection.execute(delete(events).where(events.c.sender_id == sender_id))
             result = await connection.execute(
                 delete(conversations).where(conversations.c.sender_id == sender_id)
@@ -293,7 +155,7 @@ class SQLTrackerStore:
     async def purge(self, before: float) -> int:
         """Delete every conversation whose latest event is older than `before` (epoch seconds)."""
         stale = select(conversations.c.sender_id).where(conversations.c.latest_event_time < before)
-        async with self._write() as connection:
+        async with self._writes.begin() as connection:
             await connection.execute(delete(events).where(events.c.sender_id.in_(stale)))
             result = await connection.execute(
                 delete(conversations).where(conversations.c.latest_event_time < before)
@@ -330,7 +192,7 @@ class SQLTrackerStore:
                 .order_by(events.c.id)
                 .limit(_BATCH)
             )
-            async with self._write() as connection:
+            async with self._writes.begin() as connection:
                 rows = (await connection.execute(query)).all()
                 if not rows:
                     return changed
@@ -348,42 +210,30 @@ class SQLTrackerStore:
                 last_id = rows[-1][0]
 
     async def close(self) -> None:
-        if self._turns is not None:
-            await self._turns.close()
-        if self._pg_turns is not None:
-            await self._pg_turns.close()
+        await self._turns.close()
         await self.engine.dispose()
 
 
-def _postgres_turns(engine: AsyncEngine, schema: str | None) -> PostgresTurns | None:
-    """The one-statement turns on PostgreSQL through psycopg, on the engine's database."""
-    if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
-        return None
-    from parley.stores.sql_postgres import PostgresTurns
+def turn_io_for(engine: AsyncEngine, schema: str | None, writes: WriteTransactions) -> TurnIO:
+    """The store's turn I/O for its database: on a SQLite file, inline `sqlite3` calls without
+    the async driver's hops (`sql_lite`); on PostgreSQL through psycopg, one statement per load
+    and per append (`sql_postgres`), retried the careful way through the engine; else the
+    engine's statements."""
+    through_engine = EngineTurns(engine, writes)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        return SQLiteTurns(database)
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        from parley.stores.sql_postgres import PostgresTurns
 
-    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return PostgresTurns(conninfo, f"-csearch_path={schema}" if schema else None)
-
-
-def _rows_after(sender_id: str, skip: int) -> Select[float, int, str | None, str | None]:
-    """The conversation's creation time and counter on every row, with the events whose
-    sequence is above `skip` (one row with null event columns when there are none)."""
-    after = and_(events.c.sender_id == conversations.c.sender_id, events.c.sequence > skip)
-    return (
-        select(
-            conversations.c.created_at,
-            conversations.c.event_count,
-            events.c.key_id,
-            events.c.body,
-        )
-        .select_from(conversations.outerjoin(events, after))
-        .where(conversations.c.sender_id == sender_id)
-        .order_by(events.c.sequence)
-    )
+        conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        options = f"-csearch_path={schema}" if schema else None
+        return PostgresTurns(conninfo, through_engine, options)
+    return through_engine
 
 
 def _retryable(exc: Exception) -> bool:
-    if isinstance(exc, IntegrityError | sqlite3.IntegrityError):
+    if isinstance(exc, IntegrityError | sqlite3.IntegrityError | RetryableAppendError):
         return True
     message = str(exc).lower()
     return any(hint in message for hint in ("locked", "busy", "deadlock", "serializ"))

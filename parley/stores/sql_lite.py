@@ -25,7 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from parley.stores.base import StorePosition
 from parley.stores.codec import StoredEvent
+from parley.stores.errors import FencedError
 from parley.stores.sql_schema import conversations, events
 
 T = TypeVar("T")
@@ -111,7 +113,7 @@ def ensure_wal(path: str, timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
 
 
 class SQLiteTurns:
-    """`rows_after` and `append` of the SQL tracker store, inline in the event loop (retried
+    """`TurnIO` of the SQL tracker store on a SQLite file, inline in the event loop (retried
     after short sleeps while the write lock is taken); checkpoints on a thread of their own."""
 
     def __init__(self, path: str) -> None:
@@ -151,7 +153,6 @@ class SQLiteTurns:
             delay = min(delay * 2, _LAST_RETRY_SECONDS)
 
     async def rows_after(self, sender_id: str, skip: int) -> list[Row]:
-        """(created_at, event_count, key_id, body) rows as the engine query `_rows_after`."""
         return await self._call(_rows_after, sender_id, skip)
 
     async def append(
@@ -159,26 +160,35 @@ class SQLiteTurns:
         sender_id: str,
         records: Sequence[StoredEvent],
         latest: float,
-        retry: bool,
         fence: int | None = None,
-    ) -> Placed:
-        """Reserve the sequence range and insert the rows in a write transaction; returns
-        (first sequence, created_at), None when `retry` finds the turn already stored, FENCED
-        when `fence` is older than the conversation's (nothing stored).
+        retry: bool = False,
+    ) -> StorePosition | None:
+        """Reserve the sequence range and insert the rows in a write transaction; returns the
+        turn's position, None when `retry` finds the turn already stored; FencedError when
+        `fence` is older than the conversation's (nothing stored).
 
         Turns that arrive while a transaction is being written (or in the same turn of the event
         loop) are committed together in the next one (group commit): one WAL write for many
         turns, each caller answered once its rows are committed. When a transaction fails, its
-        turns are written one by one, so only a turn that fails alone fails."""
+        turns are written one by one, so only a turn that fails alone fails. The store's
+        write lock (`sql_turns.WriteTransactions`) is not taken: turns arriving together commit
+        together."""
+        turn = _Turn(sender_id, records, latest, fence)
         if retry:
-            done = await self._call(_append, _Turn(sender_id, records, latest, fence), True)
+            done = await self._call(_append, turn, True)
             self._committed(1)
-            return done
-        pending: asyncio.Future[Placed] = asyncio.get_running_loop().create_future()
-        self._pending.append((_Turn(sender_id, records, latest, fence), pending))
-        if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._write_pending())
-        return await pending
+        else:
+            pending: asyncio.Future[Placed] = asyncio.get_running_loop().create_future()
+            self._pending.append((turn, pending))
+            if self._writer is None:
+                self._writer = asyncio.get_running_loop().create_task(self._write_pending())
+            done = await pending
+        if isinstance(done, Fenced):
+            raise FencedError(sender_id, fence or 0)
+        if done is None:
+            return None  # a failed attempt had committed after all
+        first, created_at = done
+        return StorePosition(repr(created_at), first + len(records) - 1)
 
     async def _write_pending(self) -> None:
         try:

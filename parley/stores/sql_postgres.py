@@ -15,6 +15,7 @@ is dropped, never reused.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,8 +24,11 @@ import orjson
 import psycopg
 from psycopg import pq
 
+from parley.stores.base import StorePosition
 from parley.stores.codec import StoredEvent
+from parley.stores.errors import FencedError
 from parley.stores.sql_schema import conversations, events
+from parley.stores.sql_turns import RetryableAppendError, TurnIO
 
 Row = tuple[Any, ...]
 Placed = tuple[int, float] | None  # (first sequence, created_at); None: fenced, nothing stored
@@ -60,18 +64,25 @@ _APPEND = (
 )
 
 
-class PostgresTurns:
-    """`rows_after` and `append` of the SQL tracker store on PostgreSQL, one statement each."""
+# Errors after which the append may be tried again (the retry first checks whether the turn
+# was stored after all): a lost connection, a deadlock, a unique key conflict.
+_RETRYABLE = (psycopg.OperationalError, psycopg.IntegrityError)
 
-    # Errors after which the append may be tried again (the caller first checks whether the
-    # turn was stored after all): a lost connection, a deadlock, a unique key conflict.
-    retryable: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.IntegrityError)
+
+class PostgresTurns:
+    """`TurnIO` of the SQL tracker store on PostgreSQL: one statement per load and per append;
+    a retried append goes the careful way of `retries` (it looks for the turn first)."""
 
     def __init__(
-        self, conninfo: str, options: str | None = None, pool_size: int = DEFAULT_POOL_SIZE
+        self,
+        conninfo: str,
+        retries: TurnIO,
+        options: str | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
     ) -> None:
         self.conninfo = conninfo
         self.options = options
+        self._retries = retries
         self._idle: list[psycopg.AsyncConnection[Row]] = []
         self._slots = asyncio.Semaphore(pool_size)
         self._closed = False
@@ -129,6 +140,28 @@ class PostgresTurns:
         raise AssertionError("unreachable: the second attempt returns or raises")
 
     async def append(
+        self,
+        sender_id: str,
+        records: Sequence[StoredEvent],
+        latest: float,
+        fence: int | None = None,
+        retry: bool = False,
+    ) -> StorePosition | None:
+        """Store a turn; its position, FencedError when `fence` is older than the
+        conversation's (nothing stored), RetryableAppendError when the attempt failed in a way
+        a retry may not. A retry goes through `retries`, which first looks for the turn: it may
+        have been committed by an attempt whose reply was lost."""
+        if retry:
+            return await self._retries.append(sender_id, records, latest, fence, retry=True)
+        try:
+            placed = await self._store(sender_id, records, latest, time.time(), fence)
+        except _RETRYABLE as exc:
+            raise RetryableAppendError(str(exc)) from exc
+        if placed is None:
+            raise FencedError(sender_id, fence or 0)
+        return StorePosition(repr(placed[1]), placed[0] + len(records) - 1)
+
+    async def _store(
         self,
         sender_id: str,
         records: Sequence[StoredEvent],

@@ -281,3 +281,40 @@ share_links = Table(
     Column("revoked_by", String(255)),
     UniqueConstraint("name", name="uq_parley_share_links_name"),
 )
+
+
+# Trainings started from the studio (parley/studio/training_jobs.py): any worker shows a job's
+# progress from here. `running` holds the project's key while a job runs (NULL after): the unique
+# constraint lets one training at a time run per project, across workers and replicas.
+training_jobs = Table(
+    "parley_training_jobs",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("project", String(1024), nullable=False),
+    Column("running", String(64)),
+    Column("status", String(16), nullable=False),  # running, succeeded, failed, ...
+    Column("stage", String(32), nullable=False),
+    Column("stage_done", Integer),
+    Column("stage_total", Integer),
+    Column("stage_what", String(255)),
+    Column("started_by", String(255), nullable=False),
+    Column("started_at", Float, nullable=False, index=True),
+    Column("finished_at", Float),
+    Column("heartbeat_at", Float, nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer),
+    Column("cancel_requested", Integer, nullable=False),
+    Column("version", String(128)),
+    Column("model", String(1024)),
+    Column("error", Text),
+    UniqueConstraint("running", name="uq_parley_training_jobs_running"),
+)
+
+training_log = Table(
+    "parley_training_log",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("at", Float, nullable=False),
+    Column("line", Text, nullable=False),
+)

@@ -107,6 +107,9 @@ def install_studio(app: FastAPI, studio: Studio) -> None:
 
         app.state.share_enabled = True  # the navigation offers the page
         app.include_router(share_router(studio, studio.share))
+    from parley.studio.training_routes import training_router  # it imports this module
+
+    app.include_router(training_router(studio))
 
 
 def studio_router(studio: Studio) -> APIRouter:

@@ -27,6 +27,7 @@ class Studio:
     access: Access
     threshold: float = 0.6  # below this NLU confidence a message goes to the inbox
     share: Sharing | None = None  # guest links (/studio/share), when the server can serve them
+    endpoints: Path | None = None  # `parley run --endpoints`: the registry trainings register in
 
     @property
     def engine(self) -> AsyncEngine:

@@ -124,6 +124,19 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
     ("GET", "/studio/share"): ("/studio/share", None),
     ("POST", "/studio/share"): ("/studio/share", Form(name="{role}-link", days="1")),
     ("POST", "/studio/share/{link_id}/revoke"): ("/studio/share/0000000000000000/revoke", None),
+    # Training from the studio: the fixture's project has no domain, so a started training
+    # fails its validation at once; no such job for the others.
+    ("GET", "/studio/training"): ("/studio/training", None),
+    ("POST", "/studio/training"): ("/studio/training", Form()),
+    ("GET", "/studio/training/{job_id}"): ("/studio/training/20260101-000000-abcdef", None),
+    ("GET", "/studio/training/{job_id}/progress"): (
+        "/studio/training/20260101-000000-abcdef/progress",
+        None,
+    ),
+    ("POST", "/studio/training/{job_id}/cancel"): (
+        "/studio/training/20260101-000000-abcdef/cancel",
+        None,
+    ),
     # These end the caller's session: called last.
     ("POST", "/auth/logout"): ("/auth/logout", None),
     ("POST", "/auth/logout-all"): ("/auth/logout-all", None),

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from parley.actions import InProcessActionRunner, load_action_runner
+from parley.action_runners import InProcessActionRunner, load_action_runner
 from parley.cli.main import app
-from tests.actions.support import bank_request
+from tests.action_runners.support import bank_request
 
 runner = CliRunner()
 

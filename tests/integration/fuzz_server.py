@@ -14,13 +14,13 @@ from pathlib import Path
 
 import uvicorn
 
-from parley.actions import create_action_runner
+from parley.action_runners import create_action_runner
 from parley.agent import Agent
 from parley.server import AgentHolder, ServerConfig, create_app
 from parley.server.serve import http_protocol
 from parley.stores import SQLSettings, SQLTrackerStore
+from tests.ports import free_port
 from tests.server.helpdesk import helpdesk_agent, helpdesk_model
-from tests.server.live import free_port
 
 POSTGRES = {"dialect": "postgresql", "url": "127.0.0.1", "port": 5432, "db": "test"}
 CREDENTIALS = {"rest": None, "socketio": {"session_persistence": True}}

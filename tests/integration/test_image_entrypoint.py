@@ -17,9 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.actions.support import BANKBOT, closed_port, parley_copy_of_bank_actions
+from tests.action_runners.support import BANKBOT, parley_copy_of_bank_actions
 from tests.deploy.dockerfile import Stage, instructions, stages
 from tests.integration.conftest import TrainedModel
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +50,7 @@ def healthy_within(
 
 
 def run_stage(stage: Stage, cwd: Path, project: Path) -> None:
-    port = closed_port()
+    port = free_port()
     image_env = {k: v for k, v in stage.env.items() if k != "PATH"}  # PATH: this machine's
     env = {**os.environ, **image_env, "PARLEY_PORT": str(port), "HOME": str(cwd)}
     env["MPLCONFIGDIR"] = str(cwd / "matplotlib")

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from tests.integration.test_server_tls import make_certificate
+from tests.ports import free_port
 from tests.server.helpdesk import GREETING, helpdesk_model
-from tests.server.live import free_port
 
 pytestmark = pytest.mark.integration
 PARLEY = [sys.executable, "-m", "parley.cli.main"]

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from tests.integration.test_parley_run import PARLEY, project  # noqa: F401  (fixture)
+from tests.ports import free_port
 from tests.server.helpdesk import GREETING
-from tests.server.live import free_port
 
 pytestmark = pytest.mark.integration
 SCRIPT = ["hi", "how do I connect to the vpn", "my printer is not working", "thanks", "bye"]

@@ -19,7 +19,7 @@ import pytest
 from parley.server.bootstrap import ProjectFiles, build_server
 from parley.server.config import ServerConfig
 from parley.stores.persistence import create_stores
-from tests.actions.support import BANKBOT
+from tests.action_runners.support import BANKBOT
 from tests.integration.conftest import TrainedModel
 from tests.observability.collector import Collector
 from tests.observability.projects import bankbot_copy

@@ -18,7 +18,7 @@ from parley.server.app import create_app
 from parley.server.runtime import AgentHolder
 from parley.stores.sql import SQLTrackerStore
 from parley.stores.sql_engine import SQLSettings
-from tests.actions.support import BANKBOT
+from tests.action_runners.support import BANKBOT
 from tests.stores.conftest import POSTGRES, drop_schema, unique_name
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,6 @@ import asyncio
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from tests.integration.replicas import (
     run_load,
 )
 from tests.integration.test_parley_run_workers import _wait_ready
+from tests.ports import free_port
 from tests.stores.conftest import drop_redis_keys, drop_schema, unique_name
 
 pytestmark = [
@@ -41,12 +41,6 @@ pytestmark = [
     ),
 ]
 PARLEY = [sys.executable, "-m", "parley.cli.main"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

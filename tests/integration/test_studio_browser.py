@@ -24,8 +24,8 @@ from parley.access.passwords import hash_password
 from parley.access.service import Access
 from parley.access.settings import AccessSettings
 from tests.integration.test_webchat_browser import CHROMEDRIVER, CHROMIUM, FLAGS, _need_browser
+from tests.ports import free_port
 from tests.server.helpdesk import helpdesk_model
-from tests.server.live import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -255,7 +255,7 @@ def test_an_annotator_promotes_a_cluster_and_keeps_one_in_the_change_set(
         _login(driver, url, "/studio", "annotator")
         driver.find_element(By.ID, "nav-clusters").click()
         WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "cluster-summary"))
-        _shot(driver, "08-unhandled-clusters")
+        _shot(driver, "clusters-01-unhandled")
         payments = cluster_of(driver, PAYMENT[0])
         boxes = payments.find_elements(By.CSS_SELECTOR, "input[name=messages]")
         assert len(boxes) == len(PAYMENT)
@@ -264,14 +264,14 @@ def test_an_annotator_promotes_a_cluster_and_keeps_one_in_the_change_set(
         payments.find_element(By.CSS_SELECTOR, ".intent-name").send_keys("ask_paypal")
         payments.find_element(By.CSS_SELECTOR, "button.promote-files").click()
         assert "Created the intent ask_paypal: 3 examples" in outcome(payments, ".result")
-        _shot(driver, "09-cluster-promoted")
+        _shot(driver, "clusters-02-promoted")
 
         shops = cluster_of(driver, SHOPS[0])
         name = shops.find_element(By.CSS_SELECTOR, ".intent-name")
         name.send_keys("greet")
         shops.find_element(By.CSS_SELECTOR, "button.promote-changeset").click()
         assert "already exists" in outcome(shops, ".error")
-        _shot(driver, "10-cluster-name-refused")
+        _shot(driver, "clusters-03-name-refused")
         name.clear()
         name.send_keys("find_store")
         shops.find_element(By.CSS_SELECTOR, "button.promote-changeset").click()
@@ -280,14 +280,14 @@ def test_an_annotator_promotes_a_cluster_and_keeps_one_in_the_change_set(
         WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "changeset"))
         rows = driver.find_elements(By.CSS_SELECTOR, "#changeset tbody tr")
         assert len(rows) == len(SHOPS)
-        _shot(driver, "11-changeset")
+        _shot(driver, "clusters-04-changeset")
         driver.find_element(By.ID, "apply-changeset").click()
         driver.switch_to.alert.accept()
         WebDriverWait(driver, 10).until(
             lambda d: "Applied: 4 to find_store" in d.find_element(By.ID, "changeset-outcome").text
         )
         WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "changeset-empty"))
-        _shot(driver, "12-changeset-applied")
+        _shot(driver, "clusters-05-changeset-applied")
 
         # the inbox keeps an accepted message in the change set when asked to, and remembers
         reply = httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": "kept", "message": ODD})
@@ -307,7 +307,7 @@ def test_an_annotator_promotes_a_cluster_and_keeps_one_in_the_change_set(
         assert driver.find_element(By.ID, "save-to").get_attribute("value") == "changeset"
         driver.get(f"{url}/studio/changeset")
         assert ODD in driver.find_element(By.ID, "changeset").text
-        _shot(driver, "13-inbox-kept-in-changeset")
+        _shot(driver, "clusters-06-inbox-kept")
     finally:
         driver.quit()
 

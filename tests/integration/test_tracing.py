@@ -11,13 +11,13 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from parley.actions import create_action_runner
+from parley.action_runners import create_action_runner
 from parley.agent import Agent
 from parley.observability.operations import Operations
 from parley.observability.tracing import TRACE_ID_KEY, TracingConfig, build_tracing
 from parley.server.bootstrap import ProjectFiles, build_server
 from parley.server.config import ServerConfig
-from tests.actions.support import BANKBOT
+from tests.action_runners.support import BANKBOT
 from tests.integration.actions.processes import parley_actions_server
 from tests.integration.conftest import TrainedModel
 from tests.observability.collector import Collector

@@ -13,7 +13,8 @@ from parley.security.config import ProjectSecrets
 from parley.security.errors import SecretReferenceError, VaultError
 from parley.security.redaction import SecretRegistry
 from parley.security.vault import VaultClient, VaultSettings
-from tests.integration.openbao import OpenBao, free_port, start_openbao
+from tests.integration.openbao import OpenBao, start_openbao
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 

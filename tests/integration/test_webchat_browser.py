@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from parley.server import AgentHolder, ServerConfig, create_app
+from tests.ports import free_port
 from tests.server.helpdesk import GREETING, helpdesk_agent
-from tests.server.live import free_port, running
+from tests.server.live import running
 
 pytestmark = pytest.mark.integration
 

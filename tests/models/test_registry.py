@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from parley.models.archive import ModelManifest, write_archive
 from parley.models.registry import ModelRegistry, RegistryError, training_data_hash
 from parley.models.storage import LocalStorage, S3Settings, S3Storage
 from parley.stores.sql_engine import SQLSettings, create_engine, migrate
+from tests.ports import free_port
 
 
 def _archive(folder: Path, marker: str) -> Path:
@@ -84,16 +84,10 @@ def test_the_data_hash_follows_the_training_files(tmp_path: Path) -> None:
     assert training_data_hash(tmp_path) != before
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     """An S3-compatible server (moto's) on 127.0.0.1."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -12,6 +11,7 @@ import pytest
 
 from parley.nlu.duckling import DucklingEntityExtractor
 from parley.nlu.message import Message
+from tests.ports import free_port
 
 
 class _Duckling(BaseHTTPRequestHandler):
@@ -53,12 +53,6 @@ def duckling_url() -> Iterator[str]:
     server.server_close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_duckling_server_is_used_when_it_answers(duckling_url: str) -> None:
     extractor = DucklingEntityExtractor(
         "DucklingEntityExtractor", {"url": duckling_url, "dimensions": ["number"]}
@@ -75,7 +69,7 @@ def test_duckling_server_is_used_when_it_answers(duckling_url: str) -> None:
 def test_without_duckling_builtins_serve_and_warn_once(caplog: pytest.LogCaptureFixture) -> None:
     extractor = DucklingEntityExtractor(
         "DucklingEntityExtractor",
-        {"url": f"http://127.0.0.1:{_free_port()}", "dimensions": ["email", "number"]},
+        {"url": f"http://127.0.0.1:{free_port()}", "dimensions": ["email", "number"]},
     )
     with caplog.at_level(logging.WARNING):
         for _ in range(3):

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.actions.support import BANKBOT, parley_copy_of_bank_actions
+from tests.action_runners.support import BANKBOT, parley_copy_of_bank_actions
 
 
 @contextmanager

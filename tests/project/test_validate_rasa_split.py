@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import parley.actions
+import parley.action_runners
 import parley.dialogue
 import parley.nlu  # noqa: F401  (their checks join `parley data validate`)
 from parley.validation import validate_project

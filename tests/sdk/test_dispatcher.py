@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from parley.sdk import Action, ActionExecutor, CollectingDispatcher
-from tests.actions.support import bank_request
+from tests.action_runners.support import bank_request
 
 
 def test_message_has_rasa_sdk_shape() -> None:

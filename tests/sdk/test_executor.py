@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from parley.sdk import ActionExecutor, ActionNotFoundException
-from tests.actions.support import bank_request
+from tests.action_runners.support import bank_request
 
 PACKAGE = '''
 import threading

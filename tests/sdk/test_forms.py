@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 from parley.sdk import ActionExecutor
-from tests.actions.support import bank_request, parley_copy_of_bank_actions, slot_event, user_event
+from tests.action_runners.support import (
+    bank_request,
+    parley_copy_of_bank_actions,
+    slot_event,
+    user_event,
+)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import httpx
 from parley.sdk import Action, ActionExecutor
 from parley.sdk.events import SlotSet
 from parley.sdk.server import MAX_BODY_BYTES, create_app
-from tests.actions.support import bank_request
+from tests.action_runners.support import bank_request
 
 
 class Echo(Action):

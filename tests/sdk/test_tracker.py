@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from parley.sdk import Tracker
-from tests.actions.support import slot_event, tracker_state, user_event
+from tests.action_runners.support import slot_event, tracker_state, user_event
 
 
 def entity(name: str, value: str, role: str | None = None) -> dict[str, object]:

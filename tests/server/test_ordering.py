@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from parley.actions.inprocess import InProcessActionRunner
+from parley.action_runners.inprocess import InProcessActionRunner
 from parley.agent import Agent
 from parley.dialogue.part import DialoguePart
 from parley.project import load_project

@@ -157,6 +157,8 @@ def test_a_new_sqlite_database_gets_the_schema_the_migrations_build(tmp_path: Pa
         "parley_studio_annotations",
         "parley_studio_changeset",
         "parley_share_links",
+        "parley_training_jobs",
+        "parley_training_log",
     }
 
 

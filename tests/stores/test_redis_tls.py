@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from parley.stores import StoreError, create_lock_store, create_tracker_store
-from tests.actions.support import PKI, make_pki
+from tests.action_runners.support import PKI, make_pki
+from tests.ports import free_port
 
 pytestmark = [
     pytest.mark.integration,
@@ -20,17 +21,11 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def tls_redis(tmp_path: Path) -> Iterator[tuple[int, PKI]]:
     """redis-server on 127.0.0.1 with TLS only (no plain port); clients need no certificate."""
     pki = make_pki(tmp_path)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             "redis-server",

@@ -18,7 +18,7 @@ from parley.stores import (
     StoreError,
     sql_lite,
 )
-from parley.stores.sql_lite import CHECKPOINT_EVERY
+from parley.stores.sql_lite import CHECKPOINT_EVERY, SQLiteTurns
 from tests.stores.test_contract import bot, listen, user
 
 
@@ -103,7 +103,7 @@ async def test_turns_arriving_together_are_committed_together(tmp_path: Path) ->
     store = await _open(tmp_path)
     try:
         await store.append("warm-up", [user("hi"), listen()])
-        assert store._turns is not None
+        assert isinstance(store._turns, SQLiteTurns)
         commits: list[str] = []
         store._turns._inline_db().set_trace_callback(
             lambda statement: commits.append(statement) if statement == "COMMIT" else None
@@ -152,12 +152,12 @@ async def test_turns_locked_out_for_the_whole_busy_timeout_fail_together(
     store = await _open(tmp_path)
     other = sqlite3.connect(_database(tmp_path), isolation_level=None, check_same_thread=False)
     try:
-        assert store._turns is not None
+        assert isinstance(store._turns, SQLiteTurns)
         monkeypatch.setattr(sql_lite, "BUSY_TIMEOUT_MS", 400)
         other.execute("BEGIN IMMEDIATE")  # held past the timeout
         started = asyncio.get_running_loop().time()
         results = await asyncio.gather(
-            *(store._turns.append(f"user-{i}", [], 1.0, False) for i in range(3)),
+            *(store._turns.append(f"user-{i}", [], 1.0) for i in range(3)),
             return_exceptions=True,
         )
         waited = asyncio.get_running_loop().time() - started

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from parley.stores import SQLTrackerStore
+from parley.stores.sql_postgres import PostgresTurns
 from tests.stores.conftest import drop_schema, postgres_settings, unique_name
 
 pytestmark = pytest.mark.integration
@@ -54,8 +55,8 @@ async def test_a_bad_turn_committed_with_others_fails_alone(store: SQLTrackerSto
 async def test_connections_killed_by_the_server_are_replaced(store: SQLTrackerStore) -> None:
     await store.append("c", turn("before"))
     await asyncio.gather(*(store.load_after("c", None) for _ in range(4)))
-    turns = store._pg_turns
-    assert turns is not None and len(turns._idle) > 1
+    turns = store._turns
+    assert isinstance(turns, PostgresTurns) and len(turns._idle) > 1
     pids = [connection.info.backend_pid for connection in turns._idle]
     async with await psycopg.AsyncConnection.connect(ADMIN, autocommit=True) as admin:
         for pid in pids:

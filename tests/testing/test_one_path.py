@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from parley.actions.inprocess import InProcessActionRunner
+from parley.action_runners.inprocess import InProcessActionRunner
 from parley.agent import Agent
 from parley.project import load_project, load_stories
 from parley.sdk import Action, ActionExecutor, CollectingDispatcher, FormValidationAction, Tracker

@@ -59,7 +59,9 @@ class MemoizationPolicy:
         message = tracker.latest_message
         if action is None and message is not None and message.text and "user" in states[-1]:
             # an end-to-end story step (`user: <text>`) is remembered by its text
-            by_text = [*states[:-1], {**states[-1], "user": {"text": message.text.strip()}}]
+            # only the window matters: a long conversation's states are not copied
+            recent = states[-self.max_history : -1] if self.max_history else states[:-1]
+            by_text = [*recent, {**states[-1], "user": {"text": message.text.strip()}}]
             action = self.recall(by_text)
         if action is None:
             return PolicyPrediction({}, self.name, self.priority)
@@ -87,8 +89,10 @@ class AugmentedMemoizationPolicy(MemoizationPolicy):
         found = super().recall(states)
         if found is not None:
             return found
-        # forget the beginning: restart the history at each earlier user turn
-        for start in range(1, len(states) - 1):
+        # forget the beginning: restart the history at each earlier user turn. A restart
+        # further back than the window sees the same window as `states`, which found nothing
+        first = max(1, len(states) - self.max_history + 1) if self.max_history > 0 else 1
+        for start in range(first, len(states) - 1):
             if "user" not in states[start]:
                 continue
             found = super().recall([{}, *states[start:]])

@@ -213,7 +213,8 @@ def _window_matches(
     if size > len(states):
         return False
     window = states[len(states) - size :]
-    if start_only and any("user" in s for s in states[: len(states) - size]):
+    # index, not a slice: a long conversation's states are not copied for each rule
+    if start_only and any("user" in states[i] for i in range(len(states) - size)):
         return False
     return all(state_matches(p, s, domain) for p, s in zip(history, window, strict=True))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from parley.sdk import ActionExecutor
-from tests.actions.support import PKI, make_pki, parley_copy_of_bank_actions
+from tests.action_runners.support import PKI, make_pki, parley_copy_of_bank_actions
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.actions.support import closed_port
+from tests.ports import free_port
 
 REQUIREMENTS = Path(__file__).with_name("rasa-sdk-requirements.txt")
 
@@ -98,7 +98,7 @@ def action_server(
 
 @contextmanager
 def rasa_sdk_server(folder: Path, module: str) -> Iterator[str]:
-    port = closed_port()
+    port = free_port()
     command = [str(rasa_sdk_python()), "-m", "rasa_sdk", "--actions", module, "--port", str(port)]
     with action_server(command, folder, port, {"SANIC_HOST": "127.0.0.1"}) as url:
         yield url
@@ -108,7 +108,7 @@ def rasa_sdk_server(folder: Path, module: str) -> Iterator[str]:
 def parley_actions_server(
     folder: Path, module: str, *options: str, env: dict[str, str] | None = None
 ) -> Iterator[str]:
-    port = closed_port()
+    port = free_port()
     command = [sys.executable, "-m", "parley.cli.main", "run", "actions", "--actions", module]
     command += ["--port", str(port), *options]
     with action_server(command, folder, port, env) as url:

@@ -17,13 +17,14 @@ from typing import Any
 
 import pytest
 
-from parley.actions import create_action_runner
+from parley.action_runners import create_action_runner
 from parley.agent import Agent
 from parley.dialogue.custom import CustomActionRunner
 from parley.dialogue.model import DialogueModel
 from parley.project import load_project
-from tests.actions.support import BANKBOT, FIXTURES, closed_port, parley_copy_of_bank_actions
+from tests.action_runners.support import BANKBOT, FIXTURES, parley_copy_of_bank_actions
 from tests.integration.actions.processes import parley_actions_server, rasa_sdk_server
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -136,7 +137,7 @@ async def test_dead_action_server_gets_users_a_clear_answer_within_a_second(
     model_folder: Path,
 ) -> None:
     runner = http_runner(
-        f"http://127.0.0.1:{closed_port()}/webhook",
+        f"http://127.0.0.1:{free_port()}/webhook",
         circuit_breaker={"failure_threshold": 2, "reset_timeout": 30},
     )
     async with agent_with(model_folder, runner) as agent:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from parley.actions import (
+from parley.action_runners import (
     ActionNotRegistered,
     ActionRejected,
     ActionServerError,
@@ -26,7 +26,8 @@ from parley.actions import (
 )
 from parley.sdk import ActionExecutor
 from parley.sdk.server import create_app
-from tests.actions.support import ServerThread, bank_request, closed_port, listening_socket
+from tests.action_runners.support import ServerThread, bank_request, listening_socket
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -101,7 +102,7 @@ def _bad_app() -> Starlette:
 
 
 async def test_bad_replies_are_errors_naming_the_action(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.ERROR, "parley.actions")
+    caplog.set_level(logging.ERROR, "parley.action_runners")
     with ServerThread(_bad_app()) as server:
         for path, error, message in [
             ("/not-json", BadActionReply, "not JSON"),
@@ -122,7 +123,7 @@ async def test_dead_server_fails_fast_then_the_circuit_opens(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = runner(
-        f"http://127.0.0.1:{closed_port()}/webhook",
+        f"http://127.0.0.1:{free_port()}/webhook",
         circuit_breaker={"failure_threshold": 2, "reset_timeout": 60},
     )
     try:
@@ -165,7 +166,7 @@ async def test_server_that_accepts_but_never_answers_opens_the_circuit() -> None
 async def test_retry_after_refusal_reaches_a_server_that_just_came_up(
     bank_executor: ActionExecutor,
 ) -> None:
-    port = closed_port()
+    port = free_port()
     client = runner(f"http://127.0.0.1:{port}/webhook", retries=3)
     try:
         call = asyncio.create_task(

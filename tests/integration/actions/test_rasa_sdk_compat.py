@@ -13,14 +13,14 @@ from typing import Any
 import httpx
 import pytest
 
-from parley.actions import (
+from parley.action_runners import (
     ActionNotRegistered,
     ActionRejected,
     ActionServerError,
     HttpActionRunner,
     parse_action_endpoint,
 )
-from tests.actions.support import (
+from tests.action_runners.support import (
     FIXTURES,
     assert_reply_matches_protocol,
     bank_request,

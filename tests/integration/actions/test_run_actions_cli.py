@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from parley.actions import ActionServerError, HttpActionRunner, parse_action_endpoint
-from tests.actions.support import bank_request, parley_copy_of_bank_actions
+from parley.action_runners import ActionServerError, HttpActionRunner, parse_action_endpoint
+from tests.action_runners.support import bank_request, parley_copy_of_bank_actions
 from tests.integration.actions.processes import parley_actions_server
 
 pytestmark = pytest.mark.integration

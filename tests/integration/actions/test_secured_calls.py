@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from parley.actions import ActionServerError, HttpActionRunner, parse_action_endpoint
-from parley.actions.signing import RequestVerifier
+from parley.action_runners import ActionServerError, HttpActionRunner, parse_action_endpoint
+from parley.action_runners.signing import RequestVerifier
 from parley.sdk import ActionExecutor
 from parley.sdk.server import create_app
-from tests.actions.support import PKI, ConnectProxy, ServerThread, bank_request
-from tests.actions.test_signing import rsa_pair
+from tests.action_runners.support import PKI, ConnectProxy, ServerThread, bank_request
+from tests.action_runners.test_signing import rsa_pair
 
 pytestmark = pytest.mark.integration
 

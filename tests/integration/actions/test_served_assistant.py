@@ -10,14 +10,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from parley.actions.signing import RequestVerifier
+from parley.action_runners.signing import RequestVerifier
 from parley.project import load_project
 from parley.sdk import ActionExecutor
 from parley.sdk.server import create_app
 from parley.server.bootstrap import ProjectFiles, build_server
 from parley.server.config import ServerConfig
 from parley.training import train_project
-from tests.actions.support import BANKBOT, ServerThread, parley_copy_of_bank_actions
+from tests.action_runners.support import BANKBOT, ServerThread, parley_copy_of_bank_actions
 from tests.server.live import running
 
 pytestmark = pytest.mark.integration

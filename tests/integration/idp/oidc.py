@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 
-from tests.server.live import free_port
+from tests.ports import free_port
 
 HERE = Path(__file__).parent
 _FORM_ACTION = re.compile(r'<form[^>]*action="([^"]+)"')

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.server.live import free_port
+from tests.ports import free_port
 
 SLAPD = "/usr/sbin/slapd"
 SUFFIX = "dc=parley,dc=test"

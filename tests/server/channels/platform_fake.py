@@ -18,9 +18,9 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from parley.server import AgentHolder, ParleyServer, ServerConfig, create_app
+from tests.ports import free_port
 from tests.server.conftest import client_for
 from tests.server.helpdesk import helpdesk_agent
-from tests.server.live import free_port
 
 Reply = Any | Callable[["Call"], Any]
 

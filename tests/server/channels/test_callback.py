@@ -10,9 +10,9 @@ import pytest
 from aiohttp import web
 
 from parley.server import AgentHolder, ServerConfig, ServerConfigError, create_app
+from tests.ports import free_port
 from tests.server.conftest import client_for
 from tests.server.helpdesk import helpdesk_agent
-from tests.server.live import free_port
 
 
 async def test_bot_messages_are_posted_to_the_callback_url() -> None:

@@ -19,8 +19,8 @@ from parley.project import load_project
 from parley.server import AgentHolder, ServerConfig, create_app
 from tests.dialogue.conftest import write_project
 from tests.dialogue.test_processor import DOMAIN, RULES, ScriptedActions
+from tests.ports import free_port
 from tests.server.conftest import client_for
-from tests.server.live import free_port
 
 
 class Receiver:

@@ -42,15 +42,6 @@ def listening_socket(port: int = 0) -> socket.socket:
     return sock
 
 
-def closed_port() -> int:
-    """A port nothing listens on: connecting to it is refused."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    sock.close()
-    return port
-
-
 class ServerThread:
     """An ASGI app served by uvicorn in a background thread."""
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.actions.config import parse_action_endpoint
-from parley.actions.errors import ActionConfigError
+from parley.action_runners.config import parse_action_endpoint
+from parley.action_runners.errors import ActionConfigError
 from parley.project.domain import BUILTIN_ACTIONS
 from parley.project.errors import Location, ProblemSink
 from parley.project.loader import Project

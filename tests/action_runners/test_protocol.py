@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from parley.actions import BadActionReply
-from parley.actions.protocol import check_reply
-from tests.actions.support import bank_domain
+from parley.action_runners import BadActionReply
+from parley.action_runners.protocol import check_reply
+from tests.action_runners.support import bank_domain
 
 
 def test_domain_json_has_the_shape_action_servers_read() -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from parley.actions import (
+from parley.action_runners import (
     ActionConfigError,
     HttpActionRunner,
     load_action_runner,

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from parley.actions.config import HMACConfig, JWTConfig
+from parley.action_runners.config import HMACConfig, JWTConfig
 
 TIMESTAMP_HEADER = "X-Parley-Timestamp"
 SIGNATURE_HEADER = "X-Parley-Signature"

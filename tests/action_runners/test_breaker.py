@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from parley.actions import CircuitBreaker
+from parley.action_runners import CircuitBreaker
 
 
 class Clock:

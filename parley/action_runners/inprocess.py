@@ -12,13 +12,13 @@ import json
 import logging
 from typing import Any
 
-from parley.actions.errors import (
+from parley.action_runners.errors import (
     ActionNotRegistered,
     ActionRejected,
     ActionServerError,
     ActionTimeout,
 )
-from parley.actions.protocol import check_reply
+from parley.action_runners.protocol import check_reply
 from parley.sdk.executor import ActionExecutor
 from parley.sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parley.actions.config import ActionConfigError
+from parley.action_runners.config import ActionConfigError
 from parley.dialogue.custom import ActionRejected, ActionServerError
 
 __all__ = [

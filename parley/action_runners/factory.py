@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from parley.actions.config import ActionEndpointConfig, parse_action_endpoint
-from parley.actions.http import HttpActionRunner
-from parley.actions.inprocess import InProcessActionRunner
+from parley.action_runners.config import ActionEndpointConfig, parse_action_endpoint
+from parley.action_runners.http import HttpActionRunner
+from parley.action_runners.inprocess import InProcessActionRunner
 from parley.dialogue.custom import CustomActionRunner
 from parley.project.endpoints import Endpoints
 

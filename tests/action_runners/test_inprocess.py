@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from parley.actions import (
+from parley.action_runners import (
     ActionNotRegistered,
     ActionRejected,
     ActionServerError,
@@ -15,7 +15,7 @@ from parley.actions import (
     InProcessActionRunner,
     create_action_runner,
 )
-from tests.actions.support import bank_request, parley_copy_of_bank_actions
+from tests.action_runners.support import bank_request, parley_copy_of_bank_actions
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from parley.actions.checks import check_action_endpoint
+from parley.action_runners.checks import check_action_endpoint
 from parley.project import load_project
 from parley.project.errors import ProblemSink
-from tests.actions.support import BANKBOT
+from tests.action_runners.support import BANKBOT
 
 
 def problems(root: Path, endpoints: str | None) -> list[str]:

@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from tests.actions.support import OPENAPI, bank_request, protocol_validator, slot_event, user_event
+from tests.action_runners.support import (
+    OPENAPI,
+    bank_request,
+    protocol_validator,
+    slot_event,
+    user_event,
+)
 
 
 def test_document_is_openapi_31_with_the_three_endpoints() -> None:

@@ -15,9 +15,9 @@ import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from parley.actions.breaker import CircuitBreaker
-from parley.actions.config import ActionEndpointConfig
-from parley.actions.errors import (
+from parley.action_runners.breaker import CircuitBreaker
+from parley.action_runners.config import ActionEndpointConfig
+from parley.action_runners.errors import (
     ActionNotRegistered,
     ActionRejected,
     ActionServerError,
@@ -26,8 +26,8 @@ from parley.actions.errors import (
     BadActionReply,
     CircuitOpen,
 )
-from parley.actions.protocol import check_reply
-from parley.actions.signing import create_jwt, hmac_headers
+from parley.action_runners.protocol import check_reply
+from parley.action_runners.signing import create_jwt, hmac_headers
 
 if TYPE_CHECKING:
     import httpx

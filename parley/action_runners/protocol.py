@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.actions.errors import BadActionReply
+from parley.action_runners.errors import BadActionReply
 
 
 def check_reply(action_name: str, reply: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from parley.dialogue.events import EventError
-from parley.server.engine import call_engine
+from parley.server.api_support import call_engine
 from parley.server.errors import ApiError
 
 

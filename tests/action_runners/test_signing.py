@@ -7,8 +7,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from parley.actions.config import HMACConfig, JWTConfig
-from parley.actions.signing import (
+from parley.action_runners.config import HMACConfig, JWTConfig
+from parley.action_runners.signing import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     AuthenticationFailed,
