@@ -64,6 +64,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/studio/analytics"): "analytics:read",
     ("GET", "/studio/inbox"): "nlu:read",
     ("POST", "/studio/inbox/{conversation_id}/{sequence}"): "nlu:annotate",
+    ("GET", "/studio/filters"): "conversations:read",  # saved filters (parley/studio/saved.py)
+    ("POST", "/studio/filters"): "conversations:read",
+    ("DELETE", "/studio/filters/{filter_id}"): "conversations:read",
 }
 
 # Routes anyone may call: health, docs, the login flows; channels guard their own webhooks.

@@ -7,22 +7,27 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
+from parley.stores.crypto import EventCipher
 from parley.stores.sql_engine import writer
 from parley.stores.sql_schema import (
     conversations,
     studio_annotations,
+    studio_facts,
     studio_flags,
     studio_reviews,
     studio_summaries,
     studio_tags,
     studio_turns,
 )
+from parley.studio.index import ABANDONED_AFTER
+from parley.studio.values import ValueKeeper
 
 PAGE_SIZE = 50
 
@@ -43,6 +48,11 @@ class ConversationFilter(BaseModel):
     threshold: float = Field(default=0.6, ge=0, le=1)
     fallback: bool = False
     handoff: bool = False
+    abandoned: bool = False
+    slot: str = Field(default="", max_length=255)  # the slot was set (to slot_value, if given)
+    slot_value: str = Field(default="", max_length=1000)
+    entity: str = Field(default="", max_length=255)  # the entity was extracted (entity_value)
+    entity_value: str = Field(default="", max_length=1000)
     min_turns: int | None = Field(default=None, ge=0)
     max_turns: int | None = Field(default=None, ge=0)
     tag: str = ""
@@ -58,6 +68,21 @@ class ConversationFilter(BaseModel):
     def _empty_is_any(cls, value: object) -> object:
         """A form sends its empty date and number fields as empty strings: no filter."""
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _value_needs_its_name(self) -> ConversationFilter:
+        for name in ("slot", "entity"):
+            if getattr(self, f"{name}_value") and not getattr(self, name):
+                raise ValueError(f"{name}_value needs {name}: the {name} whose value it is")
+        return self
+
+    def query_string(self) -> str:
+        """The filter as the list's query string: the fields that differ from "any", no page."""
+        fields = self.model_dump(exclude_defaults=True, exclude={"page"})
+        if "threshold" in fields and not self.low_confidence:
+            del fields["threshold"]
+        text = {k: ("true" if v is True else str(v)) for k, v in fields.items()}
+        return urlencode(sorted(text.items()))
 
 
 @dataclass
@@ -90,6 +115,16 @@ def _has_turn(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     return conversations.c.sender_id.in_(select(studio_turns.c.sender_id).where(*conditions))
 
 
+def _has_fact(kind: str, name: str = "", values: list[str] | None = None) -> ColumnElement[bool]:
+    """The conversation had this fact on some day (a row of `parley_studio_facts`; see
+    `parley.studio.index`): one row per conversation and day where the turns have many."""
+    f = studio_facts.c
+    found = [f.kind == kind, f.name == name]
+    if values is not None:
+        found.append(f.value.in_(values) if len(values) > 1 else f.value == values[0])
+    return conversations.c.sender_id.in_(select(f.sender_id).where(*found))
+
+
 def _user_turns() -> Any:
     return func.coalesce(
         select(studio_summaries.c.user_messages)
@@ -104,8 +139,11 @@ def _summary(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     return conversations.c.sender_id.in_(select(studio_summaries.c.sender_id).where(*conditions))
 
 
-def conditions(where: ConversationFilter) -> list[ColumnElement[bool]]:
-    """The SQL conditions on `parley_conversations` of a filter."""
+def conditions(
+    where: ConversationFilter, values: ValueKeeper | None = None, now: float | None = None
+) -> list[ColumnElement[bool]]:
+    """The SQL conditions on `parley_conversations` of a filter. `values`: how the store keeps
+    slot and entity values (in clear when not given)."""
     c = conversations.c
     t = studio_turns.c
     out: list[ColumnElement[bool]] = []
@@ -117,14 +155,15 @@ def conditions(where: ConversationFilter) -> list[ColumnElement[bool]]:
         out.append(c.created_at >= _day(where.started_from))
     if where.started_to:
         out.append(c.created_at < _day(where.started_to, end=True))
-    if where.channel:
-        out.append(_has_turn(t.channel == where.channel))
-    if where.model:
-        out.append(_has_turn(t.model_id == where.model))
-    if where.intent:
-        out.append(_has_turn(t.type_name == "user", t.intent == where.intent))
-    if where.action:
-        out.append(_has_turn(t.type_name == "action", t.action == where.action))
+    for kind, label in (("channel", where.channel), ("model", where.model),
+                        ("intent", where.intent), ("action", where.action)):  # fmt: skip
+        if label:
+            out.append(_has_fact(kind, values=[label]))
+    keeper = values or ValueKeeper(EventCipher(None))
+    for kind, name, value in (("slot", where.slot, where.slot_value),
+                              ("entity", where.entity, where.entity_value)):  # fmt: skip
+        if name:
+            out.append(_has_fact(kind, name, keeper.searched(value) if value else None))
     s = studio_summaries.c
     if where.low_confidence:
         out.append(_summary(s.min_confidence < where.threshold))
@@ -132,6 +171,9 @@ def conditions(where: ConversationFilter) -> list[ColumnElement[bool]]:
         out.append(_summary(s.fallback == 1))
     if where.handoff:
         out.append(_summary(s.handoff == 1))
+    if where.abandoned:
+        quiet_since = (time.time() if now is None else now) - ABANDONED_AFTER
+        out.append(_summary(s.abandoned == 1, s.last_at < quiet_since))
     if where.min_turns is not None:
         out.append(_summary(s.user_messages >= where.min_turns))
     if where.max_turns is not None:
@@ -156,9 +198,11 @@ def conditions(where: ConversationFilter) -> list[ColumnElement[bool]]:
     return out
 
 
-async def list_conversations(engine: AsyncEngine, where: ConversationFilter) -> Page:
+async def list_conversations(
+    engine: AsyncEngine, where: ConversationFilter, values: ValueKeeper | None = None
+) -> Page:
     """One page of conversations matching `where`, most recently active first."""
-    condition = and_(True, *conditions(where))
+    condition = and_(True, *conditions(where, values))
     async with engine.connect() as connection:
         total = int(
             (
@@ -210,7 +254,8 @@ async def _tags_of(connection: AsyncConnection, ids: list[str]) -> dict[str, lis
 
 
 async def choices(engine: AsyncEngine) -> dict[str, list[str]]:
-    """The values the filter's drop-downs offer: channels, model versions, intents, actions, tags."""
+    """The values the filter's drop-downs offer: channels, model versions, intents, actions,
+    slot and entity names, tags."""
     t = studio_turns.c
     out: dict[str, list[str]] = {}
     async with engine.connect() as connection:
@@ -222,6 +267,10 @@ async def choices(engine: AsyncEngine) -> dict[str, list[str]]:
         ):
             query = select(column).where(column.is_not(None)).distinct().order_by(column).limit(500)
             out[name] = [r[0] for r in await connection.execute(query)]
+        for kind in ("slot", "entity"):
+            f = studio_facts.c
+            query = select(f.name).where(f.kind == kind).distinct().order_by(f.name).limit(500)
+            out[kind] = [r[0] for r in await connection.execute(query)]
         query = select(studio_tags.c.tag).distinct().order_by(studio_tags.c.tag).limit(500)
         out["tag"] = [r[0] for r in await connection.execute(query)]
     return out

@@ -155,6 +155,8 @@ def test_a_new_sqlite_database_gets_the_schema_the_migrations_build(tmp_path: Pa
         "parley_studio_reviews",
         "parley_studio_flags",
         "parley_studio_annotations",
+        "parley_studio_facts",
+        "parley_studio_saved_filters",
     }
 
 
