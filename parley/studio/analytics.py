@@ -128,7 +128,7 @@ def _users(group: str, since: float | None, until: float | None) -> Any:
     if group == "day":  # one "active" row per sender and day: counting rows counts senders
         where = _days(since, until, f.kind == "active")
         return select(f.day, func.count()).where(*where).group_by(f.day).order_by(f.day)
-    where = _days(since, until, f.kind == group)
+    where = _days(since, until, f.kind == group, f.name == "")  # rows in (value, sender) order
     return (
         select(f.value, func.count(f.sender_id.distinct()))
         .where(*where)
@@ -142,7 +142,7 @@ def _top_intents(since: float | None, until: float | None) -> Any:
     messages = func.sum(f.events)
     return (
         select(f.value, messages)
-        .where(*_days(since, until, f.kind == "intent"))
+        .where(*_days(since, until, f.kind == "intent", f.name == ""))
         .group_by(f.value)
         .order_by(messages.desc(), f.value)
         .limit(10)

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import Table, and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -30,6 +30,8 @@ from parley.studio.index import ABANDONED_AFTER
 from parley.studio.values import ValueKeeper
 
 PAGE_SIZE = 50
+# From this many matches on, a page is fetched by walking the list newest first (see `_has`).
+DENSE = 1000
 
 
 class ConversationFilter(BaseModel):
@@ -108,21 +110,17 @@ def _day(value: date, end: bool = False) -> float:
     return start + 86400 if end else start
 
 
-def _has_turn(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    """The conversation has an indexed event meeting `conditions`. An uncorrelated IN (a
-    semi-join): a correlated EXISTS let SQLite walk the intent/confidence index once per
-    conversation (minutes at 20,000 conversations)."""
-    return conversations.c.sender_id.in_(select(studio_turns.c.sender_id).where(*conditions))
+def _has(table: Table, correlated: bool, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The conversation has a row of `table` (keyed by sender_id) meeting `conditions`.
 
-
-def _has_fact(kind: str, name: str = "", values: list[str] | None = None) -> ColumnElement[bool]:
-    """The conversation had this fact on some day (a row of `parley_studio_facts`; see
-    `parley.studio.index`): one row per conversation and day where the turns have many."""
-    f = studio_facts.c
-    found = [f.kind == kind, f.name == name]
-    if values is not None:
-        found.append(f.value.in_(values) if len(values) > 1 else f.value == values[0])
-    return conversations.c.sender_id.in_(select(f.sender_id).where(*found))
+    Uncorrelated (an IN semi-join) to count: the database reads the matching rows once. A
+    correlated EXISTS to fetch a page of a list that matches many conversations: walking
+    `latest_event_time` newest first, it probes each conversation's rows by their key and stops
+    at the page's end, where an IN would first collect every match (and SQLite then sort them).
+    """
+    if correlated:
+        return exists().where(table.c.sender_id == conversations.c.sender_id, *conditions)
+    return conversations.c.sender_id.in_(select(table.c.sender_id).where(*conditions))
 
 
 def _user_turns() -> Any:
@@ -134,16 +132,18 @@ def _user_turns() -> Any:
     )
 
 
-def _summary(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    """The conversation's summary row meets `conditions` (an uncorrelated semi-join)."""
-    return conversations.c.sender_id.in_(select(studio_summaries.c.sender_id).where(*conditions))
-
-
 def conditions(
-    where: ConversationFilter, values: ValueKeeper | None = None, now: float | None = None
+    where: ConversationFilter,
+    values: ValueKeeper | None = None,
+    now: float | None = None,
+    correlated: bool = False,
 ) -> list[ColumnElement[bool]]:
     """The SQL conditions on `parley_conversations` of a filter. `values`: how the store keeps
-    slot and entity values (in clear when not given)."""
+    slot and entity values (in clear when not given); `correlated`: see `_has`.
+
+    Label, slot and entity filters read `parley_studio_facts` (one row per conversation and day,
+    see `parley.studio.index`); length, confidence, fallback, handoff and abandonment read the
+    summary row; free text reads the turns."""
     c = conversations.c
     t = studio_turns.c
     out: list[ColumnElement[bool]] = []
@@ -155,16 +155,26 @@ def conditions(
         out.append(c.created_at >= _day(where.started_from))
     if where.started_to:
         out.append(c.created_at < _day(where.started_to, end=True))
+    f = studio_facts.c
     for kind, label in (("channel", where.channel), ("model", where.model),
                         ("intent", where.intent), ("action", where.action)):  # fmt: skip
         if label:
-            out.append(_has_fact(kind, values=[label]))
+            out.append(
+                _has(studio_facts, correlated, f.kind == kind, f.name == "", f.value == label)
+            )
     keeper = values or ValueKeeper(EventCipher(None))
     for kind, name, value in (("slot", where.slot, where.slot_value),
                               ("entity", where.entity, where.entity_value)):  # fmt: skip
         if name:
-            out.append(_has_fact(kind, name, keeper.searched(value) if value else None))
+            fact = [f.kind == kind, f.name == name]
+            if value:
+                fact.append(f.value.in_(keeper.searched(value)))
+            out.append(_has(studio_facts, correlated, *fact))
     s = studio_summaries.c
+
+    def _summary(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+        return _has(studio_summaries, correlated, *conditions)
+
     if where.low_confidence:
         out.append(_summary(s.min_confidence < where.threshold))
     if where.fallback:
@@ -179,10 +189,8 @@ def conditions(
     if where.max_turns is not None:
         out.append(_summary(s.user_messages <= where.max_turns))
     if where.tag:
-        out.append(
-            exists().where(studio_tags.c.sender_id == c.sender_id, studio_tags.c.tag == where.tag)
-        )
-    reviewed = exists().where(studio_reviews.c.sender_id == c.sender_id)
+        out.append(_has(studio_tags, correlated, studio_tags.c.tag == where.tag))
+    reviewed = _has(studio_reviews, correlated)
     if where.review == "reviewed":
         out.append(reviewed)
     elif where.review == "unreviewed":
@@ -192,7 +200,7 @@ def conditions(
         out.append(
             or_(
                 c.sender_id.contains(where.text, autoescape=True),
-                _has_turn(t.text.like(f"%{needle}%", escape="\\")),
+                _has(studio_turns, correlated, t.text.like(f"%{needle}%", escape="\\")),
             )
         )
     return out
@@ -202,7 +210,8 @@ async def list_conversations(
     engine: AsyncEngine, where: ConversationFilter, values: ValueKeeper | None = None
 ) -> Page:
     """One page of conversations matching `where`, most recently active first."""
-    condition = and_(True, *conditions(where, values))
+    now = time.time()
+    condition = and_(True, *conditions(where, values, now))
     async with engine.connect() as connection:
         total = int(
             (
@@ -219,7 +228,7 @@ async def list_conversations(
                 conversations.c.latest_event_time,
                 _user_turns().label("turns"),
             )
-            .where(condition)
+            .where(and_(True, *conditions(where, values, now, correlated=total >= DENSE)))
             .order_by(conversations.c.latest_event_time.desc(), conversations.c.sender_id)
             .limit(PAGE_SIZE)
             .offset((where.page - 1) * PAGE_SIZE)

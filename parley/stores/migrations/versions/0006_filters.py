@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("sender_id", sa.String(255), primary_key=True),
         sa.Column("day", sa.Integer, primary_key=True),
         sa.Column("events", sa.Integer, nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_parley_studio_facts_sender_id", "parley_studio_facts", ["sender_id"])
     op.create_index("ix_parley_studio_facts_kind_day", "parley_studio_facts", ["kind", "day"])
