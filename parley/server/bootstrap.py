@@ -143,17 +143,23 @@ async def open_access(
 
 
 def open_studio(access: Access | None, stores: Stores, project: Path) -> Studio | None:
-    """The studio at /studio: it needs users (parley.yml `access:`) and conversations in SQL."""
+    """The studio at /studio: it needs users (parley.yml `access:`) and conversations in SQL.
+    Behind PII redaction (`pii.apply_to: [tracker_store]`) it reads the SQL store itself, whose
+    rows hold the redacted events."""
+    from parley.observability.redacting import RedactingTrackerStore
     from parley.stores.sql import SQLTrackerStore
 
     if access is None:
         return None
-    if not isinstance(stores.tracker_store, SQLTrackerStore):
+    store = stores.tracker_store
+    if isinstance(store, RedactingTrackerStore):
+        store = store.inner
+    if not isinstance(store, SQLTrackerStore):
         logger.info("no studio at /studio: it reads conversations from a sql tracker store")
         return None
     from parley.studio.service import Studio
 
-    return Studio(stores.tracker_store, project, access)
+    return Studio(store, project, access)
 
 
 async def check_stores(files: ProjectFiles, config: ServerConfig) -> None:
