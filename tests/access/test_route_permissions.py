@@ -107,6 +107,9 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
         "/studio/inbox/c1/1",
         Form(decision="discard"),
     ),
+    ("GET", "/studio/filters"): ("/studio/filters", None),
+    ("POST", "/studio/filters"): ("/studio/filters", Form(name="mine", query="intent=greet")),
+    ("DELETE", "/studio/filters/{filter_id}"): ("/studio/filters/999", None),
     # These end the caller's session: called last.
     ("POST", "/auth/logout"): ("/auth/logout", None),
     ("POST", "/auth/logout-all"): ("/auth/logout-all", None),
@@ -146,7 +149,9 @@ def test_an_app_with_an_undeclared_route_is_refused(server: ParleyServer) -> Non
 async def _call(client: Any, route: tuple[str, str], role: str, csrf: str | None) -> int:
     url, body = SAMPLES[route]
     if isinstance(body, dict):
-        body = {k: v.format(role=role) if isinstance(v, str) else v for k, v in body.items()}
+        body = type(body)(  # a Form stays a form
+            {k: v.format(role=role) if isinstance(v, str) else v for k, v in body.items()}
+        )
     headers = {"X-CSRF-Token": csrf} if csrf else {}
     if isinstance(body, Form):
         response = await client.request(route[0], url, data=body, headers=headers)
