@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -193,6 +194,14 @@ studio_turns = Table(
     Column("text", Text),  # lower-cased user text; NULL when the store encrypts bodies
     # An active_loop row's form or loop (NULL: the loop ended); rows of type slot carry no labels.
     Column("loop", String(255)),
+    # Free text scans this (user rows only, with their conversation) rather than the table.
+    Index(
+        "ix_parley_studio_turns_text",
+        "text",
+        "sender_id",
+        sqlite_where=text("text IS NOT NULL"),
+        postgresql_where=text("text IS NOT NULL"),
+    ),
 )
 
 # One row per indexed conversation: what the list's length/confidence filters and the analytics

@@ -22,6 +22,11 @@ _SUMMARIES = "parley_studio_summaries"
 def upgrade() -> None:
     with op.batch_alter_table("parley_studio_turns") as table:
         table.add_column(sa.Column("loop", sa.String(255)))
+    not_null = sa.text("text IS NOT NULL")
+    op.create_index(
+        "ix_parley_studio_turns_text", "parley_studio_turns", ["text", "sender_id"],
+        sqlite_where=not_null, postgresql_where=not_null,
+    )  # fmt: skip
     with op.batch_alter_table(_SUMMARIES) as table:
         table.add_column(sa.Column("last_at", sa.Float))
         table.add_column(sa.Column("abandoned", sa.Integer, nullable=False, server_default="0"))
@@ -71,5 +76,6 @@ def downgrade() -> None:
     with op.batch_alter_table(_SUMMARIES) as table:
         table.drop_column("abandoned")
         table.drop_column("last_at")
+    op.drop_index("ix_parley_studio_turns_text", "parley_studio_turns")
     with op.batch_alter_table("parley_studio_turns") as table:
         table.drop_column("loop")
