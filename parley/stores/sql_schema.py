@@ -194,9 +194,11 @@ studio_turns = Table(
     Column("text", Text),  # lower-cased user text; NULL when the store encrypts bodies
     # An active_loop row's form or loop (NULL: the loop ended); rows of type slot carry no labels.
     Column("loop", String(255)),
-    # Free text scans this (user rows only, with their conversation) rather than the table.
+    # User texts only: free text scans this rather than the table; the analytics' fallback
+    # messages read it in order.
     Index(
         "ix_parley_studio_turns_text",
+        "intent",
         "text",
         "sender_id",
         sqlite_where=text("text IS NOT NULL"),

@@ -4,9 +4,9 @@ abandonment rates and average user messages; the top intents and the messages mo
 as `nlu_fallback`.
 
 A user is a sender id (Rasa's conversation id: the channel's id of the person, e.g. a Slack or
-Telegram user, or what a REST client sends). Users are counted where they wrote: per day, the
-senders with a user message that day; per channel or model, the senders with a message on that
-channel, or an event by that model, in the period. Conversations are counted where they started.
+Telegram user, or what a REST client sends). Users are counted where they were active: per day,
+the senders with a user message that day; per channel or model, the senders whose conversation
+(placed like conversations are) had an event in the period. Conversations are counted where they started.
 An abandoned conversation ended unresolved (`parley.studio.index.abandoned`) and has been quiet
 for `ABANDONED_AFTER` seconds."""
 
@@ -68,8 +68,9 @@ class Report:
 async def report(engine: AsyncEngine, group: str, since: float | None, until: float | None,
                  limit: int = 366, now: float | None = None) -> Report:  # fmt: skip
     """Conversations are placed by their first indexed event (its day, its greatest channel,
-    its greatest model); only conversations with a first event in [since, until) count. Users,
-    intents and fallback messages count in the period by their own day."""
+    its greatest model); only conversations with a first event in [since, until) count. Users
+    per day count on the days they wrote; per channel or model, a sender counts when its
+    conversation had an event in the period. Intents count in the period by their own day."""
     c = studio_summaries.c
     quiet_since = (time.time() if now is None else now) - ABANDONED_AFTER
     key: Any = {
@@ -78,25 +79,47 @@ async def report(engine: AsyncEngine, group: str, since: float | None, until: fl
         "model": func.coalesce(c.model_id, "(none)"),
     }[group]
     gone = and_(c.abandoned == 1, c.last_at < quiet_since)
-    query = select(
-        key.label("key"),
-        func.count(),
-        func.sum(c.handoff),
-        func.sum(c.fallback),
-        func.sum(c.user_messages),
-        func.sum(case((gone, 1), else_=0)),
+    started = and_(
+        True,
+        *([c.first_at >= since] if since is not None else []),
+        *([c.first_at < until] if until is not None else []),
     )
-    if since is not None:
-        query = query.where(c.first_at >= since)
-    if until is not None:
-        query = query.where(c.first_at < until)
-    query = query.group_by(key).order_by(key).limit(limit)
+    if group == "day":
+        active: Any = started  # users per day come from the facts of the days they wrote
+    else:  # a sender counts for its conversation's channel / model if active in the period
+        active = and_(
+            True,
+            *([c.last_at >= since] if since is not None else []),
+            *([c.first_at < until] if until is not None else []),
+        )
+
+    def among_started(value: Any) -> Any:
+        return func.sum(case((started, value), else_=0))
+
+    query = (
+        select(
+            key.label("key"),
+            among_started(1),
+            among_started(c.handoff),
+            among_started(c.fallback),
+            among_started(c.user_messages),
+            among_started(case((gone, 1), else_=0)),
+            func.count(),
+        )
+        .where(active)
+        .group_by(key)
+        .order_by(key)
+        .limit(limit)
+    )
     async with engine.connect() as connection:
         rows = (await connection.execute(query)).all()
-        users = {
-            _label(group, r[0]): int(r[1])
-            for r in await connection.execute(_users(group, since, until).limit(limit))
-        }
+        if group == "day":
+            users = {
+                _label(group, r[0]): int(r[1])
+                for r in await connection.execute(_users_per_day(since, until).limit(limit))
+            }
+        else:
+            users = {_label(group, r[0]): int(r[6]) for r in rows}
         intents = [
             (str(r[0]), int(r[1])) for r in await connection.execute(_top_intents(since, until))
         ]
@@ -105,6 +128,7 @@ async def report(engine: AsyncEngine, group: str, since: float | None, until: fl
         _label(group, r[0]): Bucket(_label(group, r[0]), int(r[1]), int(r[2] or 0),
                                     int(r[3] or 0), int(r[4] or 0), int(r[5] or 0))
         for r in rows
+        if r[1]
     }  # fmt: skip
     for name in users:
         found.setdefault(name, Bucket(name, 0, 0, 0, 0))
@@ -122,19 +146,11 @@ def _days(since: float | None, until: float | None, *conditions: Any) -> list[An
     return out
 
 
-def _users(group: str, since: float | None, until: float | None) -> Any:
-    """Distinct senders per day (that wrote that day), channel or model version."""
+def _users_per_day(since: float | None, until: float | None) -> Any:
+    """Distinct senders that wrote, per day: one "active" fact per sender and day."""
     f = studio_facts.c
-    if group == "day":  # one "active" row per sender and day: counting rows counts senders
-        where = _days(since, until, f.kind == "active")
-        return select(f.day, func.count()).where(*where).group_by(f.day).order_by(f.day)
-    where = _days(since, until, f.kind == group, f.name == "")  # rows in (value, sender) order
-    return (
-        select(f.value, func.count(f.sender_id.distinct()))
-        .where(*where)
-        .group_by(f.value)
-        .order_by(f.value)
-    )
+    where = _days(since, until, f.kind == "active")
+    return select(f.day, func.count()).where(*where).group_by(f.day).order_by(f.day)
 
 
 def _top_intents(since: float | None, until: float | None) -> Any:
@@ -153,7 +169,7 @@ def _fallback_texts() -> Any:
     t = studio_turns.c
     return (
         select(t.text, func.count())
-        .where(t.type_name == "user", t.intent == FALLBACK_INTENT, t.text.is_not(None))
+        .where(t.intent == FALLBACK_INTENT, t.text.is_not(None))  # an intent: a user row
         .group_by(t.text)
         .order_by(func.count().desc())
         .limit(10)

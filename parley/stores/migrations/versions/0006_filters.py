@@ -24,7 +24,7 @@ def upgrade() -> None:
         table.add_column(sa.Column("loop", sa.String(255)))
     not_null = sa.text("text IS NOT NULL")
     op.create_index(
-        "ix_parley_studio_turns_text", "parley_studio_turns", ["text", "sender_id"],
+        "ix_parley_studio_turns_text", "parley_studio_turns", ["intent", "text", "sender_id"],
         sqlite_where=not_null, postgresql_where=not_null,
     )  # fmt: skip
     with op.batch_alter_table(_SUMMARIES) as table:
