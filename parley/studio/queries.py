@@ -236,7 +236,7 @@ async def list_conversations(
                 conversations.c.latest_event_time,
                 _user_turns().label("turns"),
             )
-            .where(and_(True, *conditions(where, values, now, correlated=total >= DENSE)))
+            .where(and_(True, *conditions(where, values, now, correlated=_walk(connection, total))))
             .order_by(conversations.c.latest_event_time.desc(), conversations.c.sender_id)
             .limit(PAGE_SIZE)
             .offset((where.page - 1) * PAGE_SIZE)
@@ -256,6 +256,13 @@ async def list_conversations(
         row.tags = tags.get(row.sender_id, [])
         row.reviewed = row.sender_id in reviewed
     return Page(rows, total, where.page, max(1, -(-total // PAGE_SIZE)))
+
+
+def _walk(connection: AsyncConnection, total: int) -> bool:
+    """Fetch the page with correlated probes (see `_has`): on SQLite, for many matches.
+    PostgreSQL plans an IN as a hashed semi-join and stops early by itself; a correlated
+    EXISTS there becomes a per-row subplan (and, costed high, a JIT compilation)."""
+    return total >= DENSE and connection.dialect.name == "sqlite"
 
 
 async def count(
