@@ -22,19 +22,19 @@ class Series:
     name: str
     values: list[float]
     color: str
+    dash: str = ""  # an SVG stroke-dasharray: lines that coincide stay visible
 
 
 def _ceiling(top: float, percent: bool) -> float:
-    """A round upper bound for the y axis."""
-    if percent:
+    """A round upper bound for the y axis, four times a round step (1, 2 or 5 times a power of
+    ten; 2.5 too above 10), so the five grid lines fall on round figures."""
+    if percent or top <= 0:
         return 1.0
-    if top <= 0:
-        return 1.0
-    step = 10 ** math.floor(math.log10(top))
-    for factor in (1, 2, 5, 10):
-        if top <= factor * step:
-            return float(factor * step)
-    return float(10 * step)
+    quarter = top / 4
+    power = 10 ** math.floor(math.log10(quarter))
+    factors = (1, 2, 2.5, 5, 10) if power >= 10 else (1, 2, 5, 10)
+    step = next(f * power for f in factors if f * power >= quarter)
+    return float(max(step, 1) * 4)
 
 
 def _figure(value: float, percent: bool) -> str:
@@ -85,7 +85,8 @@ def chart(
             points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(one.values))
             out.append(
                 f'<polyline class="series" data-series="{escape(one.name)}" fill="none" '
-                f'stroke="{color}" stroke-width="2" points="{points}"/>'
+                f'stroke="{color}" stroke-width="2" stroke-dasharray="{escape(one.dash)}" '
+                f'points="{points}"/>'
             )
         for index, value in enumerate(one.values):
             tip = f"<title>{escape(one.name)}, {escape(labels[index])}: {_figure(value, percent)}</title>"
@@ -118,12 +119,12 @@ def report_charts(report: Report) -> list[Markup]:
     lines = report.group == "day"
     volumes = [
         Series("conversations", [b.conversations for b in report.buckets], "#5a7bb5"),
-        Series("users", [b.users for b in report.buckets], "#e0913a"),
+        Series("users", [b.users for b in report.buckets], "#e0913a", "6 4"),
     ]
     rates = [
         Series("abandonment", [b.abandonment_rate for b in report.buckets], "#c0392b"),
-        Series("fallback", [b.fallback_rate for b in report.buckets], "#8e44ad"),
-        Series("handoff", [b.handoff_rate for b in report.buckets], "#16a085"),
+        Series("fallback", [b.fallback_rate for b in report.buckets], "#8e44ad", "6 4"),
+        Series("handoff", [b.handoff_rate for b in report.buckets], "#16a085", "2 3"),
     ]
     return [
         chart("plot-volume", f"Conversations and users per {report.group}", labels, volumes,
