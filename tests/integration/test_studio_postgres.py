@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from parley.stores.sql import SQLTrackerStore
 from parley.studio import index, queries
@@ -50,6 +51,16 @@ async def test_the_studio_queries_on_postgres(tmp_path: Path) -> None:
             ("2026-05-28", 1), ("2026-05-29", 1), ("2026-05-30", 1), ("2026-05-31", 1),
         ]  # fmt: skip
         assert by_day.top_intents[0] == ("thank", 3)
+        await index.refresh_statistics(store.engine)  # as after a large catch-up
+        await index.refresh_statistics(store.engine)  # again: the statistics object exists
+        async with store.engine.connect() as connection:
+            kinds = await connection.execute(
+                text(
+                    "SELECT stxkind FROM pg_statistic_ext WHERE stxname = 'parley_studio_facts_labels'"
+                )
+            )
+            assert sorted(kinds.scalar_one()) == ["f", "m"]  # dependencies, most common values
+        assert await _ids(store, channel="socketio") == {"bravo"}
     finally:
         await store.close()
         await drop_schema(schema)
