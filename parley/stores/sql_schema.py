@@ -220,6 +220,7 @@ studio_summaries = Table(
     Column("handoff", Integer, nullable=False),
     Column("fallback", Integer, nullable=False),
     Column("last_at", Float),  # the latest indexed event
+    Column("first_day", Integer),  # first_at's UTC day (days since 1970): analytics group by it
     # The user left without reaching a goal (see parley/studio/index.py `abandoned`): 0 or 1.
     Column("abandoned", Integer, nullable=False, server_default="0"),
     Index("ix_parley_studio_summaries_confidence_sender", "min_confidence", "sender_id"),

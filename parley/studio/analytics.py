@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, cast, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.stores.sql_schema import studio_facts, studio_summaries, studio_turns
@@ -74,7 +74,7 @@ async def report(engine: AsyncEngine, group: str, since: float | None, until: fl
     c = studio_summaries.c
     quiet_since = (time.time() if now is None else now) - ABANDONED_AFTER
     key: Any = {
-        "day": cast(c.first_at, BigInteger) // DAY,  # floor division on both dialects
+        "day": c.first_day,
         "channel": func.coalesce(c.channel, "(none)"),
         "model": func.coalesce(c.model_id, "(none)"),
     }[group]

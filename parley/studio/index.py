@@ -287,6 +287,7 @@ def summary(sender_id: str, turns: list[Any]) -> dict[str, Any]:
         "sender_id": sender_id,
         "first_at": min(t.timestamp for t in turns),
         "last_at": max(t.timestamp for t in turns),
+        "first_day": int(min(t.timestamp for t in turns) // DAY),
         "channel": max((t.channel for t in turns if t.channel), default=None),
         "model_id": max((t.model_id for t in turns if t.model_id), default=None),
         "user_messages": len(users),

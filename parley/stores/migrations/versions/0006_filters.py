@@ -29,6 +29,7 @@ def upgrade() -> None:
     )  # fmt: skip
     with op.batch_alter_table(_SUMMARIES) as table:
         table.add_column(sa.Column("last_at", sa.Float))
+        table.add_column(sa.Column("first_day", sa.Integer))
         table.add_column(sa.Column("abandoned", sa.Integer, nullable=False, server_default="0"))
     op.drop_index("ix_parley_studio_summaries_user_messages", _SUMMARIES)
     op.drop_index("ix_parley_studio_summaries_min_confidence", _SUMMARIES)
@@ -75,6 +76,7 @@ def downgrade() -> None:
     op.create_index("ix_parley_studio_summaries_user_messages", _SUMMARIES, ["user_messages"])
     with op.batch_alter_table(_SUMMARIES) as table:
         table.drop_column("abandoned")
+        table.drop_column("first_day")
         table.drop_column("last_at")
     op.drop_index("ix_parley_studio_turns_text", "parley_studio_turns")
     with op.batch_alter_table("parley_studio_turns") as table:
