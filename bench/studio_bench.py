@@ -1,9 +1,10 @@
 """Studio benchmark: the conversation list with each single filter, and the analytics page's
 queries, on a seeded SQL store (SQLite file, and PostgreSQL 127.0.0.1:5432/test when reachable).
 
-Seeds N conversations of 10 events (user, action, bot, action_listen, then a second user turn
-and so on) straight into parley_conversations/parley_events, builds the studio's index once
-(timed: `index_seconds`), then times each query R times and records p50/p95 in milliseconds.
+Seeds N conversations of 10 events (three turns of user, action and a bot message or a slot
+set, then action_listen; a user message names a device entity one time in three) straight into
+parley_conversations/parley_events, builds the studio's index once (timed: `index_seconds`),
+then times each query R times and records p50/p95 in milliseconds.
 The issue's target: list with any one filter and analytics <= 300 ms p95 at 100,000
 conversations (1,000,000 events). Writes bench/results/studio.json.
 
@@ -42,6 +43,7 @@ ACTIONS = ["utter_greet", "utter_goodbye", "action_reset", "utter_faq", "action_
            "action_handoff_to_human"]  # fmt: skip
 CHANNELS = ["rest", "socketio", "slack", "telegram"]
 MODELS = ["20260101-a", "20260201-b", "20260301-c"]
+DEVICES = ["printer", "laptop", "phone", "router"]
 FILTERS: dict[str, dict[str, Any]] = {
     "none": {},
     "active_from": {"active_from": "2026-03-01"},
@@ -58,6 +60,11 @@ FILTERS: dict[str, dict[str, Any]] = {
     "review": {"review": "reviewed"},
     "text": {"text": "printer"},
     "page_100": {"page": 100},
+    "abandoned": {"abandoned": True},
+    "slot": {"slot": "account_type"},
+    "slot_value": {"slot": "account_type", "slot_value": "Gold"},
+    "entity": {"entity": "device"},
+    "entity_value": {"entity": "device", "entity_value": "printer"},
 }
 
 
@@ -65,16 +72,23 @@ def _conversation(n: int, start: float, rng: random.Random) -> list[dict[str, An
     rows = []
     channel, model = rng.choice(CHANNELS), rng.choice(MODELS)
     at = start
-    for _turn in range(3):
+    for turn in range(3):
         intent = rng.choice(INTENTS)
         text = rng.choice(["my printer is broken", "hello", "reset my password", "bye", "hmm"])
+        entities = [{"entity": "device", "value": rng.choice(DEVICES), "start": 3, "end": 10}
+                    if rng.random() < 1 / 3 else None]  # fmt: skip
         rows.append({"event": "user", "timestamp": at, "text": text, "input_channel": channel,
                      "parse_data": {"intent": {"name": intent, "confidence": rng.random()},
-                                    "entities": []}, "metadata": {"model_id": model}})  # fmt: skip
+                                    "entities": [e for e in entities if e]},
+                     "metadata": {"model_id": model}})  # fmt: skip
         rows.append({"event": "action", "timestamp": at + 1, "name": rng.choice(ACTIONS),
                      "policy": "TEDPolicy", "confidence": rng.random(),
                      "metadata": {"model_id": model}})  # fmt: skip
-        rows.append({"event": "bot", "timestamp": at + 1, "text": "ok"})
+        if turn == 1:
+            rows.append({"event": "slot", "timestamp": at + 1, "name": "account_type",
+                         "value": rng.choice(["gold", "silver", "bronze"])})  # fmt: skip
+        else:
+            rows.append({"event": "bot", "timestamp": at + 1, "text": "ok"})
         at += 60
     rows.append({"event": "action", "timestamp": at, "name": "action_listen",
                  "metadata": {"model_id": model}})  # fmt: skip
@@ -151,6 +165,7 @@ async def main() -> None:
         "conversations": args.conversations,
         "events": args.conversations * 10,
         "machine": f"{platform.machine()} {os.cpu_count()} cpus (shared; numbers are noisy)",
+        "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
     }
     with tempfile.TemporaryDirectory() as folder:
         store = await SQLTrackerStore.open(SQLSettings(db="bench.db"), Path(folder))
@@ -176,6 +191,7 @@ async def main() -> None:
                 async with store.engine.begin() as connection:
                     await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
                 await store.close()
+    out["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     path = Path(__file__).parent / "results" / "studio.json"
     path.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))

@@ -82,6 +82,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/studio/training/{job_id}"): "models:read",
     ("GET", "/studio/training/{job_id}/progress"): "models:read",
     ("POST", "/studio/training/{job_id}/cancel"): "models:train",
+    ("GET", "/studio/filters"): "conversations:read",  # saved filters (parley/studio/saved.py)
+    ("POST", "/studio/filters"): "conversations:read",
+    ("DELETE", "/studio/filters/{filter_id}"): "conversations:read",
 }
 
 # Routes anyone may call: health, docs, the login flows; channels guard their own webhooks.

@@ -47,6 +47,11 @@ class RedactingTrackerStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
+    @property
+    def inner(self) -> ManagedTrackerStore:
+        """The store written to: its rows hold the redacted events (the studio reads it)."""
+        return self._inner
+
 
 def redact_stores(stores: Stores, redactor: Redactor) -> Stores:
     """`stores` with the broker and (if configured) the tracker store redacting."""

@@ -148,17 +148,23 @@ def open_studio(
     access: Access | None, stores: Stores, project: Path, endpoints: Path | None = None
 ) -> Studio | None:
     """The studio at /studio: it needs users (parley.yml `access:`) and conversations in SQL.
-    `endpoints` (`--endpoints`) names the registry the studio's trainings register in."""
+    Behind PII redaction (`pii.apply_to: [tracker_store]`) it reads the SQL store itself, whose
+    rows hold the redacted events. `endpoints` (`--endpoints`) names the registry the studio's
+    trainings register in."""
+    from parley.observability.redacting import RedactingTrackerStore
     from parley.stores.sql import SQLTrackerStore
 
     if access is None:
         return None
-    if not isinstance(stores.tracker_store, SQLTrackerStore):
+    store = stores.tracker_store
+    if isinstance(store, RedactingTrackerStore):
+        store = store.inner
+    if not isinstance(store, SQLTrackerStore):
         logger.info("no studio at /studio: it reads conversations from a sql tracker store")
         return None
     from parley.studio.service import Studio
 
-    return Studio(stores.tracker_store, project, access, endpoints=endpoints)
+    return Studio(store, project, access, endpoints=endpoints)
 
 
 def open_sharing(

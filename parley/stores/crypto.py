@@ -66,6 +66,8 @@ class EventCipher:
 
     def __init__(self, current: EncryptionKey | None, previous: Sequence[EncryptionKey] = ()):
         self.current = current
+        # Every known key, the current one first (the studio derives its value-hash keys).
+        self.keys: tuple[EncryptionKey, ...] = (*([current] if current else []), *previous)
         self._keys = {key.key_id: AESGCM(key.secret) for key in previous}
         if current is not None:
             self._keys[current.key_id] = AESGCM(current.secret)

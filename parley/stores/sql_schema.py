@@ -7,12 +7,14 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -190,6 +192,18 @@ studio_turns = Table(
     Column("action", String(255), index=True),
     Column("policy", String(255)),
     Column("text", Text),  # lower-cased user text; NULL when the store encrypts bodies
+    # An active_loop row's form or loop (NULL: the loop ended); rows of type slot carry no labels.
+    Column("loop", String(255)),
+    # User texts only: free text scans this rather than the table; the analytics' fallback
+    # messages read it in order.
+    Index(
+        "ix_parley_studio_turns_text",
+        "intent",
+        "text",
+        "sender_id",
+        sqlite_where=text("text IS NOT NULL"),
+        postgresql_where=text("text IS NOT NULL"),
+    ),
 )
 
 # One row per indexed conversation: what the list's length/confidence filters and the analytics
@@ -201,10 +215,50 @@ studio_summaries = Table(
     Column("first_at", Float, nullable=False, index=True),
     Column("channel", String(64)),
     Column("model_id", String(128)),
-    Column("user_messages", Integer, nullable=False, index=True),
-    Column("min_confidence", Float, index=True),
+    Column("user_messages", Integer, nullable=False),
+    Column("min_confidence", Float),
     Column("handoff", Integer, nullable=False),
     Column("fallback", Integer, nullable=False),
+    Column("last_at", Float),  # the latest indexed event
+    Column("first_day", Integer),  # first_at's UTC day (days since 1970): analytics group by it
+    # The user left without reaching a goal (see parley/studio/index.py `abandoned`): 0 or 1.
+    Column("abandoned", Integer, nullable=False, server_default="0"),
+    Index("ix_parley_studio_summaries_confidence_sender", "min_confidence", "sender_id"),
+    Index("ix_parley_studio_summaries_messages_sender", "user_messages", "sender_id"),
+)
+
+# What each conversation had, per UTC day: one row per (kind, name, value, conversation, day)
+# with how many events said it. Kinds: channel, model, intent, action (labels; name ""),
+# slot and entity (name = the slot or entity; value = what was set or extracted, in clear only
+# when the store does not encrypt, else a keyed hash, see parley/studio/index.py), and active
+# (the days a user wrote; name and value ""). The list's label filters and the analytics' user
+# counts read this (a conversation has one row where the turns table has many).
+studio_facts = Table(
+    "parley_studio_facts",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("value", String(255), primary_key=True),
+    Column("sender_id", String(255), primary_key=True, index=True),
+    Column("day", Integer, primary_key=True),  # days since 1970-01-01 UTC
+    Column("events", Integer, nullable=False),
+    Index("ix_parley_studio_facts_kind_day", "kind", "day"),
+    sqlite_with_rowid=False,  # rows kept in key order: a kind's rows are read without lookups
+)
+
+# Filter sets of the conversation list saved under a name, by their owner, maybe shared.
+studio_saved_filters = Table(
+    "parley_studio_saved_filters",
+    metadata,
+    Column("id", _ROW_ID, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("owner", String(255), nullable=False),
+    Column("shared", Integer, nullable=False),  # 1: every user with conversations:read sees it
+    Column(
+        "query", Text, nullable=False
+    ),  # the list's query string, e.g. intent=greet&handoff=true
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("owner", "name", name="uq_parley_studio_saved_filters_owner_name"),
 )
 
 studio_state = Table(

@@ -7,25 +7,32 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import and_, delete, exists, func, or_, select
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import Table, and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
+from parley.stores.crypto import EventCipher
 from parley.stores.sql_engine import writer
 from parley.stores.sql_schema import (
     conversations,
     studio_annotations,
     studio_changeset,
+    studio_facts,
     studio_flags,
     studio_reviews,
     studio_summaries,
     studio_tags,
     studio_turns,
 )
+from parley.studio.index import ABANDONED_AFTER
+from parley.studio.values import ValueKeeper
 
 PAGE_SIZE = 50
+# From this many matches on, a page is fetched by walking the list newest first (see `_has`).
+DENSE = 1000
 
 
 class ConversationFilter(BaseModel):
@@ -44,6 +51,11 @@ class ConversationFilter(BaseModel):
     threshold: float = Field(default=0.6, ge=0, le=1)
     fallback: bool = False
     handoff: bool = False
+    abandoned: bool = False
+    slot: str = Field(default="", max_length=255)  # the slot was set (to slot_value, if given)
+    slot_value: str = Field(default="", max_length=1000)
+    entity: str = Field(default="", max_length=255)  # the entity was extracted (entity_value)
+    entity_value: str = Field(default="", max_length=1000)
     min_turns: int | None = Field(default=None, ge=0)
     max_turns: int | None = Field(default=None, ge=0)
     tag: str = ""
@@ -59,6 +71,28 @@ class ConversationFilter(BaseModel):
     def _empty_is_any(cls, value: object) -> object:
         """A form sends its empty date and number fields as empty strings: no filter."""
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _value_needs_its_name(self) -> ConversationFilter:
+        for name in ("slot", "entity"):
+            if getattr(self, f"{name}_value") and not getattr(self, name):
+                raise ValueError(f"{name}_value needs {name}: the {name} whose value it is")
+        return self
+
+    def reads_summary(self) -> bool:
+        """Some filter is on the conversation's summary row (length, confidence, outcome)."""
+        return (
+            self.low_confidence or self.fallback or self.handoff or self.abandoned
+            or self.min_turns is not None or self.max_turns is not None
+        )  # fmt: skip
+
+    def query_string(self) -> str:
+        """The filter as the list's query string: the fields that differ from "any", no page."""
+        fields = self.model_dump(exclude_defaults=True, exclude={"page"})
+        if "threshold" in fields and not self.low_confidence:
+            del fields["threshold"]
+        text = {k: ("true" if v is True else str(v)) for k, v in fields.items()}
+        return urlencode(sorted(text.items()))
 
 
 @dataclass
@@ -84,11 +118,17 @@ def _day(value: date, end: bool = False) -> float:
     return start + 86400 if end else start
 
 
-def _has_turn(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    """The conversation has an indexed event meeting `conditions`. An uncorrelated IN (a
-    semi-join): a correlated EXISTS let SQLite walk the intent/confidence index once per
-    conversation (minutes at 20,000 conversations)."""
-    return conversations.c.sender_id.in_(select(studio_turns.c.sender_id).where(*conditions))
+def _has(table: Table, correlated: bool, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The conversation has a row of `table` (keyed by sender_id) meeting `conditions`.
+
+    Uncorrelated (an IN semi-join) to count: the database reads the matching rows once. A
+    correlated EXISTS to fetch a page of a list that matches many conversations: walking
+    `latest_event_time` newest first, it probes each conversation's rows by their key and stops
+    at the page's end, where an IN would first collect every match (and SQLite then sort them).
+    """
+    if correlated:
+        return exists().where(table.c.sender_id == conversations.c.sender_id, *conditions)
+    return conversations.c.sender_id.in_(select(table.c.sender_id).where(*conditions))
 
 
 def _user_turns() -> Any:
@@ -100,13 +140,20 @@ def _user_turns() -> Any:
     )
 
 
-def _summary(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    """The conversation's summary row meets `conditions` (an uncorrelated semi-join)."""
-    return conversations.c.sender_id.in_(select(studio_summaries.c.sender_id).where(*conditions))
+def conditions(
+    where: ConversationFilter,
+    values: ValueKeeper | None = None,
+    now: float | None = None,
+    correlated: bool = False,
+    summary_joined: bool = False,
+) -> list[ColumnElement[bool]]:
+    """The SQL conditions on `parley_conversations` of a filter. `values`: how the store keeps
+    slot and entity values (in clear when not given); `correlated`: see `_has`;
+    `summary_joined`: the query joins `parley_studio_summaries` (see `count`).
 
-
-def conditions(where: ConversationFilter) -> list[ColumnElement[bool]]:
-    """The SQL conditions on `parley_conversations` of a filter."""
+    Label, slot and entity filters read `parley_studio_facts` (one row per conversation and day,
+    see `parley.studio.index`); length, confidence, fallback, handoff and abandonment read the
+    summary row; free text reads the turns."""
     c = conversations.c
     t = studio_turns.c
     out: list[ColumnElement[bool]] = []
@@ -118,30 +165,44 @@ def conditions(where: ConversationFilter) -> list[ColumnElement[bool]]:
         out.append(c.created_at >= _day(where.started_from))
     if where.started_to:
         out.append(c.created_at < _day(where.started_to, end=True))
-    if where.channel:
-        out.append(_has_turn(t.channel == where.channel))
-    if where.model:
-        out.append(_has_turn(t.model_id == where.model))
-    if where.intent:
-        out.append(_has_turn(t.type_name == "user", t.intent == where.intent))
-    if where.action:
-        out.append(_has_turn(t.type_name == "action", t.action == where.action))
+    f = studio_facts.c
+    for kind, label in (("channel", where.channel), ("model", where.model),
+                        ("intent", where.intent), ("action", where.action)):  # fmt: skip
+        if label:
+            out.append(
+                _has(studio_facts, correlated, f.kind == kind, f.name == "", f.value == label)
+            )
+    keeper = values or ValueKeeper(EventCipher(None))
+    for kind, name, value in (("slot", where.slot, where.slot_value),
+                              ("entity", where.entity, where.entity_value)):  # fmt: skip
+        if name:
+            fact = [f.kind == kind, f.name == name]
+            if value:
+                fact.append(f.value.in_(keeper.searched(value)))
+            out.append(_has(studio_facts, correlated, *fact))
     s = studio_summaries.c
+
+    def _summary(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+        if summary_joined:  # the query joins the summaries: a plain condition
+            return and_(*conditions)
+        return _has(studio_summaries, correlated, *conditions)
+
     if where.low_confidence:
         out.append(_summary(s.min_confidence < where.threshold))
     if where.fallback:
         out.append(_summary(s.fallback == 1))
     if where.handoff:
         out.append(_summary(s.handoff == 1))
+    if where.abandoned:
+        quiet_since = (time.time() if now is None else now) - ABANDONED_AFTER
+        out.append(_summary(s.abandoned == 1, s.last_at < quiet_since))
     if where.min_turns is not None:
         out.append(_summary(s.user_messages >= where.min_turns))
     if where.max_turns is not None:
         out.append(_summary(s.user_messages <= where.max_turns))
     if where.tag:
-        out.append(
-            exists().where(studio_tags.c.sender_id == c.sender_id, studio_tags.c.tag == where.tag)
-        )
-    reviewed = exists().where(studio_reviews.c.sender_id == c.sender_id)
+        out.append(_has(studio_tags, correlated, studio_tags.c.tag == where.tag))
+    reviewed = _has(studio_reviews, correlated)
     if where.review == "reviewed":
         out.append(reviewed)
     elif where.review == "unreviewed":
@@ -151,24 +212,24 @@ def conditions(where: ConversationFilter) -> list[ColumnElement[bool]]:
         out.append(
             or_(
                 c.sender_id.contains(where.text, autoescape=True),
-                _has_turn(t.text.like(f"%{needle}%", escape="\\")),
+                _has(
+                    studio_turns,
+                    correlated,
+                    t.text.is_not(None),
+                    t.text.like(f"%{needle}%", escape="\\"),
+                ),
             )
         )
     return out
 
 
-async def list_conversations(engine: AsyncEngine, where: ConversationFilter) -> Page:
+async def list_conversations(
+    engine: AsyncEngine, where: ConversationFilter, values: ValueKeeper | None = None
+) -> Page:
     """One page of conversations matching `where`, most recently active first."""
-    condition = and_(True, *conditions(where))
+    now = time.time()
     async with engine.connect() as connection:
-        total = int(
-            (
-                await connection.execute(
-                    select(func.count()).where(condition).select_from(conversations)
-                )
-            ).scalar()
-            or 0
-        )
+        total = await count(connection, where, values, now)
         query = (
             select(
                 conversations.c.sender_id,
@@ -176,7 +237,7 @@ async def list_conversations(engine: AsyncEngine, where: ConversationFilter) -> 
                 conversations.c.latest_event_time,
                 _user_turns().label("turns"),
             )
-            .where(condition)
+            .where(and_(True, *conditions(where, values, now, correlated=_walk(connection, total))))
             .order_by(conversations.c.latest_event_time.desc(), conversations.c.sender_id)
             .limit(PAGE_SIZE)
             .offset((where.page - 1) * PAGE_SIZE)
@@ -198,6 +259,32 @@ async def list_conversations(engine: AsyncEngine, where: ConversationFilter) -> 
     return Page(rows, total, where.page, max(1, -(-total // PAGE_SIZE)))
 
 
+def _walk(connection: AsyncConnection, total: int) -> bool:
+    """Fetch the page with correlated probes (see `_has`): on SQLite, for many matches.
+    PostgreSQL plans an IN as a hashed semi-join and stops early by itself; a correlated
+    EXISTS there becomes a per-row subplan (and, costed high, a JIT compilation)."""
+    return total >= DENSE and connection.dialect.name == "sqlite"
+
+
+async def count(
+    connection: AsyncConnection, where: ConversationFilter, values: ValueKeeper | None, now: float
+) -> int:
+    """How many conversations match. A summary filter joins the summaries rather than testing
+    membership: the database walks the summary index and probes each conversation, where an IN
+    would first collect every match (most of them, for "confidence below 0.6")."""
+    joined = where.reads_summary()
+    source = (
+        conversations.join(
+            studio_summaries, studio_summaries.c.sender_id == conversations.c.sender_id
+        )
+        if joined
+        else conversations
+    )
+    condition = and_(True, *conditions(where, values, now, summary_joined=joined))
+    query = select(func.count()).select_from(source).where(condition)
+    return int((await connection.execute(query)).scalar() or 0)
+
+
 async def _tags_of(connection: AsyncConnection, ids: list[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     query = (
@@ -211,7 +298,8 @@ async def _tags_of(connection: AsyncConnection, ids: list[str]) -> dict[str, lis
 
 
 async def choices(engine: AsyncEngine) -> dict[str, list[str]]:
-    """The values the filter's drop-downs offer: channels, model versions, intents, actions, tags."""
+    """The values the filter's drop-downs offer: channels, model versions, intents, actions,
+    slot and entity names, tags."""
     t = studio_turns.c
     out: dict[str, list[str]] = {}
     async with engine.connect() as connection:
@@ -223,6 +311,10 @@ async def choices(engine: AsyncEngine) -> dict[str, list[str]]:
         ):
             query = select(column).where(column.is_not(None)).distinct().order_by(column).limit(500)
             out[name] = [r[0] for r in await connection.execute(query)]
+        for kind in ("slot", "entity"):
+            f = studio_facts.c
+            query = select(f.name).where(f.kind == kind).distinct().order_by(f.name).limit(500)
+            out[kind] = [r[0] for r in await connection.execute(query)]
         query = select(studio_tags.c.tag).distinct().order_by(studio_tags.c.tag).limit(500)
         out["tag"] = [r[0] for r in await connection.execute(query)]
     return out

@@ -20,8 +20,9 @@ from fastapi.templating import Jinja2Templates
 from parley.access.dependencies import route_permission
 from parley.access.principal import Principal
 from parley.server.errors import ApiError
-from parley.studio import changeset, index, queries
+from parley.studio import changeset, index, queries, saved
 from parley.studio.analytics import day_start, report
+from parley.studio.charts import report_charts
 from parley.studio.index import FALLBACK_INTENT
 from parley.studio.new_intent import project_write_lock
 from parley.studio.nlu_files import (
@@ -37,6 +38,7 @@ from parley.studio.story import annotate as marked_text
 from parley.studio.story import story_yaml
 from parley.studio.transcript import TRANSCRIPT_PAGE, transcript, user_text
 from parley.studio.unhandled import MessageKey
+from parley.studio.values import ValueKeeper
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -136,8 +138,9 @@ def studio_router(studio: Studio) -> APIRouter:
         request: Request, caller: Caller, where: Annotated[queries.ConversationFilter, Query()]
     ) -> HTMLResponse:
         await index.catch_up(studio.engine, studio.cipher)
-        page = await queries.list_conversations(studio.engine, where)
+        page = await queries.list_conversations(studio.engine, where, ValueKeeper(studio.cipher))
         options = await queries.choices(studio.engine)
+        saved_filters = await saved.visible(studio.engine, caller.name)
         args = {k: v for k, v in request.query_params.items() if k != "page"}
         return _page(
             request,
@@ -148,6 +151,8 @@ def studio_router(studio: Studio) -> APIRouter:
             options=options,
             args=args,
             text_search=studio.cipher.key_id is None,
+            saved_filters=saved_filters,
+            current_query=where.query_string(),
         )
 
     @router.get("/conversations/{conversation_id}")
@@ -297,8 +302,41 @@ def studio_router(studio: Studio) -> APIRouter:
         result = await report(studio.engine, group, start, end)
         most = max((b.conversations for b in result.buckets), default=0)
         return _page(
-            request, "analytics.html", caller, report=result, most=most, since=since, until=until
-        )
+            request, "analytics.html", caller, report=result, most=most, since=since, until=until,
+            plots=report_charts(result),
+        )  # fmt: skip
+
+    @router.get("/filters")
+    async def saved_filters(request: Request, caller: Caller) -> HTMLResponse:
+        return await _saved_filters(request, caller)
+
+    @router.post("/filters")
+    async def save_filter(
+        request: Request,
+        caller: Caller,
+        name: Annotated[str, Form(min_length=1, max_length=100)],
+        query: Annotated[str, Form(max_length=4000)] = "",
+        shared: Annotated[bool, Form()] = False,
+    ) -> HTMLResponse:
+        try:
+            await saved.save(studio.engine, caller.name, name, query, shared)
+        except saved.SavedFilterError as exc:
+            raise StudioRefused(400, str(exc)) from None
+        return await _saved_filters(request, caller)
+
+    @router.delete("/filters/{filter_id}")
+    async def delete_filter(request: Request, filter_id: int, caller: Caller) -> HTMLResponse:
+        found = await saved.find(studio.engine, filter_id, caller.name)
+        if found is None:
+            raise StudioRefused(404, f"No saved filter {filter_id}.")
+        if not found.deletable_by(caller):
+            raise StudioRefused(403, "Only its owner or an administrator deletes a shared filter.")
+        await saved.remove(studio.engine, filter_id)
+        return await _saved_filters(request, caller)
+
+    async def _saved_filters(request: Request, caller: Principal) -> HTMLResponse:
+        found = await saved.visible(studio.engine, caller.name)
+        return _page(request, "_saved_filters.html", caller, saved_filters=found)
 
     @router.get("/inbox")
     async def inbox(

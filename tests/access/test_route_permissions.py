@@ -137,6 +137,9 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
         "/studio/training/20260101-000000-abcdef/cancel",
         None,
     ),
+    ("GET", "/studio/filters"): ("/studio/filters", None),
+    ("POST", "/studio/filters"): ("/studio/filters", Form(name="mine", query="intent=greet")),
+    ("DELETE", "/studio/filters/{filter_id}"): ("/studio/filters/999", None),
     # These end the caller's session: called last.
     ("POST", "/auth/logout"): ("/auth/logout", None),
     ("POST", "/auth/logout-all"): ("/auth/logout-all", None),

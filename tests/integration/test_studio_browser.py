@@ -2,9 +2,10 @@
 an annotator filters to low-confidence messages, corrects one message's intent and marks an
 entity by selecting its words, and the project's data/nlu.yml changes by that one example with
 its comments intact; a tester sees no
-annotation controls. An annotator promotes a cluster of unhandled messages to a new intent (one
-message deselected), is refused an existing name, keeps another cluster in the change set and
-applies it. Screenshots of each page go to build/test-artifacts/studio/."""
+annotation controls; an analyst saves a shared filter and reads the analytics plots. An
+annotator promotes a cluster of unhandled messages to a new intent (one message deselected), is
+refused an existing name, keeps another cluster in the change set and applies it. Screenshots of
+each page go to build/test-artifacts/studio/."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ async def _users(project: Path) -> None:
     access = await Access.open(AccessSettings(), project)
     try:
         digest = hash_password(PASSWORD)
-        for name in ("annotator", "tester"):
+        for name in ("annotator", "tester", "analyst", "admin"):
             await access.users.create(name, name, "local", digest)
     finally:
         await access.close()
@@ -80,6 +81,24 @@ def studio_url(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         process.terminate()
         process.wait(30)
         log.close()
+
+
+def _past_week(api: httpx.Client) -> None:
+    """Conversations over the last six days (as an admin, through the tracker API), so the
+    analytics plots have a few days, channels and outcomes to draw."""
+    now = time.time()
+    for day in range(1, 7):
+        for n in range(day % 3 + 1):
+            at = now - day * 86400 + n * 600
+            intent = "nlu_fallback" if (day + n) % 3 == 0 else "greet"
+            events = [
+                {"event": "user", "timestamp": at, "text": "hello", "input_channel":
+                 "socketio" if n % 2 else "rest", "parse_data": {"intent": {"name": intent,
+                 "confidence": 0.9}, "entities": []}},
+                {"event": "action", "timestamp": at + 1, "name": "action_default_fallback"
+                 if intent == "nlu_fallback" else "utter_greet"},
+            ]  # fmt: skip
+            assert api.put(f"/conversations/past-{day}-{n}/tracker", json=events).is_success
 
 
 def _driver():  # type: ignore[no-untyped-def]
@@ -180,6 +199,32 @@ def test_an_annotator_corrects_an_intent_and_a_tester_cannot(
         assert driver.find_elements(By.CSS_SELECTOR, "form.annotate") == []
         driver.get(f"{url}/studio/conversations/unsure")
         assert driver.find_elements(By.CSS_SELECTOR, "button.flag") == []
+
+        with httpx.Client(base_url=url) as api:
+            login = api.post("/auth/login", json={"username": "admin", "password": PASSWORD})
+            api.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+            _past_week(api)
+        driver.delete_all_cookies()  # an analyst saves a filter and reads the plots
+        _login(driver, url, "/studio/conversations?low_confidence=true", "analyst")
+        driver.find_element(By.ID, "filter-name").send_keys("unsure ones")
+        driver.find_element(By.ID, "filter-shared").click()
+        driver.find_element(By.ID, "save").click()
+        WebDriverWait(driver, 10).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, '.saved-filter[data-name="unsure ones"]')
+        )
+        _shot(driver, "08-saved-filter")
+        driver.find_element(By.ID, "nav-analytics").click()
+        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "plot-volume"))
+        circles = driver.find_elements(By.CSS_SELECTOR, "#plot-volume circle")
+        assert len(circles) == 2 * 7  # conversations and users, on each of the last 7 days
+        _shot(driver, "09-analytics-plots-by-day")
+        driver.get(f"{url}/studio/analytics?group=channel")
+        bars = driver.find_elements(By.CSS_SELECTOR, "#plot-volume rect.series")
+        assert [b.get_attribute("data-series") for b in bars] == ["conversations"] * 2 + [
+            "users"
+        ] * 2  # rest and socketio
+        assert all(float(b.get_attribute("height") or 0) > 0 for b in bars)
+        _shot(driver, "10-analytics-plots-by-channel")
     finally:
         driver.quit()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from parley.stores.sql import SQLTrackerStore
 from parley.studio import index, queries
@@ -27,7 +28,7 @@ async def test_the_studio_queries_on_postgres(tmp_path: Path) -> None:
     store = await SQLTrackerStore.open(postgres_settings(schema), tmp_path)
     try:
         await seed(store)
-        assert await index.catch_up(store.engine, store.cipher) == 11
+        assert await index.catch_up(store.engine, store.cipher) == 12  # 11 user/action, 1 slot
         assert await index.catch_up(store.engine, store.cipher) == 0  # look-back adds nothing twice
         assert await _ids(store, channel="socketio") == {"bravo"}
         assert await _ids(store, low_confidence=True) == {"bravo", "charlie"}
@@ -41,14 +42,25 @@ async def test_the_studio_queries_on_postgres(tmp_path: Path) -> None:
         inbox = await queries.inbox_candidates(store.engine, 0.6)
         assert {(row[0], row[3]) for row in inbox} == {("bravo", "goodbye"), ("charlie", "greet")}
         by_channel = await report(store.engine, "channel", None, None)
-        assert [(b.key, b.conversations, b.handoffs, b.fallbacks) for b in by_channel.buckets] == [
-            ("rest", 3, 1, 0),
-            ("socketio", 1, 0, 1),
-        ]
+        assert [
+            (b.key, b.conversations, b.handoffs, b.fallbacks, b.users, b.abandoned)
+            for b in by_channel.buckets
+        ] == [("rest", 3, 1, 0, 3, 0), ("socketio", 1, 0, 1, 1, 1)]
         by_day = await report(store.engine, "day", None, None)
-        assert [b.key for b in by_day.buckets] == [
-            "2026-05-28", "2026-05-29", "2026-05-30", "2026-05-31",
+        assert [(b.key, b.users) for b in by_day.buckets] == [
+            ("2026-05-28", 1), ("2026-05-29", 1), ("2026-05-30", 1), ("2026-05-31", 1),
         ]  # fmt: skip
+        assert by_day.top_intents[0] == ("thank", 3)
+        await index.refresh_statistics(store.engine)  # as after a large catch-up
+        await index.refresh_statistics(store.engine)  # again: the statistics object exists
+        async with store.engine.connect() as connection:
+            kinds = await connection.execute(
+                text(
+                    "SELECT stxkind FROM pg_statistic_ext WHERE stxname = 'parley_studio_facts_labels'"
+                )
+            )
+            assert sorted(kinds.scalar_one()) == ["f", "m"]  # dependencies, most common values
+        assert await _ids(store, channel="socketio") == {"bravo"}
     finally:
         await store.close()
         await drop_schema(schema)

@@ -122,7 +122,7 @@ def test_a_content_manager_trains_from_the_studio_while_the_bot_answers(
     driver = _driver()
     try:
         _login(driver, url, "/studio/training", "trainer")
-        _shot(driver, "10-training-page")
+        _shot(driver, "training-01-page")
         driver.find_element(By.NAME, "force").click()  # the project's model is up to date
         driver.find_element(By.ID, "start").click()
         WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "stages"))
@@ -136,11 +136,11 @@ def test_a_content_manager_trains_from_the_studio_while_the_bot_answers(
             assert reply.status_code == 200 and reply.json()[0]["text"].startswith(GREETING)
             answered += 1
             if not shot and driver.find_elements(By.CSS_SELECTOR, ".stage.current"):
-                _shot(driver, "11-training-progress")
+                _shot(driver, "training-02-progress")
                 shot = True
             time.sleep(0.2)
         WebDriverWait(driver, TIMEOUT).until(lambda d: _text(d, "status") != "running")
-        _shot(driver, "12-training-done")
+        _shot(driver, "training-03-done")
         assert _text(driver, "status") == "succeeded"
         version = _text(driver, "version")
         assert answered > 0
@@ -154,7 +154,7 @@ def test_a_content_manager_trains_from_the_studio_while_the_bot_answers(
         driver.find_element(By.ID, "start").click()
         WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "stages"))
         WebDriverWait(driver, TIMEOUT).until(lambda d: _text(d, "status") != "running")
-        _shot(driver, "13-training-error")
+        _shot(driver, "training-04-error")
         assert _text(driver, "status") == "failed"
         assert re.search(r"data/broken\.yml:\d+: YAML syntax error", driver.page_source)
     finally:

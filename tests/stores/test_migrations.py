@@ -159,6 +159,8 @@ def test_a_new_sqlite_database_gets_the_schema_the_migrations_build(tmp_path: Pa
         "parley_share_links",
         "parley_training_jobs",
         "parley_training_log",
+        "parley_studio_facts",
+        "parley_studio_saved_filters",
     }
 
 
