@@ -18,6 +18,7 @@ training; length.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -145,6 +146,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fraction", type=float, default=0.75)
     parser.add_argument("--folds", type=int, default=4)
+    parser.add_argument("--out", default="", help="write the figures to this JSON file")
     args = parser.parse_args()
     tag = f"{args.dataset}-{args.fraction}-{args.seed}"
     split = make_split(args.dataset, args.fraction, args.seed)
@@ -171,24 +173,28 @@ def main() -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    rows: dict[str, dict[str, float]] = {}
     for i, name in enumerate(FEATURES):
         print(
             f"  {name:34s} inner AUROC {roc_auc_score(train['inside'], train['x'][:, i]):.4f}",
             end="  ",
         )
-        report("", held["x"][:, i], known, right)
+        rows[name] = report("", held["x"][:, i], known, right)
     logistic = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
     logistic.fit(train["x"], train["inside"])
     z_log = logistic.decision_function(held["x"])
-    report("meta logistic", z_log, known, right)
+    rows["meta logistic"] = report("meta logistic", z_log, known, right)
     trees = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, random_state=0)
     trees.fit(train["x"], train["inside"])
     z_gb = trees.predict_proba(held["x"])[:, 1]
-    report("meta boosted trees", z_gb, known, right)
-    report("rank logistic + trees", rank(z_log) + rank(z_gb), known, right)
+    rows["meta boosted trees"] = report("meta boosted trees", z_gb, known, right)
+    both = rank(z_log) + rank(z_gb)
+    rows["rank logistic + trees"] = report("rank logistic + trees", both, known, right)
     coefficients = logistic[-1].coef_[0]
     for name, c in sorted(zip(FEATURES, coefficients, strict=True), key=lambda t: -abs(t[1])):
         print(f"    {name:34s} {c:+.3f}")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"split": tag, "scores": rows}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
