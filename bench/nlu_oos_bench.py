@@ -13,7 +13,8 @@ the share of its in-domain messages (5-fold cross-validation, its own pipeline) 
 FallbackClassifier thresholds 0.3 ... 0.7: a Rasa threshold must keep its meaning.
 
 `python bench/nlu_oos_bench.py [--datasets hwu64 snips] [--fractions 0.75 0.5] [--seeds 0 1 2]
-[--examples moodbot ...]`
+[--examples moodbot ...] [--examples-only]`; `--examples-only` measures the example projects
+alone and replaces only that section of an existing `nlu_oos.json`.
 """
 
 from __future__ import annotations
@@ -218,6 +219,11 @@ def main() -> None:
     parser.add_argument("--fractions", nargs="*", type=float, default=[0.75, 0.5])
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--examples", nargs="*", default=None, help="default: every example")
+    parser.add_argument(
+        "--examples-only",
+        action="store_true",
+        help="measure only the example projects; keep the benchmark runs of nlu_oos.json",
+    )
     args = parser.parse_args()
     names = args.examples
     if names is None:
@@ -225,6 +231,12 @@ def main() -> None:
     thresholds = [row for row in map(example_thresholds, names) if row is not None]
     for row in thresholds:
         print(json.dumps(row), flush=True)
+    output = RESULTS / "nlu_oos.json"
+    if args.examples_only:
+        kept = json.loads(output.read_text())
+        kept["rasa_thresholds_on_examples"] = thresholds
+        output.write_text(json.dumps(kept, indent=1) + "\n")
+        return
     runs = []
     for dataset in args.datasets:
         for fraction in args.fractions:
@@ -244,7 +256,7 @@ def main() -> None:
         "runs": runs,
     }
     plot(runs, RESULTS / "nlu")
-    (RESULTS / "nlu_oos.json").write_text(json.dumps(thin_curves(report), indent=1) + "\n")
+    output.write_text(json.dumps(thin_curves(report), indent=1) + "\n")
 
 
 def thin_curves(report: dict[str, Any], keep: int = 25) -> dict[str, Any]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from parley.nlu.in_domain import rescale_ranking
 from parley.nlu.pipeline import Pipeline
@@ -75,3 +76,20 @@ def test_rescaled_ranking_keeps_its_order_and_sums_to_at_most_one() -> None:
         assert int(out.argmax()) == 1 and out[1] == max(confidence, 1e-6)
         assert out[2] < out[1] and out[0] < out[2]
         assert out.sum() <= 1.0 + 1e-9
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (docs/nlu.md, issue 15): an English question about another topic gets the"
+    " confidence of an in-domain paraphrase in a small project (0.80-0.91 here)",
+)
+def test_a_question_about_another_topic_falls_back_in_a_small_project() -> None:
+    pipeline = train(with_fallback=0.3)
+    for text in ["what is the capital of france", "book a table for two at an italian restaurant"]:
+        assert pipeline.parse(text)["intent"]["name"] == "nlu_fallback", text
+    # in-domain paraphrases with words the examples do not have stay with their intent
+    for text, intent in [
+        ("is it going to be windy on saturday", "weather"),
+        ("play something by the beatles", "music"),
+    ]:
+        assert pipeline.parse(text)["intent"]["name"] == intent, text
