@@ -21,6 +21,7 @@ LINK = "browser-pilot"
 def test_a_tester_shares_a_link_and_a_guest_chats_through_it(
     studio_url: tuple[str, Path],  # noqa: F811
 ) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -74,7 +75,8 @@ def test_a_tester_shares_a_link_and_a_guest_chats_through_it(
         _login(studio, url, "/studio/share", "tester")
         studio.find_element(By.CSS_SELECTOR, "#share-links button.revoke").click()
         studio.switch_to.alert.accept()
-        WebDriverWait(studio, 10).until(
+        # htmx swaps the list in after the revocation: a row read during the swap goes stale
+        WebDriverWait(studio, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
             lambda d: "revoked" in d.find_element(By.CSS_SELECTOR, "#share-links .state").text
         )
         _shot(studio, "share-05-link-revoked")

@@ -124,6 +124,13 @@ def _login(driver, url: str, path: str, name: str) -> None:  # type: ignore[no-u
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "who"))
 
 
+def _swapped() -> tuple[type[Exception], ...]:
+    """What a wait reading an element's text ignores: htmx may swap the element out meanwhile."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    return (StaleElementReferenceException,)
+
+
 def _shot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
@@ -184,7 +191,7 @@ def test_an_annotator_corrects_an_intent_and_a_tester_cannot(
         assert item.find_element(By.CSS_SELECTOR, ".marked").text == "[spreadsheets](username)"
         item.find_element(By.CSS_SELECTOR, ".correct-intent").send_keys(corrected)
         item.find_element(By.CSS_SELECTOR, "button.correct").click()
-        WebDriverWait(driver, 10).until(
+        WebDriverWait(driver, 10, ignored_exceptions=_swapped()).until(
             lambda d: any(f"Saved as {corrected}" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".result"))
         )  # fmt: skip
         _shot(driver, "05-inbox-saved")
@@ -328,7 +335,7 @@ def test_an_annotator_promotes_a_cluster_and_keeps_one_in_the_change_set(
         _shot(driver, "clusters-04-changeset")
         driver.find_element(By.ID, "apply-changeset").click()
         driver.switch_to.alert.accept()
-        WebDriverWait(driver, 10).until(
+        WebDriverWait(driver, 10, ignored_exceptions=_swapped()).until(
             lambda d: "Applied: 4 to find_store" in d.find_element(By.ID, "changeset-outcome").text
         )
         WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "changeset-empty"))
@@ -345,7 +352,7 @@ def test_an_annotator_promotes_a_cluster_and_keeps_one_in_the_change_set(
         )  # fmt: skip
         item.find_element(By.CSS_SELECTOR, ".correct-intent").send_keys("out_of_scope")
         item.find_element(By.CSS_SELECTOR, "button.correct").click()
-        WebDriverWait(driver, 10).until(
+        WebDriverWait(driver, 10, ignored_exceptions=_swapped()).until(
             lambda d: any("in the change set" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".result"))
         )  # fmt: skip
         driver.get(f"{url}/studio/inbox?threshold=1")
