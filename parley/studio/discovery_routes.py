@@ -30,7 +30,7 @@ from parley.studio.new_intent import (
     project_write_lock,
 )
 from parley.studio.nlu_files import NluFileError, known_intents
-from parley.studio.routes import Caller, StudioRefused, _ip, _page
+from parley.studio.routes import Caller, StudioRefused, client_ip, render_page
 from parley.studio.service import Studio
 from parley.studio.unhandled import MAX_MESSAGES, MessageKey, message_texts, unhandled_messages
 
@@ -65,7 +65,7 @@ def discovery_router(studio: Studio) -> APIRouter:
         threshold = DEFAULT_DISTANCE[vectors] if distance is None else distance
         points = await asyncio.to_thread(vectorizer.vectors, texts, vectors)
         grouping = await asyncio.to_thread(group_by_meaning, texts, points, threshold, min_size)
-        return _page(
+        return render_page(
             request,
             "clusters.html",
             caller,
@@ -111,7 +111,7 @@ def discovery_router(studio: Studio) -> APIRouter:
             await changeset.keep(studio.engine, {k: [] for k in keys}, intent, True, caller.name)
             await _audit(request, caller, "nlu_changeset_add", intent, {"messages": len(keys)})
             message = f"Kept {len(keys)} messages as the new intent {intent} in the change set."
-            return _page(request, "_outcome.html", caller, message=message, link=True)
+            return render_page(request, "_outcome.html", caller, message=message, link=True)
         try:
             with project_write_lock(studio.project):
                 written = create_intent(studio.project, intent, [texts[key] for key in keys])
@@ -131,12 +131,12 @@ def discovery_router(studio: Studio) -> APIRouter:
             f"Created the intent {intent}: {len(keys)} examples in {written.nlu_file},"
             f" added to {written.domain_file}."
         )
-        return _page(request, "_outcome.html", caller, message=message)
+        return render_page(request, "_outcome.html", caller, message=message)
 
     @router.get("/changeset")
     async def changeset_page(request: Request, caller: Caller) -> HTMLResponse:
         found = await changeset.entries(studio.engine, studio.cipher)
-        return _page(request, "changeset.html", caller, entries=found)
+        return render_page(request, "changeset.html", caller, entries=found)
 
     @router.get("/changeset/download")
     async def download(request: Request, caller: Caller) -> Response:
@@ -172,14 +172,14 @@ def discovery_router(studio: Studio) -> APIRouter:
             message += f"; new intents {', '.join(applied.created)} added to the domain"
         if applied.missing:
             message += f"; {applied.missing} messages whose conversation was deleted were dropped"
-        return _page(request, "_outcome.html", caller, message=message + ".", emptied=True)
+        return render_page(request, "_outcome.html", caller, message=message + ".", emptied=True)
 
     @router.delete("/changeset")
     async def clear(request: Request, caller: Caller) -> HTMLResponse:
         cleared = await changeset.clear(studio.engine)
         await _audit(request, caller, "nlu_changeset_clear", None, {"entries": cleared})
         message = f"Cleared {cleared} entries."
-        return _page(request, "_outcome.html", caller, message=message, emptied=True)
+        return render_page(request, "_outcome.html", caller, message=message, emptied=True)
 
     @router.delete("/changeset/{conversation_id}/{sequence}")
     async def take_back(
@@ -199,7 +199,7 @@ def discovery_router(studio: Studio) -> APIRouter:
         request: Request, caller: Principal, action: str, target: str | None, details: dict
     ) -> None:
         await studio.access.audit.record(
-            caller.name, action, target=target, ip=_ip(request), details=details
+            caller.name, action, target=target, ip=client_ip(request), details=details
         )
 
     return router
@@ -207,7 +207,7 @@ def discovery_router(studio: Studio) -> APIRouter:
 
 def _refused(request: Request, caller: Principal, message: str) -> HTMLResponse:
     """A 400 as a fragment the buttons show in place (see `htmx-config` in clusters.html)."""
-    return _page(request, "_outcome.html", caller, 400, message=message, error=True)
+    return render_page(request, "_outcome.html", caller, 400, message=message, error=True)
 
 
 def _period(since: str, until: str) -> tuple[float | None, float | None]:

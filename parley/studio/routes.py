@@ -69,9 +69,10 @@ async def _caller(request: Request) -> Principal:
 Caller = Annotated[Principal, Depends(_caller)]
 
 
-def _page(
+def render_page(
     request: Request, name: str, caller: Principal | None, status: int = 200, **context: Any
 ) -> HTMLResponse:
+    """A studio page: the template with the caller, their permissions (`may`) and CSRF header."""
     return templates.TemplateResponse(
         request,
         name,
@@ -85,7 +86,8 @@ def _page(
     )
 
 
-def _ip(request: Request) -> str | None:
+def client_ip(request: Request) -> str | None:
+    """The caller's address, for the audit log."""
     return request.client.host if request.client else None
 
 
@@ -96,8 +98,8 @@ def install_studio(app: FastAPI, studio: Studio) -> None:
         assert isinstance(exc, StudioRefused)
         if exc.status == 401:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return _page(request, "login.html", None, 401, next=target)
-        return _page(request, "error.html", None, exc.status, message=exc.message)
+            return render_page(request, "login.html", None, 401, next=target)
+        return render_page(request, "error.html", None, exc.status, message=exc.message)
 
     app.add_exception_handler(StudioRefused, refused)
     app.include_router(studio_router(studio))
@@ -119,7 +121,7 @@ def studio_router(studio: Studio) -> APIRouter:
 
     @router.get("/login")
     async def login_page(request: Request, next: str = "/studio") -> HTMLResponse:
-        return _page(
+        return render_page(
             request, "login.html", None, next=next if next.startswith("/studio") else "/studio"
         )
 
@@ -131,7 +133,7 @@ def studio_router(studio: Studio) -> APIRouter:
 
     @router.get("")
     async def home(request: Request, caller: Caller) -> HTMLResponse:
-        return _page(request, "home.html", caller)
+        return render_page(request, "home.html", caller)
 
     @router.get("/conversations")
     async def conversation_list(
@@ -142,7 +144,7 @@ def studio_router(studio: Studio) -> APIRouter:
         options = await queries.choices(studio.engine)
         saved_filters = await saved.visible(studio.engine, caller.name)
         args = {k: v for k, v in request.query_params.items() if k != "page"}
-        return _page(
+        return render_page(
             request,
             "conversations.html",
             caller,
@@ -164,7 +166,7 @@ def studio_router(studio: Studio) -> APIRouter:
             raise StudioRefused(404, f"No conversation {conversation_id!r}.")
         marks = await queries.marks(studio.engine, conversation_id)
         pages = max(1, -(-total // TRANSCRIPT_PAGE))
-        return _page(
+        return render_page(
             request,
             "conversation.html",
             caller,
@@ -196,7 +198,7 @@ def studio_router(studio: Studio) -> APIRouter:
 
     async def _tags(request: Request, conversation_id: str, caller: Principal) -> HTMLResponse:
         marks = await queries.marks(studio.engine, conversation_id)
-        return _page(request, "_tags.html", caller, sender_id=conversation_id, marks=marks)
+        return render_page(request, "_tags.html", caller, sender_id=conversation_id, marks=marks)
 
     @router.post("/conversations/{conversation_id}/review")
     async def review(
@@ -208,7 +210,7 @@ def studio_router(studio: Studio) -> APIRouter:
         await _known(conversation_id)
         await queries.set_reviewed(studio.engine, conversation_id, caller.name, reviewed)
         marks = await queries.marks(studio.engine, conversation_id)
-        return _page(request, "_review.html", caller, sender_id=conversation_id, marks=marks)
+        return render_page(request, "_review.html", caller, sender_id=conversation_id, marks=marks)
 
     @router.post("/conversations/{conversation_id}/flags/{sequence}")
     async def flag(
@@ -220,7 +222,7 @@ def studio_router(studio: Studio) -> APIRouter:
     ) -> HTMLResponse:
         await _known(conversation_id)
         await queries.set_flag(studio.engine, conversation_id, sequence, caller.name, on)
-        return _page(
+        return render_page(
             request,
             "_flag.html",
             caller,
@@ -236,7 +238,7 @@ def studio_router(studio: Studio) -> APIRouter:
             caller.name,
             "conversation_delete",
             target=conversation_id,
-            ip=_ip(request),
+            ip=client_ip(request),
             details={"via": "studio", "found": deleted},
         )
         if not deleted:
@@ -252,7 +254,7 @@ def studio_router(studio: Studio) -> APIRouter:
             caller.name,
             "conversation_export",
             target=conversation_id,
-            ip=_ip(request),
+            ip=client_ip(request),
             details={"via": "studio"},
         )
         return JSONResponse(
@@ -271,7 +273,7 @@ def studio_router(studio: Studio) -> APIRouter:
             caller.name,
             "conversation_export",
             target=conversation_id,
-            ip=_ip(request),
+            ip=client_ip(request),
             details={"via": "studio", "as": "test story"},
         )
         name = f"test_{_safe(conversation_id)}.yml"
@@ -301,7 +303,7 @@ def studio_router(studio: Studio) -> APIRouter:
             raise StudioRefused(400, "Dates are written YYYY-MM-DD.") from None
         result = await report(studio.engine, group, start, end)
         most = max((b.conversations for b in result.buckets), default=0)
-        return _page(
+        return render_page(
             request, "analytics.html", caller, report=result, most=most, since=since, until=until,
             plots=report_charts(result),
         )  # fmt: skip
@@ -336,7 +338,7 @@ def studio_router(studio: Studio) -> APIRouter:
 
     async def _saved_filters(request: Request, caller: Principal) -> HTMLResponse:
         found = await saved.visible(studio.engine, caller.name)
-        return _page(request, "_saved_filters.html", caller, saved_filters=found)
+        return render_page(request, "_saved_filters.html", caller, saved_filters=found)
 
     @router.get("/inbox")
     async def inbox(
@@ -362,7 +364,7 @@ def studio_router(studio: Studio) -> APIRouter:
                 problems(text, intent or "", known),
             )
             groups.setdefault(intent or "(none)", []).append(item)
-        return _page(
+        return render_page(
             request,
             "inbox.html",
             caller,
@@ -393,13 +395,13 @@ def studio_router(studio: Studio) -> APIRouter:
             await queries.decide(
                 studio.engine, conversation_id, sequence, "discarded", None, None, caller.name
             )
-            return _page(request, "_decided.html", caller, message="Discarded.")
+            return render_page(request, "_decided.html", caller, message="Discarded.")
         if not intent or intent == FALLBACK_INTENT:  # nlu_fallback is no intent to train
             raise StudioRefused(400, "Choose the intent this message belongs to.")
         found = problems(text, intent, known_examples(studio.project))
         if found and not confirm:
             item = queries.InboxItem(conversation_id, sequence, intent, None, text, False, found)
-            return _page(request, "_confirm.html", caller, item=item, decision=decision)
+            return render_page(request, "_confirm.html", caller, item=item, decision=decision)
         marks = _entities(entities, text)
         if to == "changeset":
             return await _keep(request, caller, conversation_id, sequence, intent, marks)
@@ -422,10 +424,12 @@ def studio_router(studio: Studio) -> APIRouter:
             caller.name,
             "nlu_annotate",
             target=conversation_id,
-            ip=_ip(request),
+            ip=client_ip(request),
             details={"sequence": sequence, "intent": intent, "file": relative},
         )
-        return _page(request, "_decided.html", caller, message=f"Saved as {intent} in {relative}.")
+        return render_page(
+            request, "_decided.html", caller, message=f"Saved as {intent} in {relative}."
+        )
 
     async def _keep(
         request: Request,
@@ -442,10 +446,10 @@ def studio_router(studio: Studio) -> APIRouter:
             caller.name,
             "nlu_changeset_add",
             target=conversation_id,
-            ip=_ip(request),
+            ip=client_ip(request),
             details={"sequence": sequence, "intent": intent},
         )
-        return _page(
+        return render_page(
             request, "_decided.html", caller, message=f"Kept as {intent} in the change set."
         )
 

@@ -25,7 +25,7 @@ from parley.server.channels.base import parse_user_body
 from parley.server.channels.rest import read_json
 from parley.server.errors import ApiError
 from parley.server.webchat import HEADERS, chat_assets, chat_page
-from parley.studio.routes import Caller, StudioRefused, _ip, _page, templates
+from parley.studio.routes import Caller, StudioRefused, client_ip, render_page, templates
 from parley.studio.service import Studio
 from parley.studio.share import (
     ACTIVE,
@@ -66,7 +66,7 @@ def share_router(studio: Studio, sharing: Sharing) -> APIRouter:
         form = {"name": "", "version": "", "days": settings.default_days}
         form.update(extra.pop("form", {}))
         name = "share.html" if extra.pop("whole", False) else "_share.html"
-        return _page(
+        return render_page(
             request,
             name,
             caller,
@@ -112,7 +112,7 @@ def share_router(studio: Studio, sharing: Sharing) -> APIRouter:
             caller.name,
             "share_create",
             target=link.name,
-            ip=_ip(request),
+            ip=client_ip(request),
             details={
                 "link_id": link.link_id,
                 "model_version": link.model_version,
@@ -132,7 +132,7 @@ def share_router(studio: Studio, sharing: Sharing) -> APIRouter:
             caller.name,
             "share_revoke",
             target=link.name,
-            ip=_ip(request),
+            ip=client_ip(request),
             details={"link_id": link_id, "already_revoked": not revoked},
         )
         return await section(request, caller)

@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from parley.studio.routes import Caller, StudioRefused, _ip, _page
+from parley.studio.routes import Caller, StudioRefused, client_ip, render_page
 from parley.studio.service import Studio
 from parley.studio.trainer import Trainer
 from parley.studio.training_jobs import LogLine, TrainingJob, TrainingJobs, TrainingRunning
@@ -84,7 +84,7 @@ def training_router(studio: Studio) -> APIRouter:
     ) -> HTMLResponse:
         lines = await jobs.lines(job.job_id)
         now = time.time()
-        return _page(
+        return render_page(
             request,
             template,
             caller,
@@ -98,7 +98,7 @@ def training_router(studio: Studio) -> APIRouter:
     @router.get("")
     async def training_page(request: Request, caller: Caller) -> HTMLResponse:
         recent = await jobs.recent(studio.project)
-        return _page(
+        return render_page(
             request,
             "training.html",
             caller,
@@ -114,14 +114,16 @@ def training_router(studio: Studio) -> APIRouter:
         try:
             job = await trainer.start(caller.name, force=force)
         except TrainingRunning as exc:
-            return _page(request, "_training_busy.html", caller, 409, job=exc.job, message=str(exc))
+            return render_page(
+                request, "_training_busy.html", caller, 409, job=exc.job, message=str(exc)
+            )
         except OSError as exc:
             raise StudioRefused(500, f"The training process could not start: {exc}") from None
         await studio.access.audit.record(
             caller.name,
             "model_train_start",
             target=job.job_id,
-            ip=_ip(request),
+            ip=client_ip(request),
             details={"via": "studio", "force": force},
         )
         response = await _shown(request, caller, job, "_training_job.html")
@@ -144,7 +146,7 @@ def training_router(studio: Studio) -> APIRouter:
             caller.name,
             "model_train_cancel",
             target=job.job_id,
-            ip=_ip(request),
+            ip=client_ip(request),
             details={"via": "studio", "was": job.status, "asked": asked},
         )
         if not asked:
