@@ -13,11 +13,9 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 from sqlalchemy import delete, select, tuple_
@@ -27,7 +25,7 @@ from parley.stores.crypto import EventCipher
 from parley.stores.sql_engine import writer
 from parley.stores.sql_schema import studio_annotations, studio_changeset
 from parley.studio.new_intent import create_intent, domain_intents, project_write_lock
-from parley.studio.nlu_files import add_examples, known_intents
+from parley.studio.nlu_files import add_examples, known_intents, new_document_text
 from parley.studio.story import annotate
 from parley.studio.unhandled import MessageKey, message_texts
 
@@ -207,12 +205,7 @@ def nlu_yaml(found: list[Entry], existing: set[str]) -> str:
     if created:
         header += "\nNew intents, to add to the domain's intents: " + ", ".join(created)
     document.yaml_set_start_comment(header)
-    yaml = YAML(typ="rt")
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
-    out = StringIO()
-    yaml.dump(document, out)
-    return out.getvalue()
+    return new_document_text(document)
 
 
 async def apply(engine: AsyncEngine, cipher: EventCipher, project: Path, by: str) -> Applied:

@@ -14,10 +14,9 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from parley.studio.nlu_files import NluFileError, add_examples, known_intents
+from parley.studio.nlu_files import NluFileError, add_examples, known_intents, round_trip_yaml
 
 # Rasa intent names: no spaces, no "/" (that makes a retrieval intent, which needs responses).
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,99}$")
@@ -35,13 +34,6 @@ class NewIntent:
     examples: int
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    return yaml
-
-
 def domain_files(project: Path) -> list[Path]:
     """domain.yml / domain.yaml, else the YAML files of a domain/ folder."""
     single = [p for p in (project / "domain.yml", project / "domain.yaml") if p.is_file()]
@@ -53,7 +45,7 @@ def domain_files(project: Path) -> list[Path]:
 
 def _load(path: Path) -> Any:
     try:
-        return _yaml().load(path.read_text(encoding="utf-8"))
+        return round_trip_yaml().load(path.read_text(encoding="utf-8"))
     except Exception as exc:  # ruamel raises many kinds; all mean the file is unusable
         raise NluFileError(f"{path}: cannot be read as YAML ({exc}); fix the file first") from exc
 
@@ -101,7 +93,7 @@ def _domain_with(project: Path, intent: str) -> tuple[Path, str]:
         (p for p in paths if isinstance(_load(p), dict) and "intents" in _load(p)), paths[0]
     )
     original = path.read_text(encoding="utf-8")
-    yaml = _yaml()
+    yaml = round_trip_yaml()
     document = yaml.load(original)
     if not isinstance(document, CommentedMap):
         raise NluFileError(f"{path}: expected a mapping with an intents: list")

@@ -36,11 +36,23 @@ def normalise(text: str) -> str:
     return " ".join(_ANNOTATION.sub(r"\1", text).casefold().split())
 
 
-def _yaml() -> YAML:
+def round_trip_yaml() -> YAML:
+    """ruamel's round-trip YAML as the studio rewrites project files: comments, order and quotes
+    kept, one example per line however long."""
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096
     return yaml
+
+
+def new_document_text(document: CommentedMap) -> str:
+    """A new Rasa YAML document (a test story, a change set) as text, in Rasa's own layout."""
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    out = StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()
 
 
 def _data_files(project: Path) -> list[Path]:
@@ -112,7 +124,7 @@ def problems(text: str, intent: str, known: list[Known]) -> list[str]:
 
 def _load(path: Path) -> Any:
     try:
-        return _yaml().load(path.read_text(encoding="utf-8"))
+        return round_trip_yaml().load(path.read_text(encoding="utf-8"))
     except Exception as exc:  # ruamel raises many kinds; all mean the file is unusable
         raise NluFileError(f"{path}: cannot be read as YAML ({exc}); fix the file first") from exc
 
@@ -146,7 +158,7 @@ def add_examples(project: Path, intent: str, texts: list[str]) -> Path:
         raise NluFileError("an empty message cannot become an example")
     path = target_file(project, intent)
     original = path.read_text(encoding="utf-8") if path.is_file() else 'version: "3.1"\nnlu:\n'
-    yaml = _yaml()
+    yaml = round_trip_yaml()
     document = yaml.load(original)
     if not isinstance(document, CommentedMap):
         raise NluFileError(f"{path}: expected a mapping with an nlu: list")

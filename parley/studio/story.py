@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from io import StringIO
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from parley.studio.index import parsed_intent
+from parley.studio.nlu_files import new_document_text
 
 SKIPPED_ACTIONS = frozenset({"action_listen", "action_session_start"})
 
@@ -72,9 +71,4 @@ def story_yaml(sender_id: str, events: Iterable[dict[str, Any]]) -> str:
     document = CommentedMap()
     document["version"] = "3.1"
     document["stories"] = CommentedSeq([story])
-    yaml = YAML(typ="rt")
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
-    out = StringIO()
-    yaml.dump(document, out)
-    return out.getvalue()
+    return new_document_text(document)
