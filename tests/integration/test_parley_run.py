@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import ssl
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.integration.test_server_tls import make_certificate
-from tests.ports import free_port
+from tests.parley_run import PARLEY, parley_run
 from tests.server.helpdesk import GREETING, helpdesk_model
 
 pytestmark = pytest.mark.integration
-PARLEY = [sys.executable, "-m", "parley.cli.main"]
 TOKEN = "a-long-enough-test-token-for-the-api-0123"
 
 
@@ -32,47 +28,22 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], verify: ssl.SSLContext) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"parley run exited with {process.returncode}"
-        try:
-            if httpx.get(f"{url}/health/ready", verify=verify, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError("parley run did not become ready within 60 s")
-
-
 def test_https_with_token_auth(project: Path, tmp_path: Path) -> None:
     cert, key = make_certificate(tmp_path, b"tls-key-password")
-    port = free_port()
-    log = tmp_path / "server.log"
-    with open(log, "wb") as stderr:
-        process = subprocess.Popen(
-            [
-                *PARLEY,
-                "run",
-                "--port",
-                str(port),
-                "--enable-api",
-                "--auth-token",
-                TOKEN,
-                "--ssl-certfile",
-                str(cert),
-                "--ssl-keyfile",
-                str(key),
-            ],
-            cwd=project,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            env={**os.environ, "PARLEY_SSL_PASSWORD": "tls-key-password"},
-        )
-    url = f"https://127.0.0.1:{port}"
     trusted = ssl.create_default_context(cafile=str(cert))
-    try:
-        _wait_ready(url, process, trusted)
-        with httpx.Client(base_url=url, verify=trusted) as client:
+    log = tmp_path / "server.log"
+    flags = (
+        "--enable-api",
+        "--auth-token",
+        TOKEN,
+        "--ssl-certfile",
+        str(cert),
+        "--ssl-keyfile",
+        str(key),
+    )
+    env = {"PARLEY_SSL_PASSWORD": "tls-key-password"}
+    with parley_run(project, *flags, log=log, env=env, tls=trusted) as server:
+        with httpx.Client(base_url=server.url, verify=trusted) as client:
             reply = client.post("/webhooks/rest/webhook", json={"sender": "t", "message": "hi"})
             assert reply.json()[0]["text"].startswith(GREETING)
             private = {"sender": "t", "message": "my badge number is zebra-7734219"}
@@ -80,9 +51,7 @@ def test_https_with_token_auth(project: Path, tmp_path: Path) -> None:
             assert client.get("/status").status_code == 401
             status = client.get("/status", params={"token": TOKEN})
             assert status.status_code == 200 and status.json()["model_id"]
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(30) == 0
+        assert server.stop(signal.SIGINT) == 0
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     assert any(line["message"].startswith("ready in") for line in lines)
     assert all(line.get("text") != "hi" for line in lines)
@@ -108,27 +77,15 @@ def test_open_api_on_loopback_warns_and_parley_yml_limits_apply(
     (project / "parley.yml").write_text(
         f"server:\n  max_message_chars: 40\n  model_folders: [{extra}]\n", "utf-8"
     )
-    port = free_port()
     log = tmp_path / "server.log"
-    with open(log, "wb") as stderr:
-        process = subprocess.Popen(
-            [*PARLEY, "run", "--port", str(port), "--enable-api"],
-            cwd=project,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, process, ssl.create_default_context())
-        with httpx.Client(base_url=url) as client:
+    with parley_run(project, "--enable-api", log=log) as server:
+        with httpx.Client(base_url=server.url) as client:
             long = {"sender": "t", "message": "x" * 41}
             assert client.post("/webhooks/rest/webhook", json=long).status_code == 413
             assert client.put("/model", json={"model_file": str(swapped)}).status_code == 204
             elsewhere = {"model_file": str(tmp_path / "other.tar.gz")}
             assert client.put("/model", json=elsewhere).status_code == 400
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(30) == 0
+        assert server.stop(signal.SIGINT) == 0
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     warnings = [line["message"] for line in lines if line.get("level") == "WARNING"]
     assert any("any user or process of this machine" in w for w in warnings), warnings

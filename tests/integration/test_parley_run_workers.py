@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import shutil
 import signal
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,7 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.test_parley_run import PARLEY, project  # noqa: F401  (fixture)
+from tests.integration.test_parley_run import project  # noqa: F401  (fixture)
+from tests.parley_run import PARLEY, RunningParley, parley_run
 from tests.ports import free_port
 from tests.server.helpdesk import GREETING
 
@@ -30,48 +31,10 @@ def _children(pid: int) -> set[int]:
     return {int(line) for line in out.split()}
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], workers: int) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"parley run exited with {process.returncode}"
-        try:
-            metrics = httpx.get(f"{url}/metrics", timeout=1).text
-            if _serving(metrics) == workers:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{workers} workers were not ready within 90 s")
-
-
-def _serving(metrics: str) -> int:
-    """Processes serving a model, by the summed `parley_model_info` gauge."""
-    return int(sum(float(v) for v in re.findall(r"^parley_model_info\{.*\} (\S+)$", metrics, re.M)))
-
-
 @pytest.fixture
-def server(project: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:  # noqa: F811
-    port = free_port()
-    log = tmp_path / "server.log"
-    with open(log, "wb") as stderr:
-        process = subprocess.Popen(
-            [*PARLEY, "run", "--port", str(port), "--workers", "2", "--enable-api"],
-            cwd=project,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            env={k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")},
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, process, 2)
-        deadline = time.monotonic() + 60  # and the supervisor knows (it logs it)
-        while "2 workers ready" not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        yield url, process, log
-    finally:
-        if process.poll() is None:
-            process.kill()  # the workers follow their supervisor, even after SIGKILL
-            process.wait(10)
+def server(project: Path, tmp_path: Path) -> Iterator[RunningParley]:  # noqa: F811
+    with parley_run(project, "--enable-api", workers=2, log=tmp_path / "server.log") as running:
+        yield running
 
 
 async def _conversation(url: str, sender: str) -> list[str]:
@@ -88,11 +51,11 @@ async def _conversation(url: str, sender: str) -> list[str]:
 
 
 def test_workers_share_conversations_metrics_and_model_swaps(
-    server: tuple[str, subprocess.Popen[bytes], Path],
+    server: RunningParley,
     project: Path,  # noqa: F811
 ) -> None:
-    url, process, _ = server
-    assert len(_children(process.pid)) == 2
+    url = server.url
+    assert len(_children(server.process.pid)) == 2
 
     async def talk() -> list[list[str]]:
         return await asyncio.gather(*(_conversation(url, f"user-{i}") for i in range(20)))
@@ -124,27 +87,22 @@ def test_workers_share_conversations_metrics_and_model_swaps(
     assert files == {str(other)}
 
 
-def test_each_worker_runs_its_blas_and_openmp_pools_with_one_thread(
-    server: tuple[str, subprocess.Popen[bytes], Path],
-) -> None:
+def test_each_worker_runs_its_blas_and_openmp_pools_with_one_thread(server: RunningParley) -> None:
     """Unpinned, the workers' BLAS pools fight over the cores (2 workers: half the throughput
     of 1 on 2 cores); the user sets nothing. Each worker reports its pools once serving."""
-    _, process, log = server
     reports = [
         json.loads(line)
-        for line in log.read_text().splitlines()
+        for line in server.log.read_text().splitlines()
         if line.startswith("{") and "native thread pools" in line
     ]
-    assert {r["pid"] for r in reports} == _children(process.pid)
+    assert {r["pid"] for r in reports} == _children(server.process.pid)
     for report in reports:
         assert "openblas" in report["native_threads"]  # numpy's BLAS is loaded
         assert set(report["native_threads"].values()) == {1}
 
 
-def test_workers_stop_when_their_supervisor_is_killed(
-    server: tuple[str, subprocess.Popen[bytes], Path],
-) -> None:
-    _, process, _ = server
+def test_workers_stop_when_their_supervisor_is_killed(server: RunningParley) -> None:
+    process = server.process
     workers = _children(process.pid)
     process.kill()
     process.wait(10)
@@ -162,10 +120,8 @@ def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z"
 
 
-def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
-    server: tuple[str, subprocess.Popen[bytes], Path],
-) -> None:
-    url, process, log = server
+def test_a_killed_worker_is_replaced_and_sigterm_stops_all(server: RunningParley) -> None:
+    process = server.process
     workers = _children(process.pid)
     victim = min(workers)
     os.kill(victim, signal.SIGKILL)
@@ -175,10 +131,12 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
         if len(current) == 2 and victim not in current:
             break
         time.sleep(0.1)
-    _wait_ready(url, process, 2)
+    server.wait_until_ready()
     replaced = _children(process.pid)
     assert victim not in replaced and len(replaced) == 2
-    reply = httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": "after", "message": "hi"})
+    reply = httpx.post(
+        f"{server.url}/webhooks/rest/webhook", json={"sender": "after", "message": "hi"}
+    )
     assert reply.json()[0]["text"].startswith(GREETING)
 
     process.send_signal(signal.SIGTERM)
@@ -186,7 +144,7 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
     for pid in replaced:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-    assert "starting a new one" in log.read_text()
+    assert "starting a new one" in server.log.read_text()
 
 
 def test_an_in_memory_tracker_store_is_refused_with_workers(project: Path) -> None:  # noqa: F811
@@ -203,49 +161,18 @@ def test_an_in_memory_tracker_store_is_refused_with_workers(project: Path) -> No
 
 
 def test_workers_serve_https(project: Path, tmp_path: Path) -> None:  # noqa: F811
-    import ssl
-
     from tests.integration.test_server_tls import make_certificate
 
-    cert, key = make_certificate(tmp_path, b"worker-key-password")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            *PARLEY,
-            "run",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--ssl-certfile",
-            str(cert),
-            "--ssl-keyfile",
-            str(key),
-            "--ssl-password",
-            "worker-key-password",
-        ],
-        cwd=project,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    password = "worker-key-password"
+    cert, key = make_certificate(tmp_path, password.encode())
     trusted = ssl.create_default_context(cafile=str(cert))
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            assert process.poll() is None
-            try:
-                metrics = httpx.get(f"https://127.0.0.1:{port}/metrics", verify=trusted).text
-                if _serving(metrics) == 2:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    tls = ("--ssl-certfile", str(cert), "--ssl-keyfile", str(key), "--ssl-password", password)
+    with parley_run(project, *tls, workers=2, log=tmp_path / "server.log", tls=trusted) as server:
         for i in range(6):  # new connections: both workers answer over TLS
             with httpx.Client(verify=trusted) as client:
                 reply = client.post(
-                    f"https://127.0.0.1:{port}/webhooks/rest/webhook",
+                    f"{server.url}/webhooks/rest/webhook",
                     json={"sender": f"tls-{i}", "message": "hi"},
                 )
             assert reply.json()[0]["text"].startswith(GREETING)
-    finally:
-        process.terminate()
-        assert process.wait(30) == 0
+        assert server.stop() == 0

@@ -29,7 +29,7 @@ from tests.integration.replicas import (
     kill_a_worker_under_load,
     run_load,
 )
-from tests.integration.test_parley_run_workers import _wait_ready
+from tests.parley_run import parley_run
 from tests.ports import free_port
 from tests.stores.conftest import drop_redis_keys, drop_schema, unique_name
 
@@ -145,26 +145,14 @@ async def test_killing_a_replica_mid_load_keeps_conversations_whole(replicas) ->
 async def test_killing_one_of_two_workers_loses_nothing_and_stalls_no_one(
     project: Path, tmp_path: Path
 ) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with open(tmp_path / "server.log", "wb") as log:
-        process = subprocess.Popen(
-            [*PARLEY, "run", "--port", str(port), "--workers", "2", "--enable-api"],
-            cwd=project,
-            env={**os.environ, "PARLEY_LOG_LEVEL": "WARNING"},
-            stdout=subprocess.DEVNULL,
-            stderr=log,
+    log = tmp_path / "server.log"
+    env = {"PARLEY_LOG_LEVEL": "WARNING"}
+    with parley_run(project, "--enable-api", workers=2, log=log, env=env) as server:
+        supervisor = server.process.pid
+        report, killed = await kill_a_worker_under_load(
+            server.url, supervisor, unique_name("kill2")
         )
-    try:
-        await asyncio.to_thread(_wait_ready, url, process, 2)
-        report, killed = await kill_a_worker_under_load(url, process.pid, unique_name("kill2"))
-        problems = await check_all(url, report.conversations)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        problems = await check_all(server.url, report.conversations)
     assert problems == []
     late = report.late_after(killed, 5.0)
     assert late == [], f"{len(late)} requests answered more than 5 s after the kill: {late[:3]}"

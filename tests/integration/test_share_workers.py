@@ -6,10 +6,8 @@ through one worker stops the chat on every worker at once."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,11 +16,9 @@ import pytest
 
 from parley.models.service import open_releases
 from parley.security.config import load_endpoints
-from tests.integration.test_parley_run import PARLEY
-from tests.integration.test_parley_run_workers import _wait_ready
 from tests.integration.test_studio_browser import PASSWORD, _users
+from tests.parley_run import parley_run
 from tests.server.helpdesk import GREETING, helpdesk_model, helpdesk_variant
-from tests.server.live import free_port
 from tests.studio.test_share import OTHER_GREETING
 
 pytestmark = pytest.mark.integration
@@ -44,24 +40,9 @@ def two_workers(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     (root / "parley.yml").write_text("access: {}\n")
     asyncio.run(_users(root))
     other = asyncio.run(_register(root, helpdesk_variant(OTHER_GREETING)))
-    port = free_port()
-    log = tmp_path / "server.log"
     served = f"models/{helpdesk_model().name}"
-    with open(log, "wb") as stderr:
-        process = subprocess.Popen(
-            [*PARLEY, "run", "--port", str(port), "--workers", "2", "--model", served],
-            cwd=root,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            env={k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")},
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, process, 2)
-        yield url, other, log
-    finally:
-        process.terminate()
-        process.wait(30)
+    with parley_run(root, "--model", served, workers=2, log=tmp_path / "server.log") as server:
+        yield server.url, other, server.log
 
 
 def _login(url: str, name: str) -> tuple[httpx.Client, str]:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import math
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +23,7 @@ from parley.access.passwords import hash_password
 from parley.access.service import Access
 from parley.access.settings import AccessSettings
 from tests.integration.test_webchat_browser import CHROMEDRIVER, CHROMIUM, FLAGS, _need_browser
-from tests.ports import free_port
+from tests.parley_run import parley_run
 from tests.server.helpdesk import helpdesk_model
 
 pytestmark = pytest.mark.integration
@@ -58,29 +56,8 @@ def studio_url(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         nlu.read_text().replace("  - intent: goodbye", "  " + COMMENT + "  - intent: goodbye", 1)
     )
     asyncio.run(_users(root))
-    port = free_port()
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "parley.cli.main", "run", "--enable-api", "--port", str(port)],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, (tmp_path / "server.log").read_text()
-            try:
-                if httpx.get(f"{url}/health/ready").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "parley run did not become ready"
-            time.sleep(0.2)
-        yield url, root
-    finally:
-        process.terminate()
-        process.wait(30)
-        log.close()
+    with parley_run(root, "--enable-api", log=tmp_path / "server.log") as server:
+        yield server.url, root
 
 
 def _past_week(api: httpx.Client) -> None:

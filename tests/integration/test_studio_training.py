@@ -11,7 +11,6 @@ import asyncio
 import os
 import re
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,12 +27,12 @@ from parley.stores.sql import SQLTrackerStore
 from parley.stores.sql_engine import SQLSettings
 from parley.studio.trainer import ENDED_BY_SERVER
 from parley.studio.training_jobs import TrainingJobs
-from tests.integration.test_parley_run import PARLEY, project  # noqa: F401  (fixture)
-from tests.integration.test_parley_run_workers import _alive, _wait_ready
+from tests.integration.test_parley_run import project  # noqa: F401  (fixture)
+from tests.integration.test_parley_run_workers import _alive
 from tests.integration.test_studio_browser import _driver, _login, _shot
 from tests.integration.test_webchat_browser import _need_browser
+from tests.parley_run import parley_run
 from tests.server.helpdesk import GREETING
-from tests.server.live import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -54,20 +53,8 @@ def served(project: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:  # noqa
     """`parley run --workers 2` with access control on, and a content manager `trainer`."""
     (project / "parley.yml").write_text("access: {}\n")
     asyncio.run(_users(project))
-    port = free_port()
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [*PARLEY, "run", "--port", str(port), "--workers", "2", "--enable-api"],
-        cwd=project, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, process, 2)
-        yield url, project
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(60)
-        log.close()
+    with parley_run(project, "--enable-api", workers=2, log=tmp_path / "server.log") as server:
+        yield server.url, project
 
 
 @contextmanager

@@ -5,17 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
 from parley.server import AgentHolder, ServerConfig, create_app
-from tests.ports import free_port
+from tests.parley_run import parley_run
 from tests.server.helpdesk import GREETING, helpdesk_agent
 from tests.server.live import running
 
@@ -93,30 +89,11 @@ def test_chat_page_works_with_several_workers(tmp_path: Path) -> None:
     """`parley run --workers 2`: socket.io offers only the websocket transport, which the page
     uses; every page load below may land on either worker."""
     _need_browser()
-    from tests.integration.test_parley_run_workers import _serving
     from tests.server.helpdesk import helpdesk_model
 
     root = tmp_path / "bot"
     shutil.copytree(helpdesk_model().parents[1], root, ignore=shutil.ignore_patterns("*.db*"))
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "parley.cli.main", "run", "--port", str(port), "--workers", "2"],
-        cwd=root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            assert process.poll() is None
-            try:
-                if _serving(httpx.get(f"http://127.0.0.1:{port}/metrics").text) == 2:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with parley_run(root, workers=2, log=tmp_path / "server.log") as server:
         for _ in range(2):
-            texts = chat_in_browser(f"http://127.0.0.1:{port}/chat", "hi", lambda t: bool(t))
+            texts = chat_in_browser(f"{server.url}/chat", "hi", lambda t: bool(t))
             assert len(texts) == 1 and texts[0].startswith(GREETING)
-    finally:
-        process.terminate()
-        process.wait(30)
