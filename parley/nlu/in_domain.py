@@ -8,7 +8,9 @@ out as unknown, docs/nlu.md):
 - the calibrated softmax probability of the top intent;
 - the classifier's margin: top raw score minus the second (x 0.3);
 - how close the message's static word vector is to the nearest training example of the
-  predicted intent (cosine after removing the training vectors' mean direction).
+  predicted intent (cosine after removing the training vectors' mean direction);
+- how densely the predicted intent's examples surround the message compared with generic
+  messages about every other topic (`background`: a kernel density ratio, clipped).
 
 The score is mapped onto [0, 1] by where it falls among in-domain messages the classifier had
 not seen in training (the calibration fifth, or out-of-fold predictions on small data):
@@ -32,9 +34,17 @@ from pathlib import Path
 
 import numpy as np
 
+from parley.nlu.background import log_mean_kernel
+
 # z = top probability + MARGIN_WEIGHT * margin + NEIGHBOUR_WEIGHT * nearest-neighbour cosine
 MARGIN_WEIGHT = 0.3
 NEIGHBOUR_WEIGHT = 1.0
+# + BACKGROUND_WEIGHT * the log density ratio (predicted intent's examples / background), with
+# a Gaussian-like kernel exp(cosine / DENSITY_BANDWIDTH), clipped to [RATIO_FLOOR, RATIO_CEILING]
+BACKGROUND_WEIGHT = 1.0
+DENSITY_BANDWIDTH = 0.1
+RATIO_FLOOR = -4.0
+RATIO_CEILING = 2.0
 LOSS_AT_03 = 0.002
 LOSS_AT_07 = 0.01
 TYPICAL = 0.5  # the median correctly classified in-domain message gets confidence 0.97
@@ -44,6 +54,9 @@ DEFAULT_Z_03 = 1.0
 DEFAULT_Z_07 = 1.1
 DEFAULT_Z_TYPICAL = 2.2
 MIN_SPREAD = 0.05
+# correctly classified held-out messages needed to place the anchors (fewer: HWU64's); with
+# few, the lowest of them is the 0.3 anchor
+MIN_CALIBRATION = 10
 # confidence 0 when under 40 % of the words were seen in training (all or nothing, so
 # that the Rasa thresholds 0.3-0.7 all treat such a message alike)
 KNOWN_FLOOR = 0.4
@@ -67,6 +80,9 @@ class HeldOut:
 
     rows: np.ndarray
     scores: np.ndarray
+    # the fold of each row (rows of a fold were predicted by a model without that fold); None:
+    # one fold
+    folds: np.ndarray | None = None
 
 
 def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
@@ -101,8 +117,13 @@ class InDomainScore:
         z_07: float,
         words: frozenset[str] = frozenset(),
         z_typical: float | None = None,
+        background: np.ndarray | None = None,
     ) -> None:
         self.words = words  # lower-cased words of the training examples
+        # generic messages' vectors (mean removed, unit length; `background`), or None
+        self.background = (
+            None if background is None else np.asarray(background, np.float16).astype(np.float32)
+        )
         self.mean = mean
         # rows grouped by class (class c: rows offsets[c]:offsets[c+1]); float16 precision, as
         # stored, so that a loaded model gives the confidences the trained one gave
@@ -122,24 +143,36 @@ class InDomainScore:
         held_out: HeldOut | None,
         temperature: float,
         words: frozenset[str] = frozenset(),
+        background: np.ndarray | None = None,
     ) -> InDomainScore:
         """`vectors`: the training messages' static vectors; `y` their class indices;
-        `temperature` the classifier's softmax temperature; `words` the training words."""
+        `temperature` the classifier's softmax temperature; `words` the training words;
+        `background` generic messages' static vectors (`background.background_vectors`)."""
         mean = vectors.mean(axis=0).astype(np.float32)
         centred, offsets = _grouped(vectors, y, n_classes, mean)
-        model = cls(mean, centred, offsets, DEFAULT_Z_03, DEFAULT_Z_07, words, DEFAULT_Z_TYPICAL)
+        generic = None if background is None else _unit(background - mean)
+        defaults = (DEFAULT_Z_03, DEFAULT_Z_07, words, DEFAULT_Z_TYPICAL, generic)
+        model = cls(mean, centred, offsets, *defaults)
         if held_out is None:
             return model
-        # the held-out rows are compared with the other rows only (as a new message would be)
-        seen = np.ones(len(y), dtype=bool)
-        seen[held_out.rows] = False
-        calibration = cls(mean, *_grouped(vectors[seen], y[seen], n_classes, mean), 0.0, 1.0)
+        # each held-out row is compared with the rows of the other folds only (as a new message
+        # would be with the training examples)
+        folds = np.zeros(len(held_out.rows), int) if held_out.folds is None else held_out.folds
+        z = np.empty(len(held_out.rows))
+        for fold in np.unique(folds):
+            part = folds == fold
+            rows = held_out.rows[part]
+            seen = np.ones(len(y), dtype=bool)
+            seen[rows] = False
+            grouped = _grouped(vectors[seen], y[seen], n_classes, mean)
+            calibration = cls(mean, *grouped, 0.0, 1.0, background=generic)
+            z[part] = calibration.raw(held_out.scores[part], vectors[rows], temperature)
         predicted = held_out.scores.argmax(axis=1)
-        z = calibration.raw(held_out.scores, vectors[held_out.rows], temperature)
         right = z[predicted == y[held_out.rows]]
-        if len(right) >= 20:
+        if len(right) >= MIN_CALIBRATION:
             z_03, z_07, typical = np.quantile(right, [LOSS_AT_03, LOSS_AT_07, TYPICAL])
-            return cls(mean, centred, offsets, float(z_03), float(z_07), words, float(typical))
+            anchors = (float(z_03), float(z_07), words, float(typical), generic)
+            return cls(mean, centred, offsets, *anchors)
         return model
 
     def neighbours(self, predicted: np.ndarray, vectors: np.ndarray) -> np.ndarray:
@@ -152,12 +185,31 @@ class InDomainScore:
                 out[row] = float((self.vectors[start:end] @ centred[row]).max())
         return out
 
+    def density_ratios(self, predicted: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """log(kernel density of the predicted class's examples / of the background) at each
+        vector, clipped to [RATIO_FLOOR, RATIO_CEILING]; 0 without a background."""
+        centred = _unit(np.atleast_2d(vectors) - self.mean)
+        if self.background is None:
+            return np.zeros(len(centred), np.float32)
+        generic = log_mean_kernel(centred @ self.background.T, DENSITY_BANDWIDTH)
+        own = np.full(len(centred), -np.inf)
+        for row, label in enumerate(np.atleast_1d(predicted)):
+            start, end = self.offsets[label], self.offsets[label + 1]
+            if end > start and centred[row].any():
+                cosines = self.vectors[start:end] @ centred[row]
+                own[row] = float(log_mean_kernel(cosines, DENSITY_BANDWIDTH))
+        return np.clip(own - generic, RATIO_FLOOR, RATIO_CEILING)
+
     def raw(self, scores: np.ndarray, vectors: np.ndarray, temperature: float) -> np.ndarray:
         """The uncalibrated score z of each row of class scores with its message vector."""
         scores = np.atleast_2d(scores)
         top = softmax(scores, temperature).max(axis=1)
-        near = self.neighbours(scores.argmax(axis=1), vectors)
-        return np.asarray(top + MARGIN_WEIGHT * margins(scores) + NEIGHBOUR_WEIGHT * near)
+        predicted = scores.argmax(axis=1)
+        near = self.neighbours(predicted, vectors)
+        z = top + MARGIN_WEIGHT * margins(scores) + NEIGHBOUR_WEIGHT * near
+        if self.background is not None:
+            z = z + BACKGROUND_WEIGHT * self.density_ratios(predicted, vectors)
+        return np.asarray(z)
 
     def known_share(self, words: list[str], vocabulary: Callable[[str], bool]) -> float:
         """Share of the message's `words` (`words_of`) seen in training; a word with a digit
@@ -204,6 +256,8 @@ class InDomainScore:
         np.save(folder / f"{prefix}_mean.npy", self.mean)
         np.save(folder / f"{prefix}_vectors.npy", self.vectors.astype(np.float16))
         np.save(folder / f"{prefix}_offsets.npy", self.offsets)
+        if self.background is not None:
+            np.save(folder / f"{prefix}_background.npy", self.background.astype(np.float16))
         meta = {
             "z_03": self.z_03,
             "z_07": self.z_07,
@@ -223,7 +277,9 @@ class InDomainScore:
         )
         words = frozenset(meta.get("words") or ())
         z_03, z_07, typical = (float(meta[k]) for k in ("z_03", "z_07", "z_typical"))
-        return cls(mean, vectors, offsets, z_03, z_07, words, typical)
+        generic_file = folder / f"{prefix}_background.npy"
+        generic = np.load(generic_file, allow_pickle=False) if generic_file.is_file() else None
+        return cls(mean, vectors, offsets, z_03, z_07, words, typical, generic)
 
 
 def _grouped(
@@ -235,13 +291,16 @@ def _grouped(
 
 
 def rescale_ranking(probabilities: np.ndarray, confidence: float) -> np.ndarray:
-    """The top class gets `confidence`; the others share the rest as the softmax shared it,
-    each staying below the top (so the ranking keeps its order)."""
+    """The top class gets `confidence`; the others share the rest as the softmax shared it, each
+    staying below the top (so the ranking keeps its order, and sums to 1 whenever it can)."""
     top = int(probabilities.argmax())
     confidence = max(confidence, MIN_CONFIDENCE)  # > 0: the others can stay below it
-    p_top = float(probabilities[top])
-    rest = 1.0 - p_top
-    factor = min((1.0 - confidence) / rest if rest > 1e-12 else 0.0, confidence / p_top)
+    rest = 1.0 - float(probabilities[top])
+    others = np.delete(probabilities, top)
+    second = float(others.max()) if len(others) else 0.0
+    factor = (1.0 - confidence) / rest if rest > 1e-12 else 0.0
+    if second > 0.0:
+        factor = min(factor, confidence / second)
     out = probabilities * factor * (1.0 - 1e-6)
     out[top] = confidence
     return np.asarray(out)

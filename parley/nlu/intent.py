@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from parley.nlu.background import background_vectors
 from parley.nlu.component import TrainingSet, message_features
 from parley.nlu.in_domain import words_of
 from parley.nlu.kernel import KernelOptions
@@ -75,6 +76,7 @@ class LinearIntentClassifier:
             kernel=self.kernel_options(seed),
             scope_vectors=self._scope_vectors(training, rows),
             words=frozenset(w for i in rows for w in words_of(training.messages[i].text)),
+            background=background_vectors() if self.background_messages else None,
         )
 
     @staticmethod
@@ -91,6 +93,11 @@ class LinearIntentClassifier:
         if training.static is not None and training.dense.shape[1] == training.static.shape[1]:
             return STATIC_C
         return DENSE_C
+
+    @property
+    def background_messages(self) -> bool:
+        """Whether the in-domain score compares messages with generic ones (`background.py`)."""
+        return bool(self.options.get("background_messages", True))
 
     def kernel_options(self, seed: int) -> KernelOptions:
         given = {KERNEL_OPTIONS[k]: v for k, v in self.options.items() if k in KERNEL_OPTIONS}

@@ -105,13 +105,15 @@ class LinearModel:
         kernel: KernelOptions | None = None,
         scope_vectors: np.ndarray | None = None,
         words: frozenset[str] = frozenset(),
+        background: np.ndarray | None = None,
     ) -> LinearModel:
         """Fit on all data; when there is enough, first fit the temperature on a held-out fifth.
 
         `vectors` (one unit vector per row) with `kernel` options add the kernel head.
         `scope_vectors` (static word vectors per row) add the in-domain confidence
         (`in_domain.InDomainScore`), calibrated on the held-out fifth or, on small data, on
-        out-of-fold predictions; `words` are the training examples' words (its nonsense check)."""
+        out-of-fold predictions; `words` are the training examples' words (its nonsense check),
+        `background` generic messages' static vectors (its density ratio, `background.py`)."""
         classes = sorted(set(labels))
         n_features = features.shape[1]
         if len(classes) < 2:
@@ -145,7 +147,9 @@ class LinearModel:
         scope = (
             None
             if scope_vectors is None
-            else InDomainScore.train(scope_vectors, y, len(classes), held_out, temperature, words)
+            else InDomainScore.train(
+                scope_vectors, y, len(classes), held_out, temperature, words, background
+            )
         )
         coef = np.asarray(model.coef_, dtype=np.float32)
         intercept = np.asarray(model.intercept_, dtype=np.float32)
@@ -304,4 +308,5 @@ def _out_of_fold_scores(
             blocks.append(scores)
     if not rows:
         return None
-    return HeldOut(np.concatenate(rows), np.vstack(blocks))
+    folds = np.concatenate([np.full(len(r), k) for k, r in enumerate(rows)])
+    return HeldOut(np.concatenate(rows), np.vstack(blocks), folds)

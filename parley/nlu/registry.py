@@ -35,7 +35,11 @@ _DIET_OPTIONS = {
     "constrain_similarities", "model_confidence", "run_eagerly", "C",
 }  # fmt: skip
 # Parley's own options of the linear intent classifier: the kernel head over static word vectors
-_KERNEL_OPTIONS = {"kernel_features", "kernel_gamma", "kernel_penalty", "kernel_weight"}
+# Parley's own options of the linear intent classifier: its kernel head, and whether generic
+# messages (parley/nlu/background.py) tell out-of-scope messages apart (default true)
+_LINEAR_OPTIONS = {
+    "kernel_features", "kernel_gamma", "kernel_penalty", "kernel_weight", "background_messages",
+}  # fmt: skip
 _CVF_OPTIONS = {
     "analyzer", "min_ngram", "max_ngram", "lowercase", "min_df", "max_df", "max_features",
     "stop_words", "OOV_token", "OOV_words", "use_shared_vocab", "token_pattern", "strip_accents",
@@ -94,10 +98,10 @@ SPECS: dict[str, Spec] = {
     "SentenceEmbeddingFeaturizer": _spec("dense", {"batch_size", "weight"}),
     "StaticWordVectorsFeaturizer": _spec("static", {"weight"}),
     "DIETClassifier": _spec(
-        "diet", _DIET_OPTIONS | _KERNEL_OPTIONS,
+        "diet", _DIET_OPTIONS | _LINEAR_OPTIONS,
         "DIETClassifier: Parley's linear intent classifier and CRF entity extractor are used",
     ),
-    "LinearIntentClassifier": _spec("intent", {"C", "ranking_length", "random_seed"} | _KERNEL_OPTIONS),
+    "LinearIntentClassifier": _spec("intent", {"C", "ranking_length", "random_seed"} | _LINEAR_OPTIONS),
     "SklearnIntentClassifier": _spec(
         "intent", {"C", "kernels", "gamma", "max_cross_validation_folds", "scoring_function",
                    "num_threads"},
@@ -338,7 +342,7 @@ def _intent_options(options: dict[str, Any]) -> dict[str, Any]:
     """Options of Rasa's other intent classifiers that mean something to the linear one: a
     single `C` (SklearnIntentClassifier grid-searches a list), `random_state`, `ranking_length`."""
     out = {k: v for k, v in options.items() if k in ("ranking_length", "random_seed")}
-    out.update({k: v for k, v in options.items() if k in _KERNEL_OPTIONS})
+    out.update({k: v for k, v in options.items() if k in _LINEAR_OPTIONS})
     if isinstance(options.get("C"), int | float):
         out["C"] = options["C"]
     if isinstance(options.get("random_state"), int):

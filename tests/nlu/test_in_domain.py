@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from parley.nlu.background import background_texts
 from parley.nlu.in_domain import rescale_ranking
 from parley.nlu.pipeline import Pipeline
 from parley.project import NLUData, NLUExample
@@ -24,13 +25,16 @@ EXAMPLES = {
 }  # fmt: skip
 
 
-def train(with_fallback: float | None = None) -> Pipeline:
+def train(with_fallback: float | None = None, background_messages: bool = True) -> Pipeline:
     data = NLUData(tuple(NLUExample(t, i) for i, texts in EXAMPLES.items() for t in texts))
     components = [
         ComponentConfig("WhitespaceTokenizer"),
         ComponentConfig("CountVectorsFeaturizer"),
         ComponentConfig("CountVectorsFeaturizer", {"analyzer": "char_wb", "max_ngram": 4}),
-        ComponentConfig("DIETClassifier", {"entity_recognition": False}),
+        ComponentConfig(
+            "DIETClassifier",
+            {"entity_recognition": False, "background_messages": background_messages},
+        ),
     ]
     if with_fallback is not None:
         components.append(ComponentConfig("FallbackClassifier", {"threshold": with_fallback}))
@@ -78,18 +82,66 @@ def test_rescaled_ranking_keeps_its_order_and_sums_to_at_most_one() -> None:
         assert out.sum() <= 1.0 + 1e-9
 
 
+# Written for this test; none of them is in parley/nlu/data/background_en.txt.
+OTHER_TOPICS = [
+    "who was the second man on the moon",
+    "how do I change a flat tyre",
+    "what's a good recipe for lasagna",
+    "can you explain how vaccines work",
+    "i need to renew my passport",
+    "which stocks should i buy this year",
+    "how far is the moon from earth",
+    "my washing machine is leaking",
+    "translate good luck into japanese",
+    "what time does the pharmacy close",
+]
+IN_DOMAIN_PARAPHRASES = [
+    ("is it going to be windy on saturday", "weather"),
+    ("will it snow next week", "weather"),
+    ("is it raining in london", "weather"),
+    ("play something by the beatles", "music"),
+    ("put on some rock music", "music"),
+    ("good afternoon", "greet"),
+    ("hey how are you", "greet"),
+    ("see you tomorrow", "goodbye"),
+]
+
+
+def test_questions_about_other_topics_fall_back_in_a_small_project() -> None:
+    pipeline = train(with_fallback=0.3)
+    for text in OTHER_TOPICS:
+        assert text.lower() not in {t.lower() for t in background_texts()}
+    fell_back = [t for t in OTHER_TOPICS if pipeline.parse(t)["intent"]["name"] == "nlu_fallback"]
+    assert len(fell_back) >= 6, fell_back  # 7 of 10 when written
+    # in-domain paraphrases with words the examples do not have stay with their intent
+    for text, intent in IN_DOMAIN_PARAPHRASES:
+        assert pipeline.parse(text)["intent"]["name"] == intent, text
+
+
+def test_without_background_messages_the_score_is_the_earlier_one(tmp_path: Path) -> None:
+    pipeline = train(background_messages=False)
+    classifier = next(c for c in pipeline.components if c.kind == "linear_intent")
+    assert classifier.model.scope.background is None  # type: ignore[attr-defined]
+    with_background = train()
+    changed = [
+        t
+        for t in OTHER_TOPICS
+        if pipeline.parse(t)["intent"]["confidence"]
+        > with_background.parse(t)["intent"]["confidence"] + 0.2
+    ]
+    assert len(changed) >= 5  # the background is what lowers them
+    pipeline.persist(tmp_path / "nlu")
+    assert Pipeline.load(tmp_path / "nlu").parse("my washing machine is leaking") == pipeline.parse(
+        "my washing machine is leaking"
+    )
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap (docs/nlu.md, issue 15): an English question about another topic gets the"
-    " confidence of an in-domain paraphrase in a small project (0.80-0.91 here)",
+    reason="known gap (docs/nlu.md, issue 15): in a 4-intent project a question shaped like an"
+    " example (`what is the ...` like `what's the weather like`) keeps its confidence (0.84-0.93)",
 )
-def test_a_question_about_another_topic_falls_back_in_a_small_project() -> None:
+def test_a_question_shaped_like_an_example_falls_back_in_a_small_project() -> None:
     pipeline = train(with_fallback=0.3)
-    for text in ["what is the capital of france", "book a table for two at an italian restaurant"]:
+    for text in ["what is the capital of france", "what's a good recipe for lasagna"]:
         assert pipeline.parse(text)["intent"]["name"] == "nlu_fallback", text
-    # in-domain paraphrases with words the examples do not have stay with their intent
-    for text, intent in [
-        ("is it going to be windy on saturday", "weather"),
-        ("play something by the beatles", "music"),
-    ]:
-        assert pipeline.parse(text)["intent"]["name"] == intent, text
