@@ -96,24 +96,31 @@ EXAMPLES = DATASETS.parent / "examples"
 RASA_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
 
+def example_without_fallback(name: str) -> tuple[Any, Any]:
+    """An example project's config (its FallbackClassifier removed, so every message gets an
+    intent) and NLU training data."""
+    from dataclasses import replace
+
+    from parley.nlu.part import training_data
+    from parley.project.loader import load_project
+
+    project = load_project(EXAMPLES / name)
+    listed = project.config.pipeline or pipeline_components("default")
+    components = tuple(c for c in listed if c.name != "FallbackClassifier")
+    return replace(project.config, pipeline=components), training_data(project)
+
+
 def example_thresholds(name: str, folds: int = 5) -> dict[str, Any] | None:
     """A Rasa project's own pipeline (its FallbackClassifier removed), k-fold cross-validated:
     the share of its in-domain messages that fall back at each Rasa threshold (ambiguity 0.1)."""
-    from dataclasses import replace
 
     from sklearn.model_selection import StratifiedKFold
 
-    from parley.nlu.part import training_data
     from parley.nlu.pipeline import Pipeline
-    from parley.project.loader import load_project
     from parley.project.nlu_data import NLUData
 
     try:
-        project = load_project(EXAMPLES / name)
-        listed = project.config.pipeline or pipeline_components("default")
-        components = tuple(c for c in listed if c.name != "FallbackClassifier")
-        config = replace(project.config, pipeline=components)
-        data = training_data(project)
+        config, data = example_without_fallback(name)
         examples = list(data.examples)
         labels = [e.base_intent for e in examples]
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
@@ -148,6 +155,143 @@ def example_thresholds(name: str, folds: int = 5) -> dict[str, Any] | None:
         "fallback_rate": rates,
         "spread_points": round(100 * (rates["0.7"] - rates["0.3"]), 2),
     }
+
+
+# HWU64 intents of scenarios none of the off-topic projects covers (no greetings, weather,
+# music, alarms, calendars, recommendations, restaurants or takeaway), per project minus the
+# intents near one of its own
+OFF_TOPIC_INTENTS = (
+    "qa_factoid",
+    "qa_definition",
+    "qa_maths",
+    "qa_currency",
+    "qa_stock",
+    "cooking_recipe",
+    "news_query",
+    "transport_query",
+    "transport_taxi",
+    "transport_ticket",
+    "transport_traffic",
+    "lists_createoradd",
+    "lists_query",
+    "lists_remove",
+    "iot_cleaning",
+    "iot_coffee",
+    "iot_hue_lightchange",
+    "iot_hue_lightdim",
+    "iot_hue_lightoff",
+    "iot_hue_lighton",
+    "iot_hue_lightup",
+    "iot_wemo_off",
+    "iot_wemo_on",
+    "social_post",
+    "social_query",
+    "datetime_query",
+    "datetime_convert",
+    "play_audiobook",
+    "play_podcasts",
+    "play_game",
+    "email_query",
+    "email_querycontact",
+    "email_sendemail",
+    "email_addcontact",
+)
+OFF_TOPIC_EXCLUDED = {
+    "helpdesk": ("email_",),  # its problem_email intent
+    "reminderbot": ("lists_", "datetime_"),  # reminders
+    "snips": ("play_",),  # SearchCreativeWork, PlayMusic
+}
+OFF_TOPIC_PROJECTS = (
+    "concertbot",
+    "e2ebot",
+    "formbot",
+    "helpdesk",
+    "moodbot",
+    "reminderbot",
+    "responseselectorbot",
+    "snips",
+)
+
+
+def off_topic_messages(project: str) -> list[str]:
+    from parley.project.loader import load_nlu_data
+
+    excluded = OFF_TOPIC_EXCLUDED.get(project, ())
+    wanted = {i for i in OFF_TOPIC_INTENTS if not i.startswith(excluded)}
+    test = load_nlu_data([DATASETS / "hwu64" / "test.yml"])
+    return [e.text for e in test.examples if e.base_intent in wanted]
+
+
+def without_background(components: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The pipeline with its intent classifier told not to use the background messages."""
+    from dataclasses import replace
+
+    return tuple(
+        replace(c, options={**c.options, "background_messages": False})
+        if c.name in ("DIETClassifier", "LinearIntentClassifier")
+        else c
+        for c in components
+    )
+
+
+def off_topic_run(name: str, folds: int = 5, background: bool = True) -> dict[str, Any]:
+    """In-domain messages (k-fold) of a project and off-topic HWU64 messages (each fold's model
+    parses a fold of them): AUROC, in-domain fallback and off-topic recall at Rasa thresholds;
+    `background` False: without the background messages (what Parley did before)."""
+    from dataclasses import replace
+
+    from sklearn.model_selection import StratifiedKFold
+
+    from parley.nlu.oos import open_set_report
+    from parley.nlu.pipeline import Pipeline
+    from parley.project.config import ProjectConfig
+    from parley.project.loader import load_nlu_data
+    from parley.project.nlu_data import NLUData
+
+    if name == "snips":
+        data = load_nlu_data([DATASETS / "snips" / "train.yml"])
+        config = ProjectConfig(pipeline=pipeline_components("default"))
+    else:
+        config, data = example_without_fallback(name)
+    if not background:
+        config = replace(config, pipeline=without_background(config.pipeline))
+    examples = list(data.examples)
+    labels = [e.base_intent for e in examples]
+    keep = [i for i, label in enumerate(labels) if labels.count(label) >= folds]
+    outside = off_topic_messages(name)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    gold: list[str | None] = []
+    predicted: list[str | None] = []
+    confidence: list[float] = []
+    gap: list[float] = []
+    kept = set(keep)
+    for fold, (train_rows, test_rows) in enumerate(splitter.split(keep, [labels[i] for i in keep])):
+        if name == "snips" and fold > 0:
+            break  # one fold of SNIPS' 13,784 messages is plenty
+        train = NLUData(
+            tuple(examples[keep[i]] for i in train_rows)
+            + tuple(e for i, e in enumerate(examples) if i not in kept),
+            data.synonyms,
+            data.regexes,
+            data.lookups,
+        )
+        pipeline = Pipeline.train(config, train)
+        share = outside if name == "snips" else outside[fold::folds]
+        texts = [examples[keep[i]].text for i in test_rows] + share
+        golds = [labels[keep[i]] for i in test_rows] + [None] * len(share)
+        for text, label in zip(texts, golds, strict=True):
+            parsed = pipeline.parse(text)
+            ranking = parsed["intent_ranking"]
+            conf = float(parsed["intent"]["confidence"] or 0.0)
+            second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
+            gold.append(label)
+            predicted.append(parsed["intent"]["name"])
+            confidence.append(conf)
+            gap.append(conf - second)
+    report = open_set_report(gold, predicted, confidence, gap, THRESHOLDS, AMBIGUITY)
+    row: dict[str, Any] = {"project": name, "background_messages": background}
+    row.update(report)
+    return row
 
 
 def _mean(rows: list[dict[str, Any]], path: tuple[str, ...]) -> float:
@@ -213,6 +357,71 @@ def plot(runs: list[dict[str, Any]], folder: Path) -> None:
         plt.close(figure)
 
 
+def off_topic_section(names: list[str]) -> dict[str, Any]:
+    """Every off-topic project with and without the background messages, and their means."""
+    rows = []
+    for name in names:
+        for background in (True, False):
+            row = off_topic_run(name, background=background)
+            row["load_average_1m_after"] = round(os.getloadavg()[0], 2)
+            brief = {k: row[k] for k in ("project", "background_messages", "auroc")}
+            brief["at_0.3"] = row["at_threshold"]["0.3"]
+            print(json.dumps(brief), flush=True)
+            rows.append(row)
+    means = {}
+    for background in (True, False):
+        group = [r for r in rows if r["background_messages"] is background]
+        means["with_background" if background else "without_background"] = {
+            "/".join(k): _mean(group, k) for k in SUMMARY_KEYS if k[0] != "at_loss"
+        }
+    return {
+        "what": "in-domain messages of each project (5-fold CV; SNIPS: one fold) against HWU64"
+        " test messages of scenarios the project does not cover",
+        "mean": means,
+        "projects": [{k: v for k, v in r.items() if k != "curve"} for r in rows],
+    }
+
+
+def plot_off_topic(section: dict[str, Any], folder: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = section["projects"]
+    names = list(dict.fromkeys(r["project"] for r in rows))
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    width = 0.38
+    for axis, (key, title) in zip(
+        axes,
+        (
+            ("oos_recall", "off-topic messages falling back at 0.3"),
+            ("known_fallback_rate", "in-domain messages falling back at 0.3"),
+        ),
+        strict=True,
+    ):
+        for shift, background in ((-width / 2, False), (width / 2, True)):
+            values = [
+                next(
+                    r["at_threshold"]["0.3"][key]
+                    for r in rows
+                    if r["project"] == n and r["background_messages"] is background
+                )
+                for n in names
+            ]
+            label = "with background messages" if background else "without (before)"
+            axis.bar(np.arange(len(names)) + shift, values, width, label=label)
+        axis.set_xticks(np.arange(len(names)), names, rotation=30, ha="right", fontsize=8)
+        axis.set_title(title, fontsize=10)
+        axis.set_ylim(0, 1)
+        axis.grid(axis="y", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    figure.tight_layout()
+    folder.mkdir(parents=True, exist_ok=True)
+    figure.savefig(folder / "oos-off-topic.png", dpi=100)
+    plt.close(figure)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--datasets", nargs="*", default=["hwu64", "snips"])
@@ -220,18 +429,29 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--examples", nargs="*", default=None, help="default: every example")
     parser.add_argument(
+        "--off-topic-only",
+        action="store_true",
+        help="measure only the off-topic projects; keep the other sections of nlu_oos.json",
+    )
+    parser.add_argument(
         "--examples-only",
         action="store_true",
         help="measure only the example projects; keep the benchmark runs of nlu_oos.json",
     )
     args = parser.parse_args()
+    output = RESULTS / "nlu_oos.json"
+    if args.off_topic_only:
+        kept = json.loads(output.read_text())
+        kept["off_topic"] = off_topic_section(list(OFF_TOPIC_PROJECTS))
+        plot_off_topic(kept["off_topic"], RESULTS / "nlu")
+        output.write_text(json.dumps(kept, indent=1) + "\n")
+        return
     names = args.examples
     if names is None:
         names = sorted(p.name for p in EXAMPLES.iterdir() if (p / "config.yml").is_file())
     thresholds = [row for row in map(example_thresholds, names) if row is not None]
     for row in thresholds:
         print(json.dumps(row), flush=True)
-    output = RESULTS / "nlu_oos.json"
     if args.examples_only:
         kept = json.loads(output.read_text())
         kept["rasa_thresholds_on_examples"] = thresholds
@@ -248,10 +468,13 @@ def main() -> None:
                 print(json.dumps(brief), flush=True)
                 runs.append(row)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    off_topic = off_topic_section(list(OFF_TOPIC_PROJECTS))
+    plot_off_topic(off_topic, RESULTS / "nlu")
     report = {
         "targets": "HWU64 75 % known: AUROC >= 0.93; OOS recall >= 0.65 where known accuracy"
         " drops <= 1 point",
         "rasa_thresholds_on_examples": thresholds,
+        "off_topic": off_topic,
         "summary": summarise(runs),
         "runs": runs,
     }
