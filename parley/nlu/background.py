@@ -1,16 +1,21 @@
-"""Generic English messages that show an assistant where its own domain ends.
+"""Generic English messages that show an assistant where its own topics end.
 
 `data/background_en.txt` holds 2,400 messages people type to chat assistants, spread over some
 sixty topics (general knowledge, banking, travel, IT support, cooking, ...), written for Parley
-(see data/README.md). The in-domain score compares how densely a message's neighbourhood holds
-the predicted intent's examples and how densely it holds these messages: a kernel density ratio
-over static word vectors. A question about another topic sits among background messages only.
+(see data/README.md). `TopicDensity` compares how densely a message's neighbourhood holds the
+predicted intent's examples and how densely it holds these messages: a kernel density ratio. A
+question about another topic sits among background messages only.
+
+The vectors compared are topic vectors: static word vectors whose tokens are weighted by smooth
+inverse frequency (`token_weights`), so "what is the" counts little and "capital", "france"
+much. (The in-domain score's nearest-example term keeps the plain vectors: telling `alarm_set`
+from `alarm_query` needs the common words.)
 
 The background also has messages of the assistant's own topics (any assistant's topics are
 somebody's background). They lower the ratio of in-domain messages a little but do not reorder
 them: the project's examples are a sample of its domain and the background an unlabelled mix,
 and the ratio of the two densities ranks messages as the in-domain probability would. The
-calibration on held-out in-domain messages places Rasa's thresholds on the combined score.
+calibration on held-out in-domain messages (`in_domain.InDomainScore`) places Rasa's thresholds.
 """
 
 from __future__ import annotations
@@ -22,6 +27,12 @@ from pathlib import Path
 import numpy as np
 
 BACKGROUND_FILE = Path(__file__).parent / "data" / "background_en.txt"
+# smooth inverse frequency: a token of frequency p weighs SIF / (SIF + p)
+SIF = 1e-3
+# kernel exp(cosine / DENSITY_BANDWIDTH); log ratios clipped to [RATIO_FLOOR, RATIO_CEILING]
+DENSITY_BANDWIDTH = 0.1
+RATIO_FLOOR = -4.0
+RATIO_CEILING = 2.0
 
 
 @functools.cache
@@ -35,11 +46,38 @@ def background_digest() -> str:
 
 
 @functools.cache
-def background_vectors() -> np.ndarray:
-    """Static word vectors of the background messages (read-only, shared by the process)."""
+def token_weights() -> np.ndarray:
+    """A weight per word-piece token: common ones ("the", "what", "is") count little in topic
+    vectors (frequencies counted in the background messages)."""
     from parley.nlu.static_vectors import shared_vectors
 
-    vectors = shared_vectors().vectors(list(background_texts()))
+    vectors = shared_vectors()
+    counts = np.ones(len(vectors.table), np.float64)
+    for text in background_texts():
+        np.add.at(counts, vectors.wordpiece.encode(text), 1.0)
+    frequency = counts / counts.sum()
+    weights = (SIF / (SIF + frequency)).astype(np.float32)
+    weights.setflags(write=False)
+    return weights
+
+
+def topic_vector(text: str) -> np.ndarray:
+    """The unit sum of the text's static token vectors, each weighted by `token_weights`."""
+    from parley.nlu.static_vectors import shared_vectors
+
+    return shared_vectors().vector(text, token_weights())
+
+
+def topic_vectors(texts: list[str]) -> np.ndarray:
+    from parley.nlu.static_vectors import shared_vectors
+
+    return shared_vectors().vectors(texts, token_weights())
+
+
+@functools.cache
+def background_vectors() -> np.ndarray:
+    """Topic vectors of the background messages (read-only, shared by the process)."""
+    vectors = topic_vectors(list(background_texts()))
     vectors.setflags(write=False)
     return vectors
 
@@ -53,3 +91,67 @@ def log_mean_kernel(cosines: np.ndarray, bandwidth: float) -> np.ndarray:
     top = scaled.max(axis=-1, keepdims=True)
     summed = np.exp(scaled - top).mean(axis=-1)
     return np.asarray(top[..., 0] + np.log(summed))
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return np.asarray(x / np.maximum(norms, 1e-9), np.float32)
+
+
+class TopicDensity:
+    """Per-class topic vectors of the training examples and the background's, both with the
+    training mean removed and unit length (float16 precision, as stored)."""
+
+    def __init__(
+        self, mean: np.ndarray, vectors: np.ndarray, offsets: np.ndarray, background: np.ndarray
+    ) -> None:
+        self.mean = np.asarray(mean, np.float32)
+        # rows grouped by class: class c has rows offsets[c]:offsets[c+1]
+        self.vectors = np.asarray(vectors, np.float16).astype(np.float32)
+        self.offsets = offsets
+        self.background = np.asarray(background, np.float16).astype(np.float32)
+
+    @classmethod
+    def fit(
+        cls,
+        vectors: np.ndarray,
+        y: np.ndarray,
+        n_classes: int,
+        background: np.ndarray,
+        mean: np.ndarray | None = None,
+    ) -> TopicDensity:
+        """`vectors`: the training examples' topic vectors, `y` their classes; `background`
+        the background's (`background_vectors`); `mean` the one to remove (default: theirs)."""
+        centre = vectors.mean(axis=0) if mean is None else mean
+        order = np.argsort(y, kind="stable")
+        offsets = np.searchsorted(y[order], np.arange(n_classes + 1)).astype(np.int64)
+        return cls(centre, _unit(vectors[order] - centre), offsets, _unit(background - centre))
+
+    def ratios(self, predicted: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """log(kernel density of the predicted class's examples / of the background) at each
+        topic vector, clipped to [RATIO_FLOOR, RATIO_CEILING] (the floor for an empty one)."""
+        centred = _unit(np.atleast_2d(vectors) - self.mean)
+        generic = log_mean_kernel(centred @ self.background.T, DENSITY_BANDWIDTH)
+        own = np.full(len(centred), -np.inf)
+        for row, label in enumerate(np.atleast_1d(predicted)):
+            start, end = self.offsets[label], self.offsets[label + 1]
+            if end > start and centred[row].any():
+                cosines = self.vectors[start:end] @ centred[row]
+                own[row] = float(log_mean_kernel(cosines, DENSITY_BANDWIDTH))
+        return np.clip(own - generic, RATIO_FLOOR, RATIO_CEILING)
+
+    def persist(self, folder: Path, prefix: str) -> None:
+        np.save(folder / f"{prefix}_mean.npy", self.mean)
+        np.save(folder / f"{prefix}_vectors.npy", self.vectors.astype(np.float16))
+        np.save(folder / f"{prefix}_offsets.npy", self.offsets)
+        np.save(folder / f"{prefix}_background.npy", self.background.astype(np.float16))
+
+    @classmethod
+    def load(cls, folder: Path, prefix: str) -> TopicDensity | None:
+        if not (folder / f"{prefix}_background.npy").is_file():
+            return None  # a model trained before Parley compared topics
+        mean, vectors, offsets, background = (
+            np.load(folder / f"{prefix}_{part}.npy", allow_pickle=False)
+            for part in ("mean", "vectors", "offsets", "background")
+        )
+        return cls(mean, vectors, offsets, background)

@@ -10,7 +10,8 @@ out as unknown, docs/nlu.md):
 - how close the message's static word vector is to the nearest training example of the
   predicted intent (cosine after removing the training vectors' mean direction);
 - how densely the predicted intent's examples surround the message compared with generic
-  messages about every other topic (`background`: a kernel density ratio, clipped).
+  messages about every topic (`background.TopicDensity`: a clipped log kernel density ratio
+  over topic vectors).
 
 The score is mapped onto [0, 1] by where it falls among in-domain messages the classifier had
 not seen in training (the calibration fifth, or out-of-fold predictions on small data):
@@ -34,17 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.nlu.background import log_mean_kernel
+from parley.nlu.background import TopicDensity
 
 # z = top probability + MARGIN_WEIGHT * margin + NEIGHBOUR_WEIGHT * nearest-neighbour cosine
 MARGIN_WEIGHT = 0.3
 NEIGHBOUR_WEIGHT = 1.0
-# + BACKGROUND_WEIGHT * the log density ratio (predicted intent's examples / background), with
-# a Gaussian-like kernel exp(cosine / DENSITY_BANDWIDTH), clipped to [RATIO_FLOOR, RATIO_CEILING]
+# + BACKGROUND_WEIGHT * the log density ratio (predicted intent's examples / background)
 BACKGROUND_WEIGHT = 1.0
-DENSITY_BANDWIDTH = 0.1
-RATIO_FLOOR = -4.0
-RATIO_CEILING = 2.0
 LOSS_AT_03 = 0.002
 LOSS_AT_07 = 0.01
 TYPICAL = 0.5  # the median correctly classified in-domain message gets confidence 0.97
@@ -117,13 +114,10 @@ class InDomainScore:
         z_07: float,
         words: frozenset[str] = frozenset(),
         z_typical: float | None = None,
-        background: np.ndarray | None = None,
+        topic: TopicDensity | None = None,
     ) -> None:
         self.words = words  # lower-cased words of the training examples
-        # generic messages' vectors (mean removed, unit length; `background`), or None
-        self.background = (
-            None if background is None else np.asarray(background, np.float16).astype(np.float32)
-        )
+        self.topic = topic  # None: no comparison with the background messages
         self.mean = mean
         # rows grouped by class (class c: rows offsets[c]:offsets[c+1]); float16 precision, as
         # stored, so that a loaded model gives the confidences the trained one gave
@@ -143,15 +137,16 @@ class InDomainScore:
         held_out: HeldOut | None,
         temperature: float,
         words: frozenset[str] = frozenset(),
-        background: np.ndarray | None = None,
+        topics: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> InDomainScore:
         """`vectors`: the training messages' static vectors; `y` their class indices;
         `temperature` the classifier's softmax temperature; `words` the training words;
-        `background` generic messages' static vectors (`background.background_vectors`)."""
+        `topics` their topic vectors and the background's (`background.topic_vectors`,
+        `background.background_vectors`), or None to leave the background out."""
         mean = vectors.mean(axis=0).astype(np.float32)
         centred, offsets = _grouped(vectors, y, n_classes, mean)
-        generic = None if background is None else _unit(background - mean)
-        defaults = (DEFAULT_Z_03, DEFAULT_Z_07, words, DEFAULT_Z_TYPICAL, generic)
+        topic = None if topics is None else TopicDensity.fit(topics[0], y, n_classes, topics[1])
+        defaults = (DEFAULT_Z_03, DEFAULT_Z_07, words, DEFAULT_Z_TYPICAL, topic)
         model = cls(mean, centred, offsets, *defaults)
         if held_out is None:
             return model
@@ -165,13 +160,21 @@ class InDomainScore:
             seen = np.ones(len(y), dtype=bool)
             seen[rows] = False
             grouped = _grouped(vectors[seen], y[seen], n_classes, mean)
-            calibration = cls(mean, *grouped, 0.0, 1.0, background=generic)
-            z[part] = calibration.raw(held_out.scores[part], vectors[rows], temperature)
+            seen_topic = None
+            if topics is not None and topic is not None:
+                seen_topic = TopicDensity.fit(
+                    topics[0][seen], y[seen], n_classes, topics[1], topic.mean
+                )
+            calibration = cls(mean, *grouped, 0.0, 1.0, topic=seen_topic)
+            held_topics = None if topics is None else topics[0][rows]
+            z[part] = calibration.raw(
+                held_out.scores[part], vectors[rows], temperature, held_topics
+            )
         predicted = held_out.scores.argmax(axis=1)
         right = z[predicted == y[held_out.rows]]
         if len(right) >= MIN_CALIBRATION:
             z_03, z_07, typical = np.quantile(right, [LOSS_AT_03, LOSS_AT_07, TYPICAL])
-            anchors = (float(z_03), float(z_07), words, float(typical), generic)
+            anchors = (float(z_03), float(z_07), words, float(typical), topic)
             return cls(mean, centred, offsets, *anchors)
         return model
 
@@ -185,30 +188,22 @@ class InDomainScore:
                 out[row] = float((self.vectors[start:end] @ centred[row]).max())
         return out
 
-    def density_ratios(self, predicted: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-        """log(kernel density of the predicted class's examples / of the background) at each
-        vector, clipped to [RATIO_FLOOR, RATIO_CEILING]; 0 without a background."""
-        centred = _unit(np.atleast_2d(vectors) - self.mean)
-        if self.background is None:
-            return np.zeros(len(centred), np.float32)
-        generic = log_mean_kernel(centred @ self.background.T, DENSITY_BANDWIDTH)
-        own = np.full(len(centred), -np.inf)
-        for row, label in enumerate(np.atleast_1d(predicted)):
-            start, end = self.offsets[label], self.offsets[label + 1]
-            if end > start and centred[row].any():
-                cosines = self.vectors[start:end] @ centred[row]
-                own[row] = float(log_mean_kernel(cosines, DENSITY_BANDWIDTH))
-        return np.clip(own - generic, RATIO_FLOOR, RATIO_CEILING)
-
-    def raw(self, scores: np.ndarray, vectors: np.ndarray, temperature: float) -> np.ndarray:
-        """The uncalibrated score z of each row of class scores with its message vector."""
+    def raw(
+        self,
+        scores: np.ndarray,
+        vectors: np.ndarray,
+        temperature: float,
+        topic_vectors: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The uncalibrated score z of each row of class scores with its message's static
+        vector (and topic vector, when the score compares topics)."""
         scores = np.atleast_2d(scores)
         top = softmax(scores, temperature).max(axis=1)
         predicted = scores.argmax(axis=1)
         near = self.neighbours(predicted, vectors)
         z = top + MARGIN_WEIGHT * margins(scores) + NEIGHBOUR_WEIGHT * near
-        if self.background is not None:
-            z = z + BACKGROUND_WEIGHT * self.density_ratios(predicted, vectors)
+        if self.topic is not None and topic_vectors is not None:
+            z = z + BACKGROUND_WEIGHT * self.topic.ratios(predicted, topic_vectors)
         return np.asarray(z)
 
     def known_share(self, words: list[str], vocabulary: Callable[[str], bool]) -> float:
@@ -234,12 +229,13 @@ class InDomainScore:
         temperature: float,
         words: list[str],
         vocabulary: Callable[[str], bool],
+        topic_vector: np.ndarray | None = None,
     ) -> float:
-        """Confidence in the top class of one message's raw `scores`, its static `vector` and
-        `words` (0 for a message without a known word piece or word)."""
+        """Confidence in the top class of one message's raw `scores`, its static `vector`,
+        `words` and `topic_vector` (0 for a message without a known word piece or word)."""
         if self.known_share(words, vocabulary) < KNOWN_FLOOR or not vector.any():
             return 0.0
-        return self.from_raw(float(self.raw(scores, vector, temperature)[0]))
+        return self.from_raw(float(self.raw(scores, vector, temperature, topic_vector)[0]))
 
     def from_raw(self, z: float) -> float:
         """The confidence of score `z`: its logit is piecewise linear through the anchors
@@ -256,8 +252,8 @@ class InDomainScore:
         np.save(folder / f"{prefix}_mean.npy", self.mean)
         np.save(folder / f"{prefix}_vectors.npy", self.vectors.astype(np.float16))
         np.save(folder / f"{prefix}_offsets.npy", self.offsets)
-        if self.background is not None:
-            np.save(folder / f"{prefix}_background.npy", self.background.astype(np.float16))
+        if self.topic is not None:
+            self.topic.persist(folder, f"{prefix}_topic")
         meta = {
             "z_03": self.z_03,
             "z_07": self.z_07,
@@ -277,9 +273,8 @@ class InDomainScore:
         )
         words = frozenset(meta.get("words") or ())
         z_03, z_07, typical = (float(meta[k]) for k in ("z_03", "z_07", "z_typical"))
-        generic_file = folder / f"{prefix}_background.npy"
-        generic = np.load(generic_file, allow_pickle=False) if generic_file.is_file() else None
-        return cls(mean, vectors, offsets, z_03, z_07, words, typical, generic)
+        topic = TopicDensity.load(folder, f"{prefix}_topic")
+        return cls(mean, vectors, offsets, z_03, z_07, words, typical, topic)
 
 
 def _grouped(

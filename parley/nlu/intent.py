@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from parley.nlu.background import background_vectors
+from parley.nlu.background import background_vectors, topic_vector, topic_vectors
 from parley.nlu.component import TrainingSet, message_features
 from parley.nlu.in_domain import words_of
 from parley.nlu.kernel import KernelOptions
@@ -76,7 +76,7 @@ class LinearIntentClassifier:
             kernel=self.kernel_options(seed),
             scope_vectors=self._scope_vectors(training, rows),
             words=frozenset(w for i in rows for w in words_of(training.messages[i].text)),
-            background=background_vectors() if self.background_messages else None,
+            topics=self._topics(training, rows),
         )
 
     @staticmethod
@@ -85,6 +85,15 @@ class LinearIntentClassifier:
         if training.static is not None:
             return np.asarray(training.static[rows])
         return shared_vectors().vectors([training.messages[i].text for i in rows])
+
+    def _topics(
+        self, training: TrainingSet, rows: list[int]
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The rows' topic vectors and the background messages' (None: option turned off)."""
+        if not self.background_messages:
+            return None
+        texts = [training.messages[i].text for i in rows]
+        return topic_vectors(texts), background_vectors()
 
     @staticmethod
     def _default_c(training: TrainingSet) -> float:
@@ -115,13 +124,21 @@ class LinearIntentClassifier:
             return
         features = message_features(message, self.sparse_size)
         scope_vector = None
+        topic = None
         if self.model.scope is not None:
             scope_vector = message.static
             if scope_vector is None:
                 scope_vector = shared_vectors().vector(message.text)
+            if self.model.scope.topic is not None:
+                topic = topic_vector(message.text)
         words = words_of(message.text)
         probs = self.model.confidences(
-            *features, message.static, scope_vector, words, shared_vectors().wordpiece.is_word
+            *features,
+            message.static,
+            scope_vector,
+            words,
+            shared_vectors().wordpiece.is_word,
+            topic,
         )
         length = int(self.options.get("ranking_length", DEFAULT_RANKING_LENGTH))
         message.intent_ranking = ranking(self.model.labels, probs, length)

@@ -105,7 +105,7 @@ class LinearModel:
         kernel: KernelOptions | None = None,
         scope_vectors: np.ndarray | None = None,
         words: frozenset[str] = frozenset(),
-        background: np.ndarray | None = None,
+        topics: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> LinearModel:
         """Fit on all data; when there is enough, first fit the temperature on a held-out fifth.
 
@@ -113,7 +113,7 @@ class LinearModel:
         `scope_vectors` (static word vectors per row) add the in-domain confidence
         (`in_domain.InDomainScore`), calibrated on the held-out fifth or, on small data, on
         out-of-fold predictions; `words` are the training examples' words (its nonsense check),
-        `background` generic messages' static vectors (its density ratio, `background.py`)."""
+        `topics` the rows' topic vectors and the background messages' (`background.py`)."""
         classes = sorted(set(labels))
         n_features = features.shape[1]
         if len(classes) < 2:
@@ -148,7 +148,7 @@ class LinearModel:
             None
             if scope_vectors is None
             else InDomainScore.train(
-                scope_vectors, y, len(classes), held_out, temperature, words, background
+                scope_vectors, y, len(classes), held_out, temperature, words, topics
             )
         )
         coef = np.asarray(model.coef_, dtype=np.float32)
@@ -194,6 +194,7 @@ class LinearModel:
         scope_vector: np.ndarray | None = None,
         words: list[str] | None = None,
         vocabulary: Callable[[str], bool] | None = None,
+        topic_vector: np.ndarray | None = None,
     ) -> np.ndarray:
         """Class probabilities; with an in-domain score and the message's static vector and
         words, the top class's is the in-domain confidence and the others share the rest."""
@@ -202,7 +203,12 @@ class LinearModel:
         if self.scope is None or scope_vector is None:
             return probabilities
         confidence = self.scope.confidence(
-            scores, scope_vector, self.temperature, words or [], vocabulary or _no_vocabulary
+            scores,
+            scope_vector,
+            self.temperature,
+            words or [],
+            vocabulary or _no_vocabulary,
+            topic_vector,
         )
         return rescale_ranking(probabilities, confidence)
 

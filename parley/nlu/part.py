@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.models.fingerprint import fingerprint
+from parley.nlu.background import background_digest
 from parley.nlu.pipeline import Pipeline, Progress
 from parley.nlu.story_examples import StoryTurns, story_examples
 from parley.project.loader import Project
@@ -48,8 +49,10 @@ class NLUPart:
     def fingerprint(self, project: Project) -> str:
         config = project.config
         return fingerprint(
-            # v2: the default pipeline gained static word vectors; v3: in-domain confidence
-            "nlu-v3",
+            # v2: the default pipeline gained static word vectors; v3: in-domain confidence;
+            # v4: background messages and weighted scope vectors in it
+            "nlu-v4",
+            background_digest(),
             config.language,
             config.pipeline,
             training_data(project, self.story_turns),

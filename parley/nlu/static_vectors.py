@@ -53,19 +53,21 @@ class StaticWordVectors:
             self._digest = hashlib.sha256(self.table.data).hexdigest()  # no copy of the table
         return self._digest
 
-    def vector(self, text: str) -> np.ndarray:
-        """The unit-length sum of the text's token vectors (zeros for a text without tokens)."""
+    def vector(self, text: str, weights: np.ndarray | None = None) -> np.ndarray:
+        """The unit-length sum of the text's token vectors (zeros for a text without tokens),
+        each token's times its entry of `weights` (one per vocabulary token) when given."""
         ids = self.wordpiece.encode(text)
         if not ids:
             return np.zeros(self.dimension, np.float32)
-        summed = self.scales[ids] @ self.table[ids].astype(np.float32)
+        scales = self.scales[ids] if weights is None else self.scales[ids] * weights[ids]
+        summed = scales @ self.table[ids].astype(np.float32)
         norm = float(np.linalg.norm(summed))
         return np.asarray(summed / norm if norm > 0 else summed, np.float32)
 
-    def vectors(self, texts: list[str]) -> np.ndarray:
+    def vectors(self, texts: list[str], weights: np.ndarray | None = None) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), np.float32)
         for row, text in enumerate(texts):
-            out[row] = self.vector(text)
+            out[row] = self.vector(text, weights)
         return out
 
 
