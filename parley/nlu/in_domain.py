@@ -51,6 +51,7 @@ DEFAULT_Z_03 = 1.0
 DEFAULT_Z_07 = 1.1
 DEFAULT_Z_TYPICAL = 2.2
 MIN_SPREAD = 0.05
+CALIBRATED_SPREAD = DEFAULT_Z_07 - DEFAULT_Z_03  # at least HWU64's between the 0.3 and 0.7 anchors
 # correctly classified held-out messages needed to place the anchors (fewer: HWU64's); with
 # few, the lowest of them is the 0.3 anchor
 MIN_CALIBRATION = 10
@@ -174,6 +175,9 @@ class InDomainScore:
         right = z[predicted == y[held_out.rows]]
         if len(right) >= MIN_CALIBRATION:
             z_03, z_07, typical = np.quantile(right, [LOSS_AT_03, LOSS_AT_07, TYPICAL])
+            # with few messages both quantiles are about the lowest: 0.3 goes below it, so that
+            # a message like the hardest in-domain one is not between 0.3 and 0.7 by chance
+            z_03 = min(z_03, z_07 - CALIBRATED_SPREAD)
             anchors = (float(z_03), float(z_07), words, float(typical), topic)
             return cls(mean, centred, offsets, *anchors)
         return model
