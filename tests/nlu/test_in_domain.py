@@ -134,3 +134,16 @@ def test_a_request_in_the_projects_topic_with_new_words_keeps_its_intent() -> No
     # none of its words is in the music examples, and the background has many music commands
     pipeline = train(with_fallback=0.3)
     assert pipeline.parse("pause the music")["intent"]["name"] == "music"
+
+
+def test_a_model_trained_before_the_topic_comparison_still_loads(tmp_path: Path) -> None:
+    folder = tmp_path / "nlu"
+    train().persist(folder)
+    topic_files = list(folder.rglob("*_topic_*.npy"))
+    assert topic_files  # the comparison is stored with the model
+    for path in topic_files:
+        path.unlink()  # as a model saved by an earlier Parley
+    loaded = Pipeline.load(folder)
+    assert loaded.parse("hello there")["intent"]["name"] == "greet"
+    assert loaded.parse("hello there")["intent"]["confidence"] > 0.7
+    assert loaded.parse("asdkjh qwe")["intent"]["confidence"] < 0.3
