@@ -409,7 +409,7 @@ def plot_off_topic(section: dict[str, Any], folder: Path) -> None:
                 )
                 for n in names
             ]
-            label = "with background messages" if background else "without (before)"
+            label = "with background messages" if background else "without"
             axis.bar(np.arange(len(names)) + shift, values, width, label=label)
         axis.set_xticks(np.arange(len(names)), names, rotation=30, ha="right", fontsize=8)
         axis.set_title(title, fontsize=10)
