@@ -6,7 +6,7 @@ the server's GC thresholds and its model frozen out of the collector, as `parley
 growing to `--turns` turns, like `make bench-server`'s growing shape. At each checkpoint it
 records: the process's RSS and PSS, the events the tracker cache holds, the objects the cyclic
 collector tracks, how long a full collection takes over them (the pause a request sees when one
-runs under load), the turns' latency since the previous checkpoint, and the longest collection
+runs under load), the turns' latency and CPU time since the previous checkpoint, and the longest collection
 of each generation the run saw (gc.callbacks).
 
     python bench/tracker_memory_bench.py                      # demo, 32 x 300 and 1,500 turns
@@ -115,6 +115,7 @@ async def measure(
         try:
             for checkpoint in checkpoints:
                 latencies: list[float] = []
+                cpu_started, turns_started = time.process_time(), turn
                 while turn < checkpoint:
                     text = texts[turn % len(texts)]
                     for index in range(conversations):
@@ -122,6 +123,7 @@ async def measure(
                         await agent.handle_message(f"conversation-{index}", text)
                         latencies.append(time.perf_counter() - started)
                     turn += 1
+                cpu_ms = (time.process_time() - cpu_started) * 1000
                 seen = collections.reset()
                 ordered = sorted(latencies)
                 rows.append(
@@ -138,6 +140,9 @@ async def measure(
                             "p99": round(ordered[int(len(ordered) * 0.99)] * 1000, 2),
                             "max": round(ordered[-1] * 1000, 1),
                         },
+                        "cpu_ms_per_turn": round(
+                            cpu_ms / ((turn - turns_started) * conversations), 3
+                        ),
                         "machine_load_avg_1m": round(os.getloadavg()[0], 1),
                     }
                 )

@@ -15,9 +15,12 @@ The cache is bounded twice: by conversations (`size`) and by the events all its 
 make every full cyclic-GC collection walk them all. Past either bound the least recently used
 trackers leave; a conversation longer than `max_events` alone is not kept, and each of its turns
 rebuilds it from the store (as after any eviction: the same events, so the same tracker),
-and its putting back evicts nobody. A
-tracker put back has its older user messages packed (`Tracker.pack_history`): a few objects per
-message instead of the whole NLU result.
+and its putting back evicts nobody.
+
+A long tracker put back has its older user messages packed (`Tracker.pack_history`): one small
+bytes object per message instead of the whole NLU result, 2.7 instead of 5.6 kB a turn of the
+demo, and 4 instead of 14 objects for the cyclic GC. Packing costs about 30-45 us a message, so
+trackers shorter than PACK_FROM_EVENTS (most conversations, which leave the cache soon) are not.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from parley.stores.base import StorePosition
 DEFAULT_SIZE = 256  # conversations active at once per process; each keeps its events
 DEFAULT_MAX_EVENTS = 300_000  # events of all cached trackers of a process
 FREED_PER_PUT = 200  # events of evicted trackers freed per put (~0.6 ms)
+PACK_FROM_EVENTS = 200  # trackers this long have their older user messages packed
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class TrackerCache:
     def __init__(self, size: int = DEFAULT_SIZE, max_events: int = DEFAULT_MAX_EVENTS) -> None:
         self.size = size
         self.max_events = max_events
+        self.pack_from = PACK_FROM_EVENTS
         self._entries: OrderedDict[str, CachedTracker] = OrderedDict()
         self._events_held = 0  # the sum of the entries' `events`
         self._evicted: list[list[Event]] = []  # event lists still to free
@@ -65,7 +70,8 @@ class TrackerCache:
         if len(tracker.events) > self.max_events:  # would push every other tracker out
             self._evicted.append(tracker.release_events())
         elif position is not None and self.size > 0:
-            tracker.pack_history()
+            if len(tracker.events) >= self.pack_from:
+                tracker.pack_history()
             entry = CachedTracker(tracker, position, len(tracker.events))
             self._entries[sender_id] = entry
             self._events_held += entry.events

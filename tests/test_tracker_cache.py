@@ -210,15 +210,21 @@ async def test_a_conversation_evicted_for_its_size_answers_as_if_it_stayed(
             await store.close()
 
 
-async def test_a_cached_conversation_keeps_its_older_messages_packed(
+async def test_a_long_cached_conversation_keeps_its_older_messages_packed(
     replicas: tuple[Agent, Agent],
 ) -> None:
     a, _ = replicas
-    for text in ["/greet", "/mood_unhappy", "/affirm"]:
+
+    def packed() -> list[bool]:
+        cached = a.trackers.take("ann")
+        assert cached is not None
+        a.trackers.put("ann", cached.tracker, cached.position)
+        return [e.packed for e in cached.tracker.events if isinstance(e, UserUttered)]
+
+    for text in ["/greet", "/mood_unhappy"]:
         await a.handle_message("ann", text)
-    cached = a.trackers.take("ann")
-    assert cached is not None
-    users = [e for e in cached.tracker.events if isinstance(e, UserUttered)]
-    assert [u.packed for u in users] == [True, True, False]
-    a.trackers.put("ann", cached.tracker, cached.position)
+    assert packed() == [False, False]  # short: left as it is
+    a.trackers.pack_from = 0  # as if it were long
+    await a.handle_message("ann", "/affirm")
+    assert packed() == [True, True, False]
     await assert_cache_is_current(a, "ann")  # packed or not: the same events as stored
