@@ -57,7 +57,7 @@ from parley.stores.base import (
 )
 from parley.stores.errors import FencedError
 from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
-from parley.tracker_cache import DEFAULT_SIZE, TrackerCache
+from parley.tracker_cache import DEFAULT_MAX_EVENTS, DEFAULT_SIZE, TrackerCache
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ class Agent:
         action_runner: CustomActionRunner | None = None,
         event_broker: EventBroker | None = None,
         tracker_cache_size: int = DEFAULT_SIZE,
+        tracker_cache_events: int = DEFAULT_MAX_EVENTS,
         tracing: Tracing | None = None,
         redactor: Redactor | None = None,
     ) -> None:
@@ -114,7 +115,7 @@ class Agent:
         self.redactor = redactor  # learns PII entity values from NLU results (for logs)
         self.processor = Processor(model, action_runner, self.tracing)
         self.reminders = ReminderScheduler(self._fire_reminder)
-        self.trackers = TrackerCache(tracker_cache_size)
+        self.trackers = TrackerCache(tracker_cache_size, tracker_cache_events)
         # where the bot's messages of a fired reminder go: (sender, latest input channel, messages)
         self.outbound: Outbound | None = None
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from parley.agent import Agent
+from parley.dialogue.events import UserUttered
 from parley.dialogue.part import DialoguePart
 from parley.project import load_project
 from parley.stores import InMemoryLockStore, SQLSettings, SQLTrackerStore
@@ -153,3 +154,77 @@ def test_a_long_evicted_conversation_is_freed_a_slice_per_put() -> None:
     assert cache.events_to_free == FREED_PER_PUT and watched() is not None
     cache.put("again", Tracker("again"), StorePosition("1", 1))
     assert cache.events_to_free == 0 and watched() is None
+
+
+def test_the_cache_keeps_at_most_max_events_of_the_least_recent_trackers_first() -> None:
+    from parley.dialogue.events import ActionExecuted
+    from parley.dialogue.tracker import Tracker
+    from parley.stores.base import StorePosition
+
+    def tracker(name: str, events: int) -> Tracker:
+        return Tracker(name, events=[ActionExecuted(name="a") for _ in range(events)])
+
+    cache = TrackerCache(size=10, max_events=100)
+    for name in ["a", "b", "c"]:
+        cache.put(name, tracker(name, 40), StorePosition("1", 40))
+    assert "a" not in cache and "b" in cache and "c" in cache and cache.events_held == 80
+    taken = cache.take("b")
+    assert taken is not None and cache.events_held == 40
+    taken.tracker.update_all([ActionExecuted(name="a") for _ in range(30)])
+    cache.put("b", taken.tracker, StorePosition("1", 70))  # grew: "c" goes
+    assert "c" not in cache and "b" in cache and cache.events_held == 70
+    cache.put("huge", tracker("huge", 101), StorePosition("1", 101))  # alone too long
+    assert "huge" not in cache and "b" in cache and cache.events_held == 70
+
+
+async def test_a_conversation_evicted_for_its_size_answers_as_if_it_stayed(
+    moodbot_model: Path, tmp_path: Path
+) -> None:
+    """One agent whose cache holds at most 12 events, one whose cache keeps everything: the
+    long conversation leaves the first one's cache, is rebuilt from the store at each turn,
+    and every turn's answer and prediction is the same as with the tracker kept."""
+    folders = [tmp_path / "small", tmp_path / "big"]
+    for folder in folders:
+        folder.mkdir()
+    stores = [await SQLTrackerStore.open(SQLSettings(), folder) for folder in folders]
+    small = Agent.load(moodbot_model, tracker_store=stores[0])
+    small.trackers.max_events = 12
+    big = Agent.load(moodbot_model, tracker_store=stores[1])
+    script = ["/greet", "/mood_unhappy", "/deny", "/bot_challenge", "/mood_great", "/goodbye"]
+    try:
+        for turn, text in enumerate(script * 3):
+            assert texts(await small.handle_message("ann", text)) == texts(
+                await big.handle_message("ann", text)
+            ), f"turn {turn}: {text}"
+            assert small.trackers.events_held <= 12
+            predicted = [await agent.predict_next("ann") for agent in (small, big)]
+            assert predicted[0]["scores"] == predicted[1]["scores"]
+            assert predicted[0]["policy"] == predicted[1]["policy"]
+        assert "ann" not in small.trackers and "ann" in big.trackers
+        await small.handle_message("bob", "/greet")  # a short one is still kept
+        assert "bob" in small.trackers
+        await assert_cache_is_current(big, "ann")
+        await assert_cache_is_current(small, "bob")
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_a_long_cached_conversation_keeps_its_older_messages_packed(
+    replicas: tuple[Agent, Agent],
+) -> None:
+    a, _ = replicas
+
+    def packed() -> list[bool]:
+        cached = a.trackers.take("ann")
+        assert cached is not None
+        a.trackers.put("ann", cached.tracker, cached.position)
+        return [e.packed for e in cached.tracker.events if isinstance(e, UserUttered)]
+
+    for text in ["/greet", "/mood_unhappy"]:
+        await a.handle_message("ann", text)
+    assert packed() == [False, False]  # short: left as it is
+    a.trackers.pack_from = 0  # as if it were long
+    await a.handle_message("ann", "/affirm")
+    assert packed() == [True, True, False]
+    await assert_cache_is_current(a, "ann")  # packed or not: the same events as stored

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from parley.dialogue.events import ActionExecuted, Event
 from parley.dialogue.slots import slot_defaults, slot_state
 from parley.dialogue.tracker import ACTION_LISTEN, Tracker
@@ -18,6 +20,9 @@ from parley.project.domain import Domain
 
 State = dict[str, Any]
 BOT_TEXT_PREFIX = "text:"  # actions that are end-to-end bot texts
+SHARED_STATES_LIMIT = 4096  # distinct states `shared_state` keeps (a few dozen in practice)
+
+_shared_states: dict[bytes, State] = {}
 
 
 def entity_labels(domain: Domain, intent: str | None, entities: list[dict[str, Any]]) -> list[str]:
@@ -85,6 +90,25 @@ def states_and_actions(
     return states, actions
 
 
+def shared_state(state: State) -> State:
+    """`state`, or an equal state seen before: a conversation's history repeats a handful of
+    states, and a long one kept in the tracker cache holds one object per distinct state instead
+    of a few dicts per action (memory, and objects for each full cyclic-GC collection to walk).
+    States are read, never changed, by the policies; up to SHARED_STATES_LIMIT are kept."""
+    try:
+        key = orjson.dumps(state, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return state
+    # the same JSON and equal: the same types too (JSON tells 1, 1.0 and true apart, == tells
+    # NaN from null)
+    found = _shared_states.get(key)
+    if found is not None and found == state:
+        return found
+    if found is None and len(_shared_states) < SHARED_STATES_LIMIT:
+        _shared_states[key] = state
+    return state
+
+
 @dataclass
 class _Walk:
     """States computed so far for one tracker, the current one last: extended as events come,
@@ -114,10 +138,10 @@ def tracker_states(tracker: Tracker, domain: Domain, all_slots: bool = False) ->
         walk.states.pop()  # the previous current state: recomputed after the new events
     for event in tracker.applied_since(max(walk.consumed, 0)):
         if isinstance(event, ActionExecuted):
-            walk.states.append(state_of(walk.walker, domain, all_slots))
+            walk.states.append(shared_state(state_of(walk.walker, domain, all_slots)))
         walk.walker.update(event)
     walk.consumed = count
-    walk.states.append(state_of(walk.walker, domain, all_slots))
+    walk.states.append(shared_state(state_of(walk.walker, domain, all_slots)))
     return walk.states
 
 

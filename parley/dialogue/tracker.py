@@ -54,6 +54,7 @@ class Tracker:
         self._defaults = dict(slot_defaults) if slot_defaults is not None else None
         self.events: list[Event] = []
         self._applied: list[Event] = []  # applied_events(), kept up to date as events come
+        self._pack_from = 0  # events before this index are packed, or need no packing
         self.epoch = 0  # changes whenever applied events are dropped (restart, revert)
         self.state_cache: dict[Any, Any] = {}  # for parley.dialogue.state
         self._reset()
@@ -75,9 +76,26 @@ class Tracker:
         slice at a time instead of all at once)."""
         events, self.events = self.events, []
         self._applied = []
+        self._pack_from = 0
         self.state_cache = {}
         self._reset()
         return events
+
+    def pack_history(self) -> None:
+        """Pack the parse of every user message but the latest one (`UserUttered.pack`): what
+        a tracker waiting in the tracker cache keeps of messages it moved past. Costs what the
+        events since the previous call cost; reading an event unpacks it as needed."""
+        latest = self.latest_message
+        events = self.events
+        resume = len(events)
+        for index in range(self._pack_from, len(events)):
+            event = events[index]
+            if isinstance(event, UserUttered):
+                if event is latest:
+                    resume = min(resume, index)  # packed once a newer message comes
+                else:
+                    event.pack()
+        self._pack_from = resume
 
     # -- state -------------------------------------------------------------------------------
 

@@ -107,3 +107,55 @@ def test_as_dict_copies_unless_told_the_result_is_only_serialised() -> None:
     shared = event.as_dict(copy=False)
     assert shared == event.as_dict()
     assert shared["parse_data"] is event.parse_data
+
+
+def test_a_packed_user_event_is_the_same_event() -> None:
+    """What the tracker cache does to messages a conversation moved past changes nothing one
+    can read: the same JSON (keys in the same order), equal, the same parse when read."""
+    import copy
+
+    events = json.loads(DUMP.read_text())["events"]
+    original = event_from_dict(events[4])
+    event = event_from_dict(events[4])
+    assert isinstance(event, UserUttered) and event.pack() and event.packed
+    assert event.as_dict() == events[4]
+    assert list(event.as_dict(copy=False)) == list(original.as_dict())
+    assert json.dumps(event.as_dict()) == json.dumps(original.as_dict())
+    assert event.packed  # serialising does not unpack
+    assert copy.deepcopy(event) == original
+    assert event == original
+    assert event.intent_name == "order_pizza" and not event.packed  # read: unpacked for good
+    event.parse_data["intent"]["name"] = "changed"  # a change to the parse sticks
+    assert event.intent_name == "changed"
+
+
+def test_a_parse_json_would_change_is_not_packed() -> None:
+    for parse in (
+        {"intent": {"name": "greet", "confidence": float("nan")}},
+        {"intent": {"name": "greet"}, "entities": ("a", "tuple")},
+        {"intent": {"name": "greet"}, "scores": {1: 0.5}},
+    ):
+        event = UserUttered(text="hi", parse_data=parse)
+        assert not event.pack() and not event.packed
+        assert event.parse_data is parse
+
+
+def test_a_tracker_packs_every_message_but_the_latest() -> None:
+    from parley.dialogue.events import ActionExecuted
+
+    def user(intent: str) -> UserUttered:
+        parse = {"intent": {"name": intent, "confidence": 1.0}, "entities": []}
+        return UserUttered(text=intent, parse_data=parse)
+
+    tracker = Tracker("t")
+    for intent in ["greet", "affirm", "deny"]:
+        tracker.update_all([user(intent), ActionExecuted(name="action_listen")])
+        tracker.pack_history()
+    before = tracker.current_state()
+    users = [e for e in tracker.events if isinstance(e, UserUttered)]
+    assert [u.packed for u in users] == [True, True, False]
+    assert tracker.latest_message is users[-1]
+    tracker.update_all([user("bye"), ActionExecuted(name="action_listen")])
+    tracker.pack_history()
+    assert [u.packed for u in users] == [True, True, True]
+    assert tracker.current_state()["events"][: len(before["events"])] == before["events"]

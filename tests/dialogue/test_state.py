@@ -61,3 +61,17 @@ def test_augmented_memoization_recalls_after_a_long_unrelated_beginning(tmp_path
     tracker.update(_user("goodbye"))
     states = tracker_states(tracker, project.domain)
     assert policy.predict(tracker, states, project.domain).action == "utter_goodbye"
+
+
+def test_equal_states_are_shared_and_only_truly_equal_ones() -> None:
+    from parley.dialogue.state import shared_state
+
+    first = shared_state({"prev_action": {"action_name": "utter_greet"}, "slots": {"vip": 1.0}})
+    again = shared_state({"slots": {"vip": 1.0}, "prev_action": {"action_name": "utter_greet"}})
+    assert again is first
+    # equal for ==, not for a state's JSON: kept apart
+    as_bool = shared_state({"prev_action": {"action_name": "utter_greet"}, "slots": {"vip": True}})
+    assert as_bool is not first and as_bool["slots"]["vip"] is True
+    nan = shared_state({"slots": {"level": float("nan")}})
+    null = shared_state({"slots": {"level": None}})
+    assert null["slots"]["level"] is None and nan is not null
