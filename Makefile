@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO ?= build/demo
 PORT ?= 5005
 
-.PHONY: audit image run test lint compile install install-test bench bench-nlu bench-server bench-failover bench-stores bench-actions bench-dialogue bench-start bench-rollout bench-studio compat clean
+.PHONY: audit image run test lint compile install install-test bench bench-nlu bench-server bench-failover bench-stores bench-actions bench-dialogue bench-start bench-rollout bench-studio bench-tracker-memory compat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,7 @@ audit: install-test
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-bench: bench-nlu bench-server bench-failover bench-stores bench-actions bench-dialogue bench-start bench-rollout bench-studio
+bench: bench-nlu bench-server bench-failover bench-stores bench-actions bench-dialogue bench-start bench-rollout bench-studio bench-tracker-memory
 
 bench-nlu: install-test
 	$(BIN)/python bench/nlu_bench.py
@@ -77,6 +77,9 @@ bench-dialogue: install-test
 
 bench-studio: install-test
 	$(BIN)/python bench/studio_bench.py
+
+bench-tracker-memory: install-test compile
+	$(BIN)/python bench/tracker_memory_bench.py --out bench/results/tracker_memory.json
 
 bench-start: install compile
 	$(BIN)/python bench/start_bench.py --install-size
