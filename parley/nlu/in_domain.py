@@ -52,8 +52,7 @@ DEFAULT_Z_07 = 1.1
 DEFAULT_Z_TYPICAL = 2.2
 MIN_SPREAD = 0.05
 CALIBRATED_SPREAD = DEFAULT_Z_07 - DEFAULT_Z_03  # at least HWU64's between the 0.3 and 0.7 anchors
-# correctly classified held-out messages needed to place the anchors (fewer: HWU64's); with
-# few, the lowest of them is the 0.3 anchor
+# correctly classified held-out messages needed to place the anchors (fewer: HWU64's)
 MIN_CALIBRATION = 10
 # confidence 0 when under 40 % of the words were seen in training (all or nothing, so
 # that the Rasa thresholds 0.3-0.7 all treat such a message alike)
