@@ -65,14 +65,8 @@ def token_weights() -> np.ndarray:
     return weights
 
 
-def topic_vector(text: str) -> np.ndarray:
-    """The unit sum of the text's static token vectors, each weighted by `token_weights`."""
-    from parley.nlu.static_vectors import shared_vectors
-
-    return shared_vectors().vector(text, token_weights())
-
-
 def topic_vectors(texts: list[str]) -> np.ndarray:
+    """The unit sums of the texts' static token vectors, each weighted by `token_weights`."""
     from parley.nlu.static_vectors import shared_vectors
 
     return shared_vectors().vectors(texts, token_weights())
@@ -107,8 +101,16 @@ class TopicDensity:
     training mean removed and unit length (float16 precision, as stored)."""
 
     def __init__(
-        self, mean: np.ndarray, vectors: np.ndarray, offsets: np.ndarray, background: np.ndarray
+        self,
+        mean: np.ndarray,
+        vectors: np.ndarray,
+        offsets: np.ndarray,
+        background: np.ndarray,
+        weights: np.ndarray,
     ) -> None:
+        # the token weights the topic vectors were made with: kept with the model, so that a
+        # message's topic vector needs no pass over the background messages at parse time
+        self.weights = np.asarray(weights, np.float32)
         self.mean = np.asarray(mean, np.float32)
         # rows grouped by class: class c has rows offsets[c]:offsets[c+1]
         self.vectors = np.asarray(vectors, np.float16).astype(np.float32)
@@ -129,7 +131,14 @@ class TopicDensity:
         centre = vectors.mean(axis=0) if mean is None else mean
         order = np.argsort(y, kind="stable")
         offsets = np.searchsorted(y[order], np.arange(n_classes + 1)).astype(np.int64)
-        return cls(centre, _unit(vectors[order] - centre), offsets, _unit(background - centre))
+        generic = _unit(background - centre)
+        return cls(centre, _unit(vectors[order] - centre), offsets, generic, token_weights())
+
+    def topic_vector(self, text: str) -> np.ndarray:
+        """The text's topic vector, with the token weights the model was trained with."""
+        from parley.nlu.static_vectors import shared_vectors
+
+        return shared_vectors().vector(text, self.weights)
 
     def ratios(self, predicted: np.ndarray, vectors: np.ndarray) -> np.ndarray:
         """log(kernel density of the predicted class's examples / of the background) at each
@@ -149,13 +158,14 @@ class TopicDensity:
         np.save(folder / f"{prefix}_vectors.npy", self.vectors.astype(np.float16))
         np.save(folder / f"{prefix}_offsets.npy", self.offsets)
         np.save(folder / f"{prefix}_background.npy", self.background.astype(np.float16))
+        np.save(folder / f"{prefix}_weights.npy", self.weights)
 
     @classmethod
     def load(cls, folder: Path, prefix: str) -> TopicDensity | None:
         if not (folder / f"{prefix}_background.npy").is_file():
             return None  # a model trained before Parley compared topics
-        mean, vectors, offsets, background = (
+        mean, vectors, offsets, background, weights = (
             np.load(folder / f"{prefix}_{part}.npy", allow_pickle=False)
-            for part in ("mean", "vectors", "offsets", "background")
+            for part in ("mean", "vectors", "offsets", "background", "weights")
         )
-        return cls(mean, vectors, offsets, background)
+        return cls(mean, vectors, offsets, background, weights)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from parley.nlu.background import background_vectors, topic_vector, topic_vectors
+from parley.nlu.background import background_vectors, topic_vectors
 from parley.nlu.component import TrainingSet, message_features
 from parley.nlu.in_domain import words_of
 from parley.nlu.kernel import KernelOptions
@@ -130,7 +130,7 @@ class LinearIntentClassifier:
             if scope_vector is None:
                 scope_vector = shared_vectors().vector(message.text)
             if self.model.scope.topic is not None:
-                topic = topic_vector(message.text)
+                topic = self.model.scope.topic.topic_vector(message.text)
         words = words_of(message.text)
         probs = self.model.confidences(
             *features,

@@ -3,7 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from parley.nlu import background
 from parley.nlu.background import background_texts
 from parley.nlu.in_domain import rescale_ranking
 from parley.nlu.pipeline import Pipeline
@@ -147,3 +149,21 @@ def test_a_model_trained_before_the_topic_comparison_still_loads(tmp_path: Path)
     assert loaded.parse("hello there")["intent"]["name"] == "greet"
     assert loaded.parse("hello there")["intent"]["confidence"] > 0.7
     assert loaded.parse("asdkjh qwe")["intent"]["confidence"] < 0.3
+
+
+def test_a_loaded_model_parses_without_reading_the_background_messages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the model keeps the vectors and token weights it was trained with: a worker's first
+    # parse does not go through the 2,400 messages again
+    trained = train()
+    trained.persist(tmp_path / "nlu")
+    expected = trained.parse("what is the capital of france")
+    monkeypatch.setattr(background, "BACKGROUND_FILE", tmp_path / "missing.txt")
+    for cached in (background.background_texts, background.token_weights):
+        monkeypatch.setattr(background, cached.__name__, _fails)
+    assert Pipeline.load(tmp_path / "nlu").parse("what is the capital of france") == expected
+
+
+def _fails() -> None:
+    raise AssertionError("the background messages were read at parse time")
