@@ -50,7 +50,7 @@ class NLUPart:
         config = project.config
         return fingerprint(
             # v2: the default pipeline gained static word vectors; v3: in-domain confidence;
-            # v4: background messages and weighted scope vectors in it
+            # v4: the background messages (their digest: a changed corpus retrains)
             "nlu-v4",
             background_digest(),
             config.language,
