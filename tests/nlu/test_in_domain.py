@@ -101,7 +101,7 @@ def test_questions_about_other_topics_fall_back_in_a_small_project() -> None:
     for text in OTHER_TOPICS:
         assert text.lower() not in {t.lower() for t in background_texts()}
     fell_back = [t for t in OTHER_TOPICS if pipeline.parse(t)["intent"]["name"] == "nlu_fallback"]
-    assert len(fell_back) >= 6, fell_back  # 7 of 10 when written
+    assert len(fell_back) >= 8, fell_back  # 9 of 10 when written (7 before topic vectors)
     # in-domain paraphrases with words the examples do not have stay with their intent
     for text, intent in IN_DOMAIN_PARAPHRASES:
         assert pipeline.parse(text)["intent"]["name"] == intent, text
