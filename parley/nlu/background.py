@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from parley.nlu.class_rows import grouped_by_class, unit_rows
+
 BACKGROUND_FILE = Path(__file__).parent / "data" / "background_en.txt"
 # smooth inverse frequency: a token of frequency p weighs SIF / (SIF + p)
 SIF = 1e-3
@@ -91,11 +93,6 @@ def log_mean_kernel(cosines: np.ndarray, bandwidth: float) -> np.ndarray:
     return np.asarray(top[..., 0] + np.log(summed))
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=-1, keepdims=True)
-    return np.asarray(x / np.maximum(norms, 1e-9), np.float32)
-
-
 class TopicDensity:
     """Per-class topic vectors of the training examples and the background's, both with the
     training mean removed and unit length (float16 precision, as stored)."""
@@ -124,15 +121,17 @@ class TopicDensity:
         y: np.ndarray,
         n_classes: int,
         background: np.ndarray,
-        mean: np.ndarray | None = None,
     ) -> TopicDensity:
         """`vectors`: the training examples' topic vectors, `y` their classes; `background`
-        the background's (`background_vectors`); `mean` the one to remove (default: theirs)."""
-        centre = vectors.mean(axis=0) if mean is None else mean
-        order = np.argsort(y, kind="stable")
-        offsets = np.searchsorted(y[order], np.arange(n_classes + 1)).astype(np.int64)
-        generic = _unit(background - centre)
-        return cls(centre, _unit(vectors[order] - centre), offsets, generic, token_weights())
+        the background's (`background_vectors`)."""
+        centre = vectors.mean(axis=0)
+        rows, offsets = grouped_by_class(vectors, y, n_classes, centre)
+        return cls(centre, rows, offsets, unit_rows(background - centre), token_weights())
+
+    def with_examples(self, vectors: np.ndarray, offsets: np.ndarray) -> TopicDensity:
+        """The same background, mean and weights with other examples (already centred on
+        `mean`, unit length and grouped: `class_rows.grouped_by_class`)."""
+        return TopicDensity(self.mean, vectors, offsets, self.background, self.weights)
 
     def topic_vector(self, text: str) -> np.ndarray:
         """The text's topic vector, with the token weights the model was trained with."""
@@ -143,7 +142,7 @@ class TopicDensity:
     def ratios(self, predicted: np.ndarray, vectors: np.ndarray) -> np.ndarray:
         """log(kernel density of the predicted class's examples / of the background) at each
         topic vector, clipped to [RATIO_FLOOR, RATIO_CEILING] (the floor for an empty one)."""
-        centred = _unit(np.atleast_2d(vectors) - self.mean)
+        centred = unit_rows(np.atleast_2d(vectors) - self.mean)
         generic = log_mean_kernel(centred @ self.background.T, DENSITY_BANDWIDTH)
         own = np.full(len(centred), -np.inf)
         for row, label in enumerate(np.atleast_1d(predicted)):

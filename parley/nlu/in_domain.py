@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from parley.nlu.background import TopicDensity
+from parley.nlu.class_rows import grouped_by_class, unit_rows
 
 # z = top probability + MARGIN_WEIGHT * margin + NEIGHBOUR_WEIGHT * nearest-neighbour cosine
 MARGIN_WEIGHT = 0.3
@@ -89,11 +90,6 @@ def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     return np.asarray(e / e.sum(axis=-1, keepdims=True))
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=-1, keepdims=True)
-    return np.asarray(x / np.maximum(norms, 1e-9), np.float32)
-
-
 def margins(scores: np.ndarray) -> np.ndarray:
     """Top score minus the second, per row (the top score alone when there is one class)."""
     if scores.shape[-1] < 2:
@@ -144,7 +140,7 @@ class InDomainScore:
         `topics` their topic vectors and the background's (`background.topic_vectors`,
         `background.background_vectors`), or None to leave the background out."""
         mean = vectors.mean(axis=0).astype(np.float32)
-        centred, offsets = _grouped(vectors, y, n_classes, mean)
+        centred, offsets = grouped_by_class(vectors, y, n_classes, mean)
         topic = None if topics is None else TopicDensity.fit(topics[0], y, n_classes, topics[1])
         defaults = (DEFAULT_Z_03, DEFAULT_Z_07, words, DEFAULT_Z_TYPICAL, topic)
         model = cls(mean, centred, offsets, *defaults)
@@ -159,12 +155,11 @@ class InDomainScore:
             rows = held_out.rows[part]
             seen = np.ones(len(y), dtype=bool)
             seen[rows] = False
-            grouped = _grouped(vectors[seen], y[seen], n_classes, mean)
+            grouped = grouped_by_class(vectors[seen], y[seen], n_classes, mean)
             seen_topic = None
-            if topics is not None and topic is not None:
-                seen_topic = TopicDensity.fit(
-                    topics[0][seen], y[seen], n_classes, topics[1], topic.mean
-                )
+            if topics is not None and topic is not None:  # the fitted background, its examples
+                rows_and_offsets = grouped_by_class(topics[0][seen], y[seen], n_classes, topic.mean)
+                seen_topic = topic.with_examples(*rows_and_offsets)
             calibration = cls(mean, *grouped, 0.0, 1.0, topic=seen_topic)
             held_topics = None if topics is None else topics[0][rows]
             z[part] = calibration.raw(
@@ -183,7 +178,7 @@ class InDomainScore:
 
     def neighbours(self, predicted: np.ndarray, vectors: np.ndarray) -> np.ndarray:
         """Cosine of each vector to the nearest training vector of its predicted class."""
-        centred = _unit(np.atleast_2d(vectors) - self.mean)
+        centred = unit_rows(np.atleast_2d(vectors) - self.mean)
         out = np.zeros(len(centred), np.float32)
         for row, label in enumerate(np.atleast_1d(predicted)):
             start, end = self.offsets[label], self.offsets[label + 1]
@@ -278,14 +273,6 @@ class InDomainScore:
         z_03, z_07, typical = (float(meta[k]) for k in ("z_03", "z_07", "z_typical"))
         topic = TopicDensity.load(folder, f"{prefix}_topic")
         return cls(mean, vectors, offsets, z_03, z_07, words, typical, topic)
-
-
-def _grouped(
-    vectors: np.ndarray, y: np.ndarray, n_classes: int, mean: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(y, kind="stable")
-    offsets = np.searchsorted(y[order], np.arange(n_classes + 1)).astype(np.int64)
-    return _unit(vectors[order] - mean), offsets
 
 
 def rescale_ranking(probabilities: np.ndarray, confidence: float) -> np.ndarray:
