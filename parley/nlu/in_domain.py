@@ -16,12 +16,13 @@ out as unknown, docs/nlu.md):
 The score is mapped onto [0, 1] by where it falls among in-domain messages the classifier had
 not seen in training (the calibration fifth, or out-of-fold predictions on small data):
 confidence 0.3 is the score below which `LOSS_AT_03` of correctly classified in-domain messages
-fall, 0.7 the one for `LOSS_AT_07`, 0.97 their median. So a Rasa project's `FallbackClassifier` threshold between
-0.3 and 0.7 loses about as few in-domain messages in a 10-intent assistant as in a 150-intent
-one. Nonsense is caught apart from that: the confidence is 0 when fewer than 40 % of a
-message's words occur in the training data (a whole word of the word-piece vocabulary counts
-half), so gibberish, emoji, an empty text or another language fall back in an assistant of any
-size.
+fall, 0.7 the one for `LOSS_AT_07`, 0.97 their median (on small data never below the second
+lowest: one odd example must not make every message confident). So a Rasa project's
+`FallbackClassifier` threshold between 0.3 and 0.7 loses about as few in-domain messages in a
+10-intent assistant as in a 150-intent one. Nonsense is caught apart from that: the
+confidence is 0 when fewer than 40 % of a message's words occur in the training data (a whole
+word of the word-piece vocabulary counts half), so gibberish, emoji, an empty text or another
+language fall back in an assistant of any size.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ MIN_SPREAD = 0.05
 CALIBRATED_SPREAD = DEFAULT_Z_07 - DEFAULT_Z_03  # at least HWU64's between the 0.3 and 0.7 anchors
 # correctly classified held-out messages needed to place the anchors (fewer: HWU64's)
 MIN_CALIBRATION = 10
+# the anchors lie at or above the score of the correctly classified held-out message this many
+# places above the lowest
+OUTLIERS_IGNORED = 1
 # confidence 0 when under 40 % of the words were seen in training (all or nothing, so
 # that the Rasa thresholds 0.3-0.7 all treat such a message alike)
 KNOWN_FLOOR = 0.4
@@ -166,9 +170,13 @@ class InDomainScore:
                 held_out.scores[part], vectors[rows], temperature, held_topics
             )
         predicted = held_out.scores.argmax(axis=1)
-        right = z[predicted == y[held_out.rows]]
+        right = np.sort(z[predicted == y[held_out.rows]])
         if len(right) >= MIN_CALIBRATION:
             z_03, z_07, typical = np.quantile(right, [LOSS_AT_03, LOSS_AT_07, TYPICAL])
+            # on small data these quantiles are the lowest message's score: one message, often
+            # right by luck (no word of it in the training data, the largest intent guessed),
+            # must not move the anchors for all
+            z_03, z_07 = max(z_03, right[OUTLIERS_IGNORED]), max(z_07, right[OUTLIERS_IGNORED])
             # with few messages both quantiles are about the lowest: 0.3 goes below it, so that
             # a message like the hardest in-domain one is not between 0.3 and 0.7 by chance
             z_03 = min(z_03, z_07 - CALIBRATED_SPREAD)
