@@ -110,9 +110,11 @@ def example_without_fallback(name: str) -> tuple[Any, Any]:
     return replace(project.config, pipeline=components), training_data(project)
 
 
-def example_thresholds(name: str, folds: int = 5) -> dict[str, Any] | None:
-    """A Rasa project's own pipeline (its FallbackClassifier removed), k-fold cross-validated:
-    the share of its in-domain messages that fall back at each Rasa threshold (ambiguity 0.1)."""
+def example_thresholds(name: str, folds: int = 5, shuffles: int = 3) -> dict[str, Any] | None:
+    """A Rasa project's own pipeline (its FallbackClassifier removed), k-fold cross-validated
+    over `shuffles` seeded shuffles: the share of its in-domain messages that fall back at each
+    Rasa threshold (ambiguity 0.1). With a few dozen messages one message is 1.5-3 points, so
+    each shuffle is reported and their mean is the figure."""
 
     from sklearn.model_selection import StratifiedKFold
 
@@ -123,37 +125,45 @@ def example_thresholds(name: str, folds: int = 5) -> dict[str, Any] | None:
         config, data = example_without_fallback(name)
         examples = list(data.examples)
         labels = [e.base_intent for e in examples]
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
         keep = [i for i, label in enumerate(labels) if labels.count(label) >= folds]
-        confidence, gap, right = [], [], []
-        for train_rows, test_rows in splitter.split(keep, [labels[i] for i in keep]):
-            train = NLUData(
-                tuple(examples[keep[i]] for i in train_rows)
-                + tuple(e for i, e in enumerate(examples) if i not in set(keep)),
-                data.synonyms,
-                data.regexes,
-                data.lookups,
-            )
-            pipeline = Pipeline.train(config, train)
-            for i in test_rows:
-                parsed = pipeline.parse(examples[keep[i]].text)
-                ranking = parsed["intent_ranking"]
-                confidence.append(float(parsed["intent"]["confidence"] or 0.0))
-                second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
-                gap.append(confidence[-1] - second)
-                right.append(parsed["intent"]["name"] == labels[keep[i]])
+        kept = set(keep)
+        per_shuffle = []
+        for seed in range(shuffles):
+            splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+            confidence, gap, right = [], [], []
+            for train_rows, test_rows in splitter.split(keep, [labels[i] for i in keep]):
+                train = NLUData(
+                    tuple(examples[keep[i]] for i in train_rows)
+                    + tuple(e for i, e in enumerate(examples) if i not in kept),
+                    data.synonyms,
+                    data.regexes,
+                    data.lookups,
+                )
+                pipeline = Pipeline.train(config, train)
+                for i in test_rows:
+                    parsed = pipeline.parse(examples[keep[i]].text)
+                    ranking = parsed["intent_ranking"]
+                    confidence.append(float(parsed["intent"]["confidence"] or 0.0))
+                    second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
+                    gap.append(confidence[-1] - second)
+                    right.append(parsed["intent"]["name"] == labels[keep[i]])
+            per_shuffle.append((np.array(confidence), np.array(gap), np.array(right)))
     except Exception as error:  # an example Parley cannot train yet is reported, not fatal
         return {"example": name, "error": str(error).splitlines()[0][:200]}
-    conf, gaps, ok = np.array(confidence), np.array(gap), np.array(right)
-    rates = {
-        str(t): round(float(((conf < t) | (gaps < AMBIGUITY)).mean()), 4) for t in RASA_THRESHOLDS
-    }
+
+    def rates(conf: np.ndarray, gaps: np.ndarray) -> dict[str, float]:
+        return {str(t): float(((conf < t) | (gaps < AMBIGUITY)).mean()) for t in RASA_THRESHOLDS}
+
+    shuffled = [rates(conf, gaps) for conf, gaps, _ in per_shuffle]
+    mean_rates = {t: round(float(np.mean([r[t] for r in shuffled])), 4) for t in shuffled[0]}
     return {
         "example": name,
-        "messages": len(conf),
-        "accuracy": round(float(ok.mean()), 4),
-        "fallback_rate": rates,
-        "spread_points": round(100 * (rates["0.7"] - rates["0.3"]), 2),
+        "messages": len(per_shuffle[0][0]),
+        "shuffles": shuffles,
+        "accuracy": round(float(np.mean([ok.mean() for _, _, ok in per_shuffle])), 4),
+        "fallback_rate": mean_rates,
+        "spread_points": round(100 * (mean_rates["0.7"] - mean_rates["0.3"]), 2),
+        "spread_points_per_shuffle": [round(100 * (r["0.7"] - r["0.3"]), 2) for r in shuffled],
     }
 
 
