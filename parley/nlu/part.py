@@ -51,7 +51,8 @@ class NLUPart:
         return fingerprint(
             # v2: the default pipeline gained static word vectors; v3: in-domain confidence;
             # v4: the background messages (their digest: a changed corpus retrains); v5: the
-            # lowest held-out message no longer sets the confidence anchors alone
+            # lowest held-out message no longer sets the confidence anchors alone, and topics
+            # are compared in 128 principal directions
             "nlu-v5",
             background_digest(),
             config.language,

@@ -7,6 +7,7 @@ import pytest
 
 from parley.nlu import background
 from parley.nlu.background import background_texts
+from parley.nlu.class_rows import unit_rows
 from parley.nlu.in_domain import rescale_ranking
 from parley.nlu.pipeline import Pipeline
 from parley.project import NLUData, NLUExample
@@ -167,6 +168,30 @@ def test_a_model_trained_before_the_topic_comparison_still_loads(tmp_path: Path)
     assert loaded.parse("hello there")["intent"]["name"] == "greet"
     assert loaded.parse("hello there")["intent"]["confidence"] > 0.7
     assert loaded.parse("asdkjh qwe")["intent"]["confidence"] < 0.3
+
+
+def test_topics_are_compared_in_fewer_dimensions_and_old_models_in_all(tmp_path: Path) -> None:
+    folder = tmp_path / "nlu"
+    train().persist(folder)
+    basis_file = next(folder.rglob("*_topic_basis.npy"))
+    basis = np.load(basis_file)
+    assert basis.shape == (256, background.TOPIC_DIMENSIONS)
+    background_file = next(folder.rglob("*_topic_background.npy"))
+    assert np.load(background_file).shape == (len(background_texts()), basis.shape[1])
+    # a model saved before the projection has whole topic vectors and no basis: the same
+    # density without a basis is the one with the identity as basis
+    prefix = background_file.name.removesuffix("_background.npy")
+    density = background.TopicDensity.load(background_file.parent, prefix)
+    assert density is not None and density.basis is not None
+    rng = np.random.default_rng(0)
+    rows = unit_rows(rng.standard_normal((40, 256)).astype(np.float32))
+    offsets, generic = np.array([0, 20, 40]), rows[::2]
+    identity = np.eye(256, dtype=np.float32)
+    old = background.TopicDensity(rows.mean(0), rows, offsets, generic, density.weights)
+    same = background.TopicDensity(rows.mean(0), rows, offsets, generic, density.weights, identity)
+    probes = rng.standard_normal((5, 256)).astype(np.float32)
+    labels = np.array([0, 1, 0, 1, 0])
+    assert np.allclose(old.ratios(labels, probes), same.ratios(labels, probes), atol=1e-3)
 
 
 def test_a_loaded_model_parses_without_reading_the_background_messages(
