@@ -88,8 +88,8 @@ def background_vectors() -> np.ndarray:
 
 
 def principal_directions(rows: np.ndarray, count: int) -> np.ndarray:
-    """The `count` leading right singular vectors of `rows`, as columns (all of them when the
-    rows span fewer dimensions than `count`)."""
+    """The `count` leading right singular vectors of `rows`, as columns (fewer when `rows` has
+    fewer rows or columns than `count`)."""
     _, _, directions = np.linalg.svd(rows.astype(np.float64), full_matrices=False)
     return np.ascontiguousarray(directions[:count].T, dtype=np.float32)
 
