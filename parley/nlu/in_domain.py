@@ -21,8 +21,9 @@ lowest: one odd example must not make every message confident). So a Rasa projec
 `FallbackClassifier` threshold between 0.3 and 0.7 loses about as few in-domain messages in a
 10-intent assistant as in a 150-intent one. Nonsense is caught apart from that: the
 confidence is 0 when fewer than 40 % of a message's words occur in the training data (a whole
-word of the word-piece vocabulary counts half), so gibberish, emoji, an empty text or another
-language fall back in an assistant of any size.
+word of the word-piece vocabulary counts half; a misspelt training word is read as that word,
+`near_words`), so gibberish, emoji, an empty text or another language fall back in an assistant
+of any size, and `helo` or `whats the wheather` do not.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import numpy as np
 
 from parley.nlu.background import TopicDensity
 from parley.nlu.class_rows import grouped_by_class, unit_rows
+from parley.nlu.near_words import NearWords
 
 # z = top probability + MARGIN_WEIGHT * margin + NEIGHBOUR_WEIGHT * nearest-neighbour cosine
 MARGIN_WEIGHT = 0.3
@@ -117,6 +119,7 @@ class InDomainScore:
         topic: TopicDensity | None = None,
     ) -> None:
         self.words = words  # lower-cased words of the training examples
+        self.near_words = NearWords(words)  # and their misspelt or run-together forms
         self.topic = topic  # None: no comparison with the background messages
         self.mean = mean
         # rows grouped by class (class c: rows offsets[c]:offsets[c+1]); float16 precision, as
@@ -213,9 +216,10 @@ class InDomainScore:
         return np.asarray(z)
 
     def known_share(self, words: list[str], vocabulary: Callable[[str], bool]) -> float:
-        """Share of the message's `words` (`words_of`) seen in training; a word with a digit
-        counts as seen (numbers, times, codes are entity values), one that is only a whole word
-        of the `vocabulary` (the word pieces') as half seen."""
+        """Share of the message's `words` (`words_of`; misspelt training words already read as
+        them, `near_words`) seen in training; a word with a digit counts as seen (numbers,
+        times, codes are entity values), one that is only a whole word of the `vocabulary`
+        (the word pieces') as half seen."""
         if not words:
             return 0.0
         if not self.words:  # a model without the word list: no nonsense check

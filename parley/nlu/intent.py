@@ -125,13 +125,18 @@ class LinearIntentClassifier:
         features = message_features(message, self.sparse_size)
         scope_vector = None
         topic = None
-        if self.model.scope is not None:
-            scope_vector = message.static
-            if scope_vector is None:
-                scope_vector = shared_vectors().vector(message.text)
-            if self.model.scope.topic is not None:
-                topic = self.model.scope.topic.topic_vector(message.text)
         words = words_of(message.text)
+        if self.model.scope is not None:
+            # the in-domain score reads a misspelt training word as that word (`helo` as
+            # `hello`): the classifier's character n-grams recognise it, the word vectors not
+            corrected = self.model.scope.near_words.corrected(words)
+            scope_text = message.text if corrected is None else " ".join(corrected)
+            scope_vector = message.static if corrected is None else None
+            if scope_vector is None:
+                scope_vector = shared_vectors().vector(scope_text)
+            if self.model.scope.topic is not None:
+                topic = self.model.scope.topic.topic_vector(scope_text)
+            words = words_of(scope_text)
         probs = self.model.confidences(
             *features,
             message.static,

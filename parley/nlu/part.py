@@ -52,7 +52,7 @@ class NLUPart:
             # v2: the default pipeline gained static word vectors; v3: in-domain confidence;
             # v4: the background messages (their digest: a changed corpus retrains); v5: the
             # lowest held-out message no longer sets the confidence anchors alone, and topics
-            # are compared in 128 principal directions
+            # are compared in 128 principal directions (misspelt words need no retraining)
             "nlu-v5",
             background_digest(),
             config.language,

@@ -151,6 +151,24 @@ def test_a_question_shaped_like_an_example_falls_back_in_a_small_project() -> No
         assert pipeline.parse(text)["intent"]["name"] == "nlu_fallback", text
 
 
+@pytest.mark.parametrize(
+    ("typed", "intent"),
+    [
+        ("helo", "greet"),
+        ("hiii", "greet"),
+        ("goodmorning", "greet"),
+        ("byee", "goodbye"),
+        ("whats the wheather", "weather"),
+    ],
+)
+def test_a_misspelt_in_domain_message_is_not_taken_for_nonsense(typed: str, intent: str) -> None:
+    # the character n-grams classify it; its words are not in the training data as typed, and
+    # their word vectors are far from the examples': both would read it as gibberish
+    parsed = train(with_fallback=0.3).parse(typed)
+    assert parsed["intent"]["name"] == intent
+    assert parsed["intent"]["confidence"] > 0.7  # Rasa projects' thresholds keep it
+
+
 def test_a_request_in_the_projects_topic_with_new_words_keeps_its_intent() -> None:
     # none of its words is in the music examples, and the background has many music commands
     pipeline = train(with_fallback=0.3)
