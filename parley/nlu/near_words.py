@@ -26,7 +26,8 @@ from collections.abc import Iterable
 
 MIN_EDITED_LENGTH = 5  # shorter words have too many neighbours one edit away (`gare` ~ `game`)
 MIN_PART_LENGTH = 2  # parts of a run-together word
-MAX_JOINED_LENGTH = 30  # longer words are not split
+MAX_JOINED_LENGTH = 30  # longer words are not split, nor indexed for edits
+POSITIONS = MAX_JOINED_LENGTH + 1
 
 _REPEATS = re.compile(r"(.)\1+")
 
@@ -47,37 +48,41 @@ class NearWords:
 
     def __init__(self, words: Iterable[str]) -> None:
         self.words = frozenset(words)
-        # squeezed form -> training word, one-letter deletion of a squeezed form -> training
-        # word (the alphabetically first where several share one, so results do not depend on
-        # the order of the training data)
+        self.ordered = sorted(self.words)
+        # squeezed form -> training word; one-letter deletion of a squeezed form -> the index
+        # of its word in `ordered` x POSITIONS + where the letter was deleted (the
+        # alphabetically first word where several share one, so that results do not depend on
+        # the order of the training data; a packed int, as a vocabulary of 10,000 words has
+        # some 60,000 deletions)
         self.by_form: dict[str, str] = {}
-        self.by_deletion: dict[str, list[tuple[str, int]]] = {}
-        for word in sorted(self.words):
+        self.by_deletion: dict[str, int] = {}
+        for index, word in enumerate(self.ordered):
             form = squeezed(word)
             self.by_form.setdefault(form, word)
-            if len(form) >= MIN_EDITED_LENGTH:
+            if MIN_EDITED_LENGTH <= len(form) <= MAX_JOINED_LENGTH:
                 for deletion, position in one_deletions(form):
-                    self.by_deletion.setdefault(deletion, []).append((word, position))
+                    self.by_deletion.setdefault(deletion, index * POSITIONS + position)
 
     def correction(self, word: str) -> str | None:
         """The training word (or two, space-separated) that `word` (lower case) is a near form
-        of; None for a training word itself or a word near none."""
-        if word in self.words:
+        of; None for a training word itself, a word with a digit (an entity value: `10am`) or
+        a word near none."""
+        if word in self.words or any(ch.isdigit() for ch in word):
             return None
         form = squeezed(word)
         if form in self.by_form:
             return self.by_form[form]
         if len(form) >= MIN_EDITED_LENGTH:
             if form in self.by_deletion:  # a letter left out
-                return self.by_deletion[form][0][0]
+                return self.ordered[self.by_deletion[form] // POSITIONS]
             for deletion, position in one_deletions(form):
                 if len(deletion) >= MIN_EDITED_LENGTH and deletion in self.by_form:
                     return self.by_form[deletion]  # a letter added
-                for known, where in self.by_deletion.get(deletion, ()):
-                    # the same letter changed, or two neighbours swapped (other positions
-                    # would be a letter added here and another left out there: two edits)
-                    if abs(where - position) <= 1:
-                        return known
+                packed = self.by_deletion.get(deletion)
+                # the same letter changed, or two neighbours swapped (other places would be a
+                # letter added here and another left out there: two edits)
+                if packed is not None and abs(packed % POSITIONS - position) <= 1:
+                    return self.ordered[packed // POSITIONS]
         return self._split(word)
 
     def corrected(self, words: list[str]) -> list[str] | None:
