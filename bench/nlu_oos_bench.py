@@ -110,6 +110,21 @@ def example_without_fallback(name: str) -> tuple[Any, Any]:
     return replace(project.config, pipeline=components), training_data(project)
 
 
+def fold_training_data(data: Any, rows: list[int], held_out_from: set[int]) -> Any:
+    """The examples `rows` of `data` plus those never held out (not in `held_out_from`: intents
+    with too few examples for the folds), with its synonyms, regexes and lookups."""
+    from parley.project.nlu_data import NLUData
+
+    examples = data.examples
+    return NLUData(
+        tuple(examples[i] for i in rows)
+        + tuple(e for i, e in enumerate(examples) if i not in held_out_from),
+        data.synonyms,
+        data.regexes,
+        data.lookups,
+    )
+
+
 def example_thresholds(name: str, folds: int = 5, shuffles: int = 3) -> dict[str, Any] | None:
     """A Rasa project's own pipeline (its FallbackClassifier removed), k-fold cross-validated
     over `shuffles` seeded shuffles: the share of its in-domain messages that fall back at each
@@ -119,7 +134,6 @@ def example_thresholds(name: str, folds: int = 5, shuffles: int = 3) -> dict[str
     from sklearn.model_selection import StratifiedKFold
 
     from parley.nlu.pipeline import Pipeline
-    from parley.project.nlu_data import NLUData
 
     try:
         config, data = example_without_fallback(name)
@@ -132,13 +146,7 @@ def example_thresholds(name: str, folds: int = 5, shuffles: int = 3) -> dict[str
             splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
             confidence, gap, right = [], [], []
             for train_rows, test_rows in splitter.split(keep, [labels[i] for i in keep]):
-                train = NLUData(
-                    tuple(examples[keep[i]] for i in train_rows)
-                    + tuple(e for i, e in enumerate(examples) if i not in kept),
-                    data.synonyms,
-                    data.regexes,
-                    data.lookups,
-                )
+                train = fold_training_data(data, [keep[i] for i in train_rows], kept)
                 pipeline = Pipeline.train(config, train)
                 for i in test_rows:
                     parsed = pipeline.parse(examples[keep[i]].text)
@@ -256,7 +264,6 @@ def off_topic_run(name: str, folds: int = 5, background: bool = True) -> dict[st
     from parley.nlu.pipeline import Pipeline
     from parley.project.config import ProjectConfig
     from parley.project.loader import load_nlu_data
-    from parley.project.nlu_data import NLUData
 
     if name == "snips":
         data = load_nlu_data([DATASETS / "snips" / "train.yml"])
@@ -278,13 +285,7 @@ def off_topic_run(name: str, folds: int = 5, background: bool = True) -> dict[st
     for fold, (train_rows, test_rows) in enumerate(splitter.split(keep, [labels[i] for i in keep])):
         if name == "snips" and fold > 0:
             break  # one fold of SNIPS' 13,784 messages is plenty
-        train = NLUData(
-            tuple(examples[keep[i]] for i in train_rows)
-            + tuple(e for i, e in enumerate(examples) if i not in kept),
-            data.synonyms,
-            data.regexes,
-            data.lookups,
-        )
+        train = fold_training_data(data, [keep[i] for i in train_rows], kept)
         pipeline = Pipeline.train(config, train)
         share = outside if name == "snips" else outside[fold::folds]
         texts = [examples[keep[i]].text for i in test_rows] + share
