@@ -130,8 +130,12 @@ class Agent:
         event_broker: EventBroker | None = None,
         tracing: Tracing | None = None,
         redactor: Redactor | None = None,
+        tracker_cache_size: int = DEFAULT_SIZE,
+        tracker_cache_events: int = DEFAULT_MAX_EVENTS,
     ) -> Agent:
-        """An Agent for a model archive (`models/<id>.tar.gz`); in-memory stores by default."""
+        """An Agent for a model archive (`models/<id>.tar.gz`); in-memory stores by default;
+        its tracker cache keeps `tracker_cache_size` conversations of at most
+        `tracker_cache_events` events together."""
         path = Path(model_path)
         with tempfile.TemporaryDirectory(prefix="parley-agent-") as tmp:
             try:
@@ -156,6 +160,8 @@ class Agent:
             lock_store=lock_store,
             action_runner=action_runner,
             event_broker=event_broker,
+            tracker_cache_size=tracker_cache_size,
+            tracker_cache_events=tracker_cache_events,
             tracing=tracing,
             redactor=redactor,
         )

@@ -12,6 +12,8 @@
       workers: 2
       max_message_chars: 2000  # longer user messages are refused (413) before NLU runs
       model_folders: [/srv/models]  # PUT /model loads from models/ of the project and these
+      tracker_cache_conversations: 256  # trackers a server process keeps in memory
+      tracker_cache_events: 300000      # and the events they may hold together
     logging:
       level: INFO
     access:                    # users, roles, sessions, SSO, audit (docs/access.md)
@@ -28,6 +30,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from parley.access.settings import AccessSettings
+from parley.tracker_cache import DEFAULT_MAX_EVENTS, DEFAULT_SIZE
 
 SETTINGS_FILE = "parley.yml"
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -47,6 +50,9 @@ class ServerSettings(BaseModel):
     workers: int = Field(default=1, ge=1, le=64)
     max_message_chars: int = Field(default=2000, ge=1)  # longer user messages get a 413
     model_folders: tuple[str, ...] = ()  # besides models/: where `PUT /model` may load from
+    # the tracker cache of each server process (`tracker_cache.TrackerCache`; 0: none)
+    tracker_cache_conversations: int = Field(default=DEFAULT_SIZE, ge=0)
+    tracker_cache_events: int = Field(default=DEFAULT_MAX_EVENTS, ge=0)
 
     @property
     def tls(self) -> bool:

@@ -277,6 +277,8 @@ async def _assemble(
                 event_broker=event_broker,
                 tracing=ops.tracing,
                 redactor=ops.redactor,
+                tracker_cache_size=config.tracker_cache_conversations,
+                tracker_cache_events=config.tracker_cache_events,
             )
             return agent
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from parley.tracker_cache import DEFAULT_MAX_EVENTS, DEFAULT_SIZE
+
 if TYPE_CHECKING:
     from parley.security.settings import ServerSettings
 
@@ -43,6 +45,9 @@ class ServerConfig:
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
     model_folders: tuple[Path, ...] = ()  # where `PUT /model` may load archives from
     body_idle_seconds: float = 5.0  # a request body stalled this long is given up (408)
+    # each process's tracker cache: conversations kept and the events they may hold together
+    tracker_cache_conversations: int = DEFAULT_SIZE
+    tracker_cache_events: int = DEFAULT_MAX_EVENTS
 
     def __post_init__(self) -> None:
         if self.jwt_method not in JWT_METHODS:
@@ -56,6 +61,8 @@ class ServerConfig:
             raise ServerConfigError("the request size limit must be at least 1024 bytes")
         if self.max_message_chars < 1:
             raise ServerConfigError("the message length limit must be at least 1 character")
+        if self.tracker_cache_conversations < 0 or self.tracker_cache_events < 0:
+            raise ServerConfigError("the tracker cache bounds must not be negative (0: no cache)")
         if self.auth_token is not None and not self.auth_token:
             raise ServerConfigError("--auth-token must not be empty")
         if self.jwt_secret is not None and not self.jwt_secret:
@@ -152,6 +159,8 @@ def merge_run_options(options: RunOptions, settings: ServerSettings) -> tuple[Se
         access_log=options.access_log,
         workers=options.workers or settings.workers,
         max_message_chars=settings.max_message_chars,
+        tracker_cache_conversations=settings.tracker_cache_conversations,
+        tracker_cache_events=settings.tracker_cache_events,
     )
     listen = Listen(
         host=options.interface or settings.host,
