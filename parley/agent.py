@@ -57,7 +57,7 @@ from parley.stores.base import (
 )
 from parley.stores.errors import FencedError
 from parley.stores.memory import InMemoryLockStore, InMemoryTrackerStore
-from parley.tracker_cache import DEFAULT_MAX_EVENTS, DEFAULT_SIZE, TrackerCache
+from parley.tracker_cache import TrackerCache
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +99,8 @@ class Agent:
         lock_store: LockStore | None = None,
         action_runner: CustomActionRunner | None = None,
         event_broker: EventBroker | None = None,
-        tracker_cache_size: int = DEFAULT_SIZE,
-        tracker_cache_events: int = DEFAULT_MAX_EVENTS,
+        tracker_cache_size: int | None = None,
+        tracker_cache_events: int | None = None,
         tracing: Tracing | None = None,
         redactor: Redactor | None = None,
     ) -> None:
@@ -130,12 +130,12 @@ class Agent:
         event_broker: EventBroker | None = None,
         tracing: Tracing | None = None,
         redactor: Redactor | None = None,
-        tracker_cache_size: int = DEFAULT_SIZE,
-        tracker_cache_events: int = DEFAULT_MAX_EVENTS,
+        tracker_cache_size: int | None = None,
+        tracker_cache_events: int | None = None,
     ) -> Agent:
         """An Agent for a model archive (`models/<id>.tar.gz`); in-memory stores by default;
         its tracker cache keeps `tracker_cache_size` conversations of at most
-        `tracker_cache_events` events together."""
+        `tracker_cache_events` events together (None: `tracker_cache`'s defaults)."""
         path = Path(model_path)
         with tempfile.TemporaryDirectory(prefix="parley-agent-") as tmp:
             try:

@@ -48,9 +48,11 @@ class CachedTracker:
 class TrackerCache:
     """A bounded LRU map from sender id to the tracker built from the store up to `position`."""
 
-    def __init__(self, size: int = DEFAULT_SIZE, max_events: int = DEFAULT_MAX_EVENTS) -> None:
-        self.size = size
-        self.max_events = max_events
+    def __init__(self, size: int | None = None, max_events: int | None = None) -> None:
+        """At most `size` conversations holding `max_events` events together (None: the
+        defaults)."""
+        self.size = DEFAULT_SIZE if size is None else size
+        self.max_events = DEFAULT_MAX_EVENTS if max_events is None else max_events
         self.pack_from = PACK_FROM_EVENTS
         self._entries: OrderedDict[str, CachedTracker] = OrderedDict()
         self._events_held = 0  # the sum of the entries' `events`

@@ -30,7 +30,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from parley.access.settings import AccessSettings
-from parley.tracker_cache import DEFAULT_MAX_EVENTS, DEFAULT_SIZE
 
 SETTINGS_FILE = "parley.yml"
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -50,9 +49,10 @@ class ServerSettings(BaseModel):
     workers: int = Field(default=1, ge=1, le=64)
     max_message_chars: int = Field(default=2000, ge=1)  # longer user messages get a 413
     model_folders: tuple[str, ...] = ()  # besides models/: where `PUT /model` may load from
-    # the tracker cache of each server process (`tracker_cache.TrackerCache`; 0: none)
-    tracker_cache_conversations: int = Field(default=DEFAULT_SIZE, ge=0)
-    tracker_cache_events: int = Field(default=DEFAULT_MAX_EVENTS, ge=0)
+    # the tracker cache of each server process (`tracker_cache.TrackerCache`; 0: none; None:
+    # its defaults)
+    tracker_cache_conversations: int | None = Field(default=None, ge=0)
+    tracker_cache_events: int | None = Field(default=None, ge=0)
 
     @property
     def tls(self) -> bool:

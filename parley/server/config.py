@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from parley.tracker_cache import DEFAULT_MAX_EVENTS, DEFAULT_SIZE
-
 if TYPE_CHECKING:
     from parley.security.settings import ServerSettings
 
@@ -46,8 +44,9 @@ class ServerConfig:
     model_folders: tuple[Path, ...] = ()  # where `PUT /model` may load archives from
     body_idle_seconds: float = 5.0  # a request body stalled this long is given up (408)
     # each process's tracker cache: conversations kept and the events they may hold together
-    tracker_cache_conversations: int = DEFAULT_SIZE
-    tracker_cache_events: int = DEFAULT_MAX_EVENTS
+    # (None: `tracker_cache`'s defaults)
+    tracker_cache_conversations: int | None = None
+    tracker_cache_events: int | None = None
 
     def __post_init__(self) -> None:
         if self.jwt_method not in JWT_METHODS:
@@ -61,7 +60,7 @@ class ServerConfig:
             raise ServerConfigError("the request size limit must be at least 1024 bytes")
         if self.max_message_chars < 1:
             raise ServerConfigError("the message length limit must be at least 1 character")
-        if self.tracker_cache_conversations < 0 or self.tracker_cache_events < 0:
+        if min(self.tracker_cache_conversations or 0, self.tracker_cache_events or 0) < 0:
             raise ServerConfigError("the tracker cache bounds must not be negative (0: no cache)")
         if self.auth_token is not None and not self.auth_token:
             raise ServerConfigError("--auth-token must not be empty")

@@ -13,6 +13,7 @@ from parley.agent import Agent
 from parley.security.settings import ServerSettings
 from parley.server.bootstrap import ProjectFiles, build_server
 from parley.server.config import RunOptions, ServerConfig, ServerConfigError, merge_run_options
+from parley.tracker_cache import TrackerCache
 from tests.server.helpdesk import helpdesk_model
 from tests.server.live import running
 
@@ -24,7 +25,9 @@ def test_parley_yml_sets_the_tracker_cache_bounds() -> None:
     config, _ = merge_run_options(RunOptions(), settings)
     assert (config.tracker_cache_conversations, config.tracker_cache_events) == (2, 5000)
     defaults, _ = merge_run_options(RunOptions(), ServerSettings())
-    assert (defaults.tracker_cache_conversations, defaults.tracker_cache_events) == (256, 300_000)
+    assert (defaults.tracker_cache_conversations, defaults.tracker_cache_events) == (None, None)
+    cache = TrackerCache(defaults.tracker_cache_conversations, defaults.tracker_cache_events)
+    assert (cache.size, cache.max_events) == (256, 300_000)
 
 
 def test_negative_bounds_are_refused() -> None:
