@@ -149,10 +149,29 @@ class InDomainScore:
         mean = vectors.mean(axis=0).astype(np.float32)
         centred, offsets = grouped_by_class(vectors, y, n_classes, mean)
         topic = None if topics is None else TopicDensity.fit(topics[0], y, n_classes, topics[1])
-        defaults = (DEFAULT_Z_03, DEFAULT_Z_07, words, DEFAULT_Z_TYPICAL, topic)
-        model = cls(mean, centred, offsets, *defaults)
-        if held_out is None:
-            return model
+        z_03, z_07, typical = DEFAULT_Z_03, DEFAULT_Z_07, DEFAULT_Z_TYPICAL
+        if held_out is not None:
+            calibrated = cls._anchors(
+                vectors, y, n_classes, held_out, temperature, mean, topics, topic
+            )
+            if calibrated is not None:
+                z_03, z_07, typical = calibrated
+        return cls(mean, centred, offsets, z_03, z_07, words, typical, topic)
+
+    @classmethod
+    def _anchors(
+        cls,
+        vectors: np.ndarray,
+        y: np.ndarray,
+        n_classes: int,
+        held_out: HeldOut,
+        temperature: float,
+        mean: np.ndarray,
+        topics: tuple[np.ndarray, np.ndarray] | None,
+        topic: TopicDensity | None,
+    ) -> tuple[float, float, float] | None:
+        """The scores for confidence 0.3, 0.7 and the typical one, placed by the held-out
+        messages (None: too few of them right, HWU64's defaults stay)."""
         # each held-out row is compared with the rows of the other folds only (as a new message
         # would be with the training examples)
         folds = np.zeros(len(held_out.rows), int) if held_out.folds is None else held_out.folds
@@ -183,9 +202,8 @@ class InDomainScore:
             # with few messages both quantiles are about the lowest: 0.3 goes below it, so that
             # a message like the hardest in-domain one is not between 0.3 and 0.7 by chance
             z_03 = min(z_03, z_07 - CALIBRATED_SPREAD)
-            anchors = (float(z_03), float(z_07), words, float(typical), topic)
-            return cls(mean, centred, offsets, *anchors)
-        return model
+            return float(z_03), float(z_07), float(typical)
+        return None
 
     def neighbours(self, predicted: np.ndarray, vectors: np.ndarray) -> np.ndarray:
         """Cosine of each vector to the nearest training vector of its predicted class."""

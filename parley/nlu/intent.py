@@ -130,13 +130,14 @@ class LinearIntentClassifier:
             # the in-domain score reads a misspelt training word as that word (`helo` as
             # `hello`): the classifier's character n-grams recognise it, the word vectors not
             corrected = self.model.scope.near_words.corrected(words)
-            scope_text = message.text if corrected is None else " ".join(corrected)
-            scope_vector = message.static if corrected is None else None
+            scope_text, scope_vector = message.text, message.static
+            if corrected is not None:
+                scope_text, scope_vector = " ".join(corrected), None
+                words = words_of(scope_text)  # `goodmorning` -> `good`, `morning`
             if scope_vector is None:
                 scope_vector = shared_vectors().vector(scope_text)
             if self.model.scope.topic is not None:
                 topic = self.model.scope.topic.topic_vector(scope_text)
-            words = words_of(scope_text)
         probs = self.model.confidences(
             *features,
             message.static,
